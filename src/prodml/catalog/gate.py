@@ -1,0 +1,198 @@
+"""The catalog gate: every table read and write goes through here, never straight to Delta."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as pads
+
+from prodml.catalog.policies import Access, Policy, ReadEvent, WriteEvent
+from prodml.catalog.store import MetadataStore
+from prodml.errors import NotFoundError
+from prodml.names import TableName
+from prodml.tables.delta import DeltaTables, WriteResult, WriteSpec
+
+
+@dataclass
+class TableInfo:
+    """What the catalog knows about a table."""
+
+    name: str
+    schema: str
+    layer: str | None
+    owner_product: str | None
+    producer_step: str | None
+    description: str
+    columns: list[dict[str, Any]]
+    partition_by: list[str]
+    keys: list[str]
+    location: str
+    version: int | None
+    rows: int | None
+    bytes: int | None
+    updated_at: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        out = dict(self.__dict__)
+        out["updated_at"] = self.updated_at.isoformat() if self.updated_at else None
+        return out
+
+
+class Catalog:
+    """Tables of one catalog (environment): names, metadata, and gated reads and writes."""
+
+    def __init__(
+        self, catalog: str, store: MetadataStore, tables: DeltaTables, policies: Sequence[Policy]
+    ) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.tables = tables
+        self.policies = list(policies)
+
+    def name(self, text: str | TableName) -> TableName:
+        """Parse and validate a table name (``schema.table`` resolves in this catalog)."""
+        return text if isinstance(text, TableName) else TableName.parse(text, self.catalog)
+
+    def location(self, table: TableName) -> str:
+        """Where the table's files live."""
+        return self.tables.location(table.catalog, table.schema, table.table)
+
+    def exists(self, table: TableName) -> bool:
+        """Whether the table has been written."""
+        return self.tables.exists(self.location(table))
+
+    def version(self, table: TableName) -> int | None:
+        """The current version, or None if the table does not exist."""
+        location = self.location(table)
+        if not self.tables.exists(location):
+            return None
+        return int(self.tables.open(location, name=str(table)).version())
+
+    def require(self, table: TableName) -> None:
+        """Raise ``NotFoundError`` (with the known tables) if ``table`` does not exist."""
+        if not self.exists(table):
+            known = [
+                f"{t['schema_name']}.{t['name']}" for t in self.store.list_tables(table.catalog)
+            ]
+            raise NotFoundError(
+                "table", table.short if table.catalog == self.catalog else str(table), known
+            )
+
+    def register(
+        self,
+        table: TableName,
+        *,
+        owner_product: str | None,
+        producer_step: str | None,
+        description: str,
+        column_docs: Mapping[str, str],
+        partition_by: Sequence[str],
+        keys: Sequence[str],
+        schema: pa.Schema | None,
+    ) -> None:
+        """Create or update the table's catalog entry."""
+        columns = [
+            {"name": f.name, "type": str(f.type), "doc": column_docs.get(f.name, "")}
+            for f in (schema or [])
+        ]
+        self.store.upsert_table(
+            {
+                "catalog": table.catalog,
+                "schema_name": table.schema,
+                "name": table.table,
+                "owner_product": owner_product,
+                "producer_step": producer_step,
+                "layer": table.layer,
+                "description": description,
+                "columns": columns,
+                "partition_by": list(partition_by),
+                "keys": list(keys),
+                "location": self.location(table),
+            }
+        )
+
+    def write(
+        self, table: TableName, data: pa.Table, spec: WriteSpec, access: Access
+    ) -> WriteResult:
+        """Write through the policies: check → one atomic Delta commit → records."""
+        event = WriteEvent(table=table, data=data, spec=spec, access=access)
+        for policy in self.policies:
+            policy.before_write(event)
+        result = self.tables.write(self.location(table), event.data, spec)
+        for policy in self.policies:
+            policy.after_write(event, result)
+        return result
+
+    def read(
+        self,
+        table: TableName,
+        access: Access,
+        *,
+        version: int | None = None,
+        partition_column: str | None = None,
+        partitions: Sequence[str] | None = None,
+    ) -> tuple[pads.Dataset, int]:
+        """An Arrow dataset over ``table`` (time travel, partition pruning) and its version."""
+        event = ReadEvent(table=table, version=version, access=access)
+        for policy in self.policies:
+            policy.before_read(event)
+        self.require(table)
+        location = self.location(table)
+        handle = self.tables.open(location, version, name=str(table))
+        resolved = int(handle.version())
+        dataset = self.tables.dataset(
+            location,
+            version=resolved,
+            partition_column=partition_column,
+            partitions=partitions,
+            name=str(table),
+        )
+        for policy in self.policies:
+            policy.after_read(event, resolved)
+        return dataset, resolved
+
+    def describe(self, table: TableName) -> TableInfo:
+        """Catalog entry plus live facts (version, rows, bytes) from the Delta log."""
+        entry = self.store.get_table(table.catalog, table.schema, table.table)
+        location = self.location(table)
+        exists = self.tables.exists(location)
+        if entry is None and not exists:
+            self.require(table)
+        version = rows = size = None
+        if exists:
+            handle = self.tables.open(location, name=str(table))
+            version = int(handle.version())
+            actions = pa.table(handle.get_add_actions(flatten=True))
+            rows = int(pc.sum(actions.column("num_records")).as_py() or 0)
+            size = int(pc.sum(actions.column("size_bytes")).as_py() or 0)
+        entry = entry or {}
+        return TableInfo(
+            name=table.short,
+            schema=table.schema,
+            layer=table.layer,
+            owner_product=entry.get("owner_product"),
+            producer_step=entry.get("producer_step"),
+            description=entry.get("description", ""),
+            columns=entry.get("columns", []),
+            partition_by=entry.get("partition_by", []),
+            keys=entry.get("keys", []),
+            location=location,
+            version=version,
+            rows=rows,
+            bytes=size,
+            updated_at=entry.get("updated_at"),
+        )
+
+    def list(self) -> list[TableInfo]:
+        """Every table registered in this catalog."""
+        return [
+            self.describe(TableName(t["catalog"], t["schema_name"], t["name"]))
+            for t in self.store.list_tables(self.catalog)
+        ]

@@ -1,0 +1,98 @@
+"""Policies plugged into the catalog gate (records now; governance and quality add theirs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from prodml.catalog.store import MetadataStore
+    from prodml.names import TableName
+    from prodml.tables.delta import WriteResult, WriteSpec
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who is acting, and for which run and step."""
+
+    principal: str
+    run_id: str | None = None
+    step: str | None = None
+
+
+@dataclass
+class WriteEvent:
+    """A write about to happen (policies may replace ``data``, e.g. to drop bad rows)."""
+
+    table: TableName
+    data: pa.Table
+    spec: WriteSpec
+    access: Access
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReadEvent:
+    """A read about to happen."""
+
+    table: TableName
+    version: int | None
+    access: Access
+
+
+class Policy(Protocol):
+    """A hook around reads and writes; raise a ``ProdmlError`` to refuse."""
+
+    def before_write(self, event: WriteEvent) -> None:
+        """Check or transform a write before the commit."""
+
+    def after_write(self, event: WriteEvent, result: WriteResult) -> None:
+        """React to a committed write."""
+
+    def before_read(self, event: ReadEvent) -> None:
+        """Check a read."""
+
+    def after_read(self, event: ReadEvent, version: int) -> None:
+        """React to a read of ``version``."""
+
+
+class AllowAll:
+    """The access policy until governance arrives: everything is allowed."""
+
+    def before_write(self, event: WriteEvent) -> None:
+        """Allow."""
+
+    def after_write(self, event: WriteEvent, result: WriteResult) -> None:
+        """Nothing to do."""
+
+    def before_read(self, event: ReadEvent) -> None:
+        """Allow."""
+
+    def after_read(self, event: ReadEvent, version: int) -> None:
+        """Nothing to do."""
+
+
+class RecordsPolicy(AllowAll):
+    """Records every commit (version, rows, bytes, run, step) in the metadata store."""
+
+    def __init__(self, store: MetadataStore) -> None:
+        self.store = store
+
+    def after_write(self, event: WriteEvent, result: WriteResult) -> None:
+        """Record the commit."""
+        if result.operation == "noop":
+            return
+        self.store.record_commit(
+            {
+                "table_name": str(event.table),
+                "version": result.version,
+                "operation": result.operation,
+                "run_id": event.access.run_id,
+                "step": event.access.step,
+                "rows": result.rows,
+                "bytes": result.bytes,
+                "partitions": list(result.partitions),
+            }
+        )

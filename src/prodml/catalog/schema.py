@@ -1,0 +1,129 @@
+"""The metadata store's tables (SQLAlchemy Core); Alembic migrations create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+#: the Alembic revision this code expects (a test checks it equals the scripts' head)
+HEAD_REVISION = "0001"
+
+tables = Table(
+    "prodml_tables",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("catalog", String(128), nullable=False),
+    Column("schema_name", String(128), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("owner_product", String(128)),
+    Column("producer_step", String(256)),
+    Column("layer", String(32)),
+    Column("description", Text, nullable=False, default=""),
+    Column("columns", JSON, nullable=False),
+    Column("partition_by", JSON, nullable=False),
+    Column("keys", JSON, nullable=False),
+    Column("location", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("catalog", "schema_name", "name", name="uq_prodml_tables_name"),
+)
+
+table_commits = Table(
+    "prodml_table_commits",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("table_name", String(400), nullable=False, index=True),
+    Column("version", BigInteger, nullable=False),
+    Column("operation", String(32), nullable=False),
+    Column("run_id", String(64)),
+    Column("step", String(256)),
+    Column("rows", BigInteger, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("partitions", JSON, nullable=False),
+    Column("committed_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("table_name", "version", name="uq_prodml_table_commits_version"),
+)
+
+runs = Table(
+    "prodml_runs",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("product", String(128), nullable=False, index=True),
+    Column("env", String(128), nullable=False),
+    Column("catalog", String(128), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("principal", String(256), nullable=False),
+    Column("git_sha", String(64)),
+    Column("git_dirty", Boolean),
+    Column("config_hash", String(64), nullable=False),
+    Column("packages", JSON, nullable=False),
+    Column("options", JSON, nullable=False),
+    Column("resumed_from", String(64)),
+    Column("error", Text),
+    Column("pid", Integer),
+    Column("host", String(256)),
+)
+
+step_runs = Table(
+    "prodml_step_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False, index=True),
+    Column("step", String(256), nullable=False),
+    Column("product", String(128), nullable=False),
+    Column("stage", String(32), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("reason", Text),
+    Column("started_at", DateTime(timezone=True)),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("cpu_seconds", Float),
+    Column("peak_rss_bytes", BigInteger),
+    Column("rows_written", BigInteger),
+    Column("bytes_written", BigInteger),
+    Column("inputs", JSON, nullable=False),
+    Column("outputs", JSON, nullable=False),
+    Column("partitions", JSON, nullable=False),
+    Column("fingerprint", String(64)),
+    Column("error", Text),
+    UniqueConstraint("run_id", "step", name="uq_prodml_step_runs_step"),
+)
+
+step_states = Table(
+    "prodml_step_states",
+    metadata,
+    Column("catalog", String(128), primary_key=True),
+    Column("step", String(256), primary_key=True),
+    Column("partition", String(256), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("run_id", String(64), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+lineage_edges = Table(
+    "prodml_lineage_edges",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False, index=True),
+    Column("step", String(256), nullable=False),
+    Column("source", String(512), nullable=False, index=True),
+    Column("source_version", BigInteger),
+    Column("target", String(512), nullable=False, index=True),
+    Column("target_version", BigInteger),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,310 @@
+"""The metadata store: tables, commits, runs, step states and lineage in SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from prodml.catalog import schema as s
+from prodml.errors import NotFoundError, ProdmlError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class MetadataStoreError(ProdmlError):
+    """The metadata database cannot be reached or used."""
+
+    retryable = True
+
+
+def now() -> datetime:
+    """The current time in UTC (aware)."""
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes: every timestamp the store writes is UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _row(row: sa.Row[Any]) -> dict[str, Any]:
+    out = dict(row._mapping)
+    for key, value in out.items():
+        if isinstance(value, datetime):
+            out[key] = _aware(value)
+    return out
+
+
+class MetadataStore:
+    """Reads and writes prodml's metadata through SQLAlchemy Core (one class, any backend)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.engine: Engine = _create_engine(url)
+            self.migrate()
+        except sa.exc.OperationalError as exc:
+            from prodml.config.secrets import redact
+
+            raise MetadataStoreError(
+                f"cannot open the metadata store {redact(url)}: {exc.orig}",
+                hint="check metadata.url in prodml.yaml and that the database server is running",
+            ) from None
+        except sa.exc.ArgumentError as exc:
+            from prodml.config.secrets import redact
+
+            raise MetadataStoreError(
+                f"invalid metadata.url {redact(url)}: {exc}",
+                hint="use sqlite:///path/prodml.db or postgresql+psycopg2://user@host/db",
+            ) from None
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A transaction (committed on success, rolled back on error)."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def migrate(self) -> None:
+        """Bring the schema to the head revision (no-op when it already is)."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.begin() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+            if current == s.HEAD_REVISION:
+                return
+            from alembic import command
+            from alembic.config import Config
+
+            cfg = Config()
+            cfg.set_main_option("script_location", str(MIGRATIONS))
+            cfg.attributes["connection"] = conn
+            log.info("migrating metadata store from %s to %s", current, s.HEAD_REVISION)
+            command.upgrade(cfg, "head")
+
+    # -- tables ---------------------------------------------------------------------------
+
+    def upsert_table(self, record: Mapping[str, Any]) -> None:
+        """Create or update a table's catalog entry (keyed by catalog, schema and name)."""
+        key = {k: record[k] for k in ("catalog", "schema_name", "name")}
+        values = {k: v for k, v in record.items() if k not in key}
+        stamp = now()
+        with self.begin() as conn:
+            where = sa.and_(*(getattr(s.tables.c, k) == v for k, v in key.items()))
+            existing = conn.execute(sa.select(s.tables.c.id).where(where)).first()
+            if existing is None:
+                conn.execute(
+                    s.tables.insert().values(**key, **values, created_at=stamp, updated_at=stamp)
+                )
+            else:
+                conn.execute(s.tables.update().where(where).values(**values, updated_at=stamp))
+
+    def get_table(self, catalog: str, schema_name: str, name: str) -> dict[str, Any] | None:
+        """The catalog entry of one table, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(s.tables).where(
+                    s.tables.c.catalog == catalog,
+                    s.tables.c.schema_name == schema_name,
+                    s.tables.c.name == name,
+                )
+            ).first()
+        return _row(row) if row else None
+
+    def list_tables(self, catalog: str | None = None) -> list[dict[str, Any]]:
+        """Catalog entries, sorted by name."""
+        query = sa.select(s.tables).order_by(
+            s.tables.c.catalog, s.tables.c.schema_name, s.tables.c.name
+        )
+        if catalog is not None:
+            query = query.where(s.tables.c.catalog == catalog)
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(query)]
+
+    def record_commit(self, record: Mapping[str, Any]) -> None:
+        """Remember one Delta commit prodml made (idempotent per table and version)."""
+        with self.begin() as conn:
+            exists = conn.execute(
+                sa.select(s.table_commits.c.id).where(
+                    s.table_commits.c.table_name == record["table_name"],
+                    s.table_commits.c.version == record["version"],
+                )
+            ).first()
+            if exists is None:
+                conn.execute(s.table_commits.insert().values(committed_at=now(), **record))
+
+    def commits(self, table_name: str) -> list[dict[str, Any]]:
+        """The commits prodml made to a table, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(s.table_commits)
+                .where(s.table_commits.c.table_name == table_name)
+                .order_by(s.table_commits.c.version.desc())
+            )
+            return [_row(r) for r in rows]
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def create_run(self, record: Mapping[str, Any]) -> None:
+        """Insert a new run record."""
+        with self.begin() as conn:
+            conn.execute(s.runs.insert().values(**record))
+
+    def update_run(self, run_id: str, **values: Any) -> None:
+        """Update fields of a run."""
+        with self.begin() as conn:
+            conn.execute(s.runs.update().where(s.runs.c.run_id == run_id).values(**values))
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        """One run, found by its id or a unique prefix of it.
+
+        Raises:
+            NotFoundError: no run (or more than one) matches.
+        """
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(s.runs)
+                .where(s.runs.c.run_id.startswith(run_id, autoescape=True))
+                .limit(2)
+            ).all()
+            if len(rows) != 1:
+                recent = conn.execute(
+                    sa.select(s.runs.c.run_id).order_by(s.runs.c.started_at.desc()).limit(5)
+                ).scalars()
+                hint = "the id prefix is ambiguous" if rows else None
+                raise NotFoundError("run", run_id, list(recent), hint=hint)
+            return _row(rows[0])
+
+    def list_runs(
+        self, *, product: str | None = None, catalog: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """Runs, newest first."""
+        query = sa.select(s.runs).order_by(s.runs.c.started_at.desc()).limit(limit)
+        if product:
+            query = query.where(s.runs.c.product == product)
+        if catalog:
+            query = query.where(s.runs.c.catalog == catalog)
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(query)]
+
+    def upsert_step_run(self, run_id: str, step: str, **values: Any) -> None:
+        """Create or update the record of one step in one run."""
+        with self.begin() as conn:
+            where = sa.and_(s.step_runs.c.run_id == run_id, s.step_runs.c.step == step)
+            if conn.execute(sa.select(s.step_runs.c.id).where(where)).first() is None:
+                values.setdefault("inputs", {})
+                values.setdefault("outputs", {})
+                values.setdefault("partitions", [])
+                conn.execute(s.step_runs.insert().values(run_id=run_id, step=step, **values))
+            else:
+                conn.execute(s.step_runs.update().where(where).values(**values))
+
+    def step_runs(self, run_id: str) -> list[dict[str, Any]]:
+        """The step records of a run, in execution order."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(s.step_runs)
+                .where(s.step_runs.c.run_id == run_id)
+                .order_by(s.step_runs.c.id)
+            )
+            return [_row(r) for r in rows]
+
+    # -- step states (fingerprints) ---------------------------------------------------------
+
+    def get_states(self, catalog: str, step: str) -> dict[str, str]:
+        """Fingerprints recorded per partition ('' for an unpartitioned step)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(s.step_states.c.partition, s.step_states.c.fingerprint).where(
+                    s.step_states.c.catalog == catalog, s.step_states.c.step == step
+                )
+            )
+            return {r.partition: r.fingerprint for r in rows}
+
+    def set_states(
+        self,
+        catalog: str,
+        step: str,
+        fingerprints: Mapping[str, str],
+        run_id: str,
+        *,
+        replace: bool,
+    ) -> None:
+        """Record fingerprints; ``replace`` drops every other partition's state first."""
+        stamp = now()
+        with self.begin() as conn:
+            base = sa.and_(s.step_states.c.catalog == catalog, s.step_states.c.step == step)
+            if replace:
+                conn.execute(s.step_states.delete().where(base))
+            elif fingerprints:
+                conn.execute(
+                    s.step_states.delete().where(
+                        base, s.step_states.c.partition.in_(list(fingerprints))
+                    )
+                )
+            if fingerprints:
+                conn.execute(
+                    s.step_states.insert(),
+                    [
+                        {
+                            "catalog": catalog,
+                            "step": step,
+                            "partition": part,
+                            "fingerprint": fp,
+                            "run_id": run_id,
+                            "updated_at": stamp,
+                        }
+                        for part, fp in fingerprints.items()
+                    ],
+                )
+
+    # -- lineage --------------------------------------------------------------------------
+
+    def add_edges(self, edges: Iterable[Mapping[str, Any]]) -> None:
+        """Append lineage edges (source → step → target)."""
+        rows = [{**e, "created_at": now()} for e in edges]
+        if rows:
+            with self.begin() as conn:
+                conn.execute(s.lineage_edges.insert(), rows)
+
+    def edges(
+        self, *, target: str | None = None, source: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Lineage edges into ``target`` or out of ``source``."""
+        query = sa.select(s.lineage_edges).order_by(s.lineage_edges.c.id)
+        if target:
+            query = query.where(s.lineage_edges.c.target == target)
+        if source:
+            query = query.where(s.lineage_edges.c.source == source)
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(query)]
+
+
+def _create_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)

@@ -1,0 +1,1 @@
+"""The ``prodml`` command line: thin adapters over the Workspace façade."""

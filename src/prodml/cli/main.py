@@ -1,0 +1,68 @@
+"""The ``prodml`` entry point: the command tree and the one error boundary."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from prodml.cli import examples, products, runs, tables, workflow
+
+app = typer.Typer(
+    name="prodml",
+    help="prodml: data-science products from landing files to served models, in code.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+workflow.register(app)
+app.add_typer(runs.app, name="runs")
+app.add_typer(tables.app, name="tables")
+app.add_typer(products.app, name="products")
+app.add_typer(examples.app, name="examples")
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if debug:
+        os.environ["PRODML_DEBUG"] = "1"
+    if version:
+        from prodml import __version__
+
+        typer.echo(f"prodml {__version__}")
+        raise typer.Exit()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; known errors become one red line and a non-zero exit code."""
+    from prodml.errors import ProdmlError
+
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args or os.environ.get("PRODML_DEBUG") == "1"
+    try:
+        app(args=args, prog_name="prodml", standalone_mode=True)
+    except ProdmlError as exc:
+        if debug:
+            raise
+        from prodml.cli.console import error
+
+        error(str(exc))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        from prodml.cli.console import error
+
+        error("interrupted")
+        sys.exit(130)
+    except Exception as exc:
+        if debug:
+            raise
+        from prodml.cli.console import error
+
+        error(f"unexpected {type(exc).__name__}: {exc} (re-run with --debug for the traceback)")
+        sys.exit(1)

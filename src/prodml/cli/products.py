@@ -1,0 +1,110 @@
+"""``prodml products``: the landscape of products and one product's details."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from prodml.cli import console
+from prodml.cli.options import Env, Json, Project, workspace
+
+app = typer.Typer(help="Products: the landscape and each product's details.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_products(env: Env = None, project: Project = None, json: Json = False) -> None:
+    """Every product with its owner, stage, kind and last run."""
+    with workspace(project, env) as ws:
+        rows = []
+        for name, product in ws.products.items():
+            last = ws.store.list_runs(product=name, catalog=ws.settings.catalog, limit=1)
+            accountable = next(o.name for o in product.config.owners if o.role == "accountable")
+            rows.append(
+                {
+                    "name": name,
+                    "description": product.config.description.strip(),
+                    "stage": product.config.stage,
+                    "kind": product.config.classification.kind,
+                    "accountable": accountable,
+                    "steps": len(product.steps),
+                    "last_run": last[0]["run_id"] if last else None,
+                    "last_status": last[0]["status"] if last else None,
+                }
+            )
+        if json:
+            console.emit_json(rows)
+            return
+        console.table(
+            f"products in {ws.env}",
+            ["product", "stage", "kind", "accountable", "steps", "last run", "status"],
+            [
+                [
+                    r["name"],
+                    r["stage"],
+                    r["kind"],
+                    r["accountable"],
+                    r["steps"],
+                    r["last_run"],
+                    r["last_status"],
+                ]
+                for r in rows
+            ],
+        )
+
+
+@app.command("show")
+def show(
+    product: Annotated[str, typer.Argument(help="Product name.")],
+    env: Env = None,
+    project: Project = None,
+    json: Json = False,
+) -> None:
+    """A product: owners (RACI), classification, SLA, steps and the tables it produces."""
+    with workspace(project, env) as ws:
+        prod = ws.product(product)
+        data: dict[str, Any] = prod.config.model_dump(mode="json")
+        data["steps"] = [
+            {
+                "name": s.name,
+                "stage": s.stage,
+                "inputs": list(s.inputs),
+                "outputs": list(s.outputs),
+                "mode": s.mode,
+                "partition_by": s.partition_by,
+                "description": s.description,
+            }
+            for s in prod.steps
+        ]
+        upstream = sorted(
+            {ws.dag.steps[u].product for s in prod.steps for u in ws.dag.upstream[s.qualified]}
+            - {prod.name}
+        )
+        data["inputs_from_products"] = upstream
+        if json:
+            console.emit_json(data)
+            return
+        cfg = prod.config
+        console.fields(
+            f"product {cfg.name}",
+            [
+                ("description", cfg.description.strip()),
+                ("stage", cfg.stage),
+                ("kind", cfg.classification.kind),
+                ("delivery", ", ".join(cfg.classification.delivery)),
+                ("freshness SLA (h)", cfg.sla.freshness_hours),
+                ("schedule", cfg.sla.schedule),
+                ("builds on", ", ".join(upstream) or "-"),
+            ],
+        )
+        console.table(
+            "owners", ["name", "role", "email"], [[o.name, o.role, o.email] for o in cfg.owners]
+        )
+        console.table(
+            "steps",
+            ["step", "stage", "inputs", "outputs", "mode"],
+            [
+                [s["name"], s["stage"], ", ".join(s["inputs"]), ", ".join(s["outputs"]), s["mode"]]
+                for s in data["steps"]
+            ],
+        )

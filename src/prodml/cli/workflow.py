@@ -1,0 +1,132 @@
+"""``prodml init``, ``prodml plan`` and ``prodml run``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from prodml.cli import console
+from prodml.cli.options import Env, Json, Project, workspace
+
+
+def register(app: typer.Typer) -> None:
+    """Add the workflow commands to ``app``."""
+    app.command("init")(init)
+    app.command("plan")(plan)
+    app.command("run")(run)
+
+
+def init(
+    directory: Annotated[Path, typer.Argument(help="New platform directory.")],
+    example: Annotated[str | None, typer.Option(help="Example to start from: retail.")] = None,
+    days: Annotated[int, typer.Option(min=1, max=3650, help="Days of example landing data.")] = 60,
+) -> None:
+    """Create a platform directory (with an example platform and its data)."""
+    from prodml.examples.scaffold import create
+
+    files = create(directory, example=example, days=days)
+    console.info(f"created {directory} ({len(files)} files)")
+    if example:
+        console.info(f"next: cd {directory} && prodml run churn")
+
+
+def plan(
+    product: Annotated[str, typer.Argument(help="Product to plan.")],
+    steps: Annotated[str | None, typer.Option(help="Only these steps (comma-separated).")] = None,
+    partitions: Annotated[str | None, typer.Option(help="Backfill START..END.")] = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Recompute everything.")
+    ] = False,
+    env: Env = None,
+    project: Project = None,
+    json: Json = False,
+) -> None:
+    """Show what a run would do, step by step, without running anything."""
+    with workspace(project, env) as ws:
+        plans = ws.plan(
+            product, steps=_split(steps), partitions=partitions, full_refresh=full_refresh
+        )
+        if json:
+            console.emit_json([p.to_json() for p in plans])
+            return
+        console.table(
+            f"plan for {product} in {ws.env}",
+            ["step", "action", "partitions", "reason"],
+            [[p.step, p.action, _parts(p.partitions), p.reason] for p in plans],
+        )
+
+
+def run(
+    product: Annotated[str, typer.Argument(help="Product to run.")],
+    steps: Annotated[str | None, typer.Option(help="Only these steps (comma-separated).")] = None,
+    partitions: Annotated[str | None, typer.Option(help="Backfill START..END.")] = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Recompute everything.")
+    ] = False,
+    resume: Annotated[
+        str | None, typer.Option(help="Re-run what failed or never ran in RUN_ID.")
+    ] = None,
+    env: Env = None,
+    project: Project = None,
+    json: Json = False,
+) -> None:
+    """Run a product's pipeline (and the upstream steps it needs)."""
+    with workspace(project, env) as ws:
+        show = not json and sys.stderr.isatty()
+        total = {"n": 0}
+        with console.progress(1, show) as update:
+
+            def on_event(kind: str, data: Mapping[str, Any]) -> None:
+                if kind == "run_started":
+                    total["n"] = len(data["steps"])
+                    console.info(f"run {data['run_id']} ({total['n']} steps)")
+                elif kind == "step_started":
+                    update(f"{data['step']}", False)
+                elif kind == "step_finished" and not show and not json:
+                    rec = data["record"]
+                    console.info(f"  {rec['status']:<9} {data['step']}  {rec.get('reason') or ''}")
+
+            result = ws.run(
+                product,
+                steps=_split(steps),
+                partitions=partitions,
+                full_refresh=full_refresh,
+                resume=resume,
+                on_event=on_event,
+            )
+        if json:
+            console.emit_json(
+                {"run_id": result.run_id, "status": result.status, "steps": result.steps}
+            )
+            return
+        console.table(
+            f"run {result.run_id}: {result.status}",
+            ["step", "status", "partitions", "rows", "cpu s", "reason"],
+            [
+                [
+                    s["step"],
+                    s["status"],
+                    _parts(s.get("partitions")),
+                    s.get("rows_written"),
+                    s.get("cpu_seconds"),
+                    s.get("reason"),
+                ]
+                for s in result.steps
+            ],
+        )
+
+
+def _split(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def _parts(parts: list[str] | None) -> str:
+    if not parts:
+        return ""
+    if len(parts) <= 3:
+        return ", ".join(parts)
+    return f"{len(parts)}: {parts[0]} … {parts[-1]}"

@@ -1,0 +1,117 @@
+"""The platform configuration (``prodml.yaml``): environments, storage, metadata, compute."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+class Closed(BaseModel):
+    """Base for config models: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_name(value: str, what: str) -> str:
+    """Validate a lower-case identifier used in names (environments, catalogs, products)."""
+    if not NAME_RE.match(value):
+        raise ValueError(
+            f"{what} {value!r} must start with a lower-case letter and hold only a-z, 0-9 and _"
+        )
+    return value
+
+
+class StorageConfig(Closed):
+    """Where Delta tables live: ``<root>/<catalog>/<schema>/<table>/``."""
+
+    root: str = Field("data", description="directory (relative to the project) or URI")
+    options: dict[str, str] = Field(default_factory=dict, description="object-store options")
+
+
+class MetadataConfig(Closed):
+    """The metadata store (catalog, runs, step states, lineage)."""
+
+    url: str | None = Field(
+        None, description="SQLAlchemy URL; default: a SQLite file in the state dir"
+    )
+
+
+class ComputeProfile(Closed):
+    """Limits for the engine that runs a product's steps (a cluster policy, locally)."""
+
+    engine: Literal["duckdb"] = "duckdb"
+    threads: int | None = Field(None, ge=1, le=1024)
+    memory_limit: str | None = Field(None, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
+    timeout_seconds: int | None = Field(None, ge=1)
+    max_workers: int = Field(1, ge=1, le=256)
+
+
+class ComputeConfig(Closed):
+    """Named compute profiles and the one used by default."""
+
+    default_profile: str = "default"
+    profiles: dict[str, ComputeProfile] = Field(
+        default_factory=lambda: {"default": ComputeProfile()}
+    )
+
+
+class EnvironmentSettings(Closed):
+    """Everything one environment resolves to, after the overlay and env-var overrides."""
+
+    name: str = Field(..., description="the environment's name (dev, staging, prod, …)")
+    catalog: str = Field(..., description="catalog name; defaults to the environment's name")
+    state_dir: str = ".prodml"
+    landing_dir: str = "landing"
+    products_dir: str = "products"
+    secrets_file: str | None = None
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+    metadata: MetadataConfig = Field(default_factory=MetadataConfig)
+    compute: ComputeConfig = Field(default_factory=ComputeConfig)
+
+    @field_validator("name", "catalog")
+    @classmethod
+    def _names(cls, value: str) -> str:
+        return check_name(value, "name")
+
+    def profile(self) -> ComputeProfile:
+        """The default compute profile."""
+        return self.compute.profiles.get(self.compute.default_profile, ComputeProfile())
+
+
+#: keys a platform file may hold at the top level besides the environment settings
+PLATFORM_ONLY_KEYS = ("name", "description", "default_env", "environments")
+#: keys that only make sense inside ``environments.<env>``
+ENV_ONLY_KEYS = ("catalog",)
+
+
+def _default_envs() -> dict[str, dict[str, Any]]:
+    return {"dev": {}, "staging": {}, "prod": {}}
+
+
+class PlatformFile(Closed):
+    """The shape of ``prodml.yaml`` before an environment is chosen."""
+
+    name: str = "prodml"
+    description: str = ""
+    default_env: str = "dev"
+    environments: dict[str, dict[str, Any]] = Field(default_factory=_default_envs)
+    state_dir: str = ".prodml"
+    landing_dir: str = "landing"
+    products_dir: str = "products"
+    secrets_file: str | None = None
+    storage: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    compute: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("environments")
+    @classmethod
+    def _env_names(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        if not value:
+            raise ValueError("at least one environment is needed (e.g. dev: {})")
+        for name in value:
+            check_name(name, "environment name")
+        return value

@@ -1,0 +1,1 @@
+"""Compute engines behind one interface; DuckDB + Arrow in process is the default."""

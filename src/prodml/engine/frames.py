@@ -1,0 +1,35 @@
+"""Turn whatever a step returns (Arrow, DuckDB, pandas, Polars) into an Arrow table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+ACCEPTED = "a pyarrow Table or RecordBatchReader, a DuckDB relation, a pandas or a Polars DataFrame"
+
+
+def to_arrow(obj: Any) -> pa.Table | None:
+    """The Arrow table for ``obj``, or None when ``obj`` is not a frame prodml knows."""
+    if isinstance(obj, pa.Table):
+        return obj
+    if isinstance(obj, pa.RecordBatchReader):
+        return obj.read_all()
+    if isinstance(obj, pa.RecordBatch):
+        return pa.Table.from_batches([obj])
+    module = type(obj).__module__.split(".")[0]
+    kind = type(obj).__name__
+    if module in ("duckdb", "_duckdb") and kind == "DuckDBPyRelation":
+        return obj.to_arrow_table()
+    if module == "pandas" and kind == "DataFrame":
+        return pa.Table.from_pandas(obj, preserve_index=False)
+    if module == "polars" and kind == "DataFrame":
+        return obj.to_arrow()
+    if module == "polars" and kind == "LazyFrame":
+        return obj.collect().to_arrow()
+    return None
+
+
+def describe(obj: Any) -> str:
+    """A short name of ``obj``'s type for error messages."""
+    return f"{type(obj).__module__}.{type(obj).__qualname__}"

@@ -1,0 +1,88 @@
+"""The local engine: DuckDB in process over Arrow datasets read from Delta."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from prodml.config.platform import ComputeProfile
+from prodml.names import TableName, quote_ident
+
+_counter = itertools.count()
+
+
+class LocalEngine:
+    """One DuckDB connection per run; tables appear under their catalog/schema/table names.
+
+    Extension auto-install and auto-load are off: nothing is downloaded at run time.
+    """
+
+    name = "duckdb"
+
+    def __init__(self, catalog: str, profile: ComputeProfile | None = None) -> None:
+        config: dict[str, Any] = {
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+        if profile is not None:
+            if profile.threads:
+                config["threads"] = profile.threads
+            if profile.memory_limit:
+                config["memory_limit"] = profile.memory_limit
+        self.con = duckdb.connect(":memory:", config=config)
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.catalog = catalog
+        self.con.execute(f"ATTACH ':memory:' AS {quote_ident(catalog)}")
+        self.con.execute(f"USE {quote_ident(catalog)}")
+        self._schemas: set[str] = set()
+
+    @property
+    def version(self) -> str:
+        """Engine name and version (part of every step fingerprint)."""
+        return f"duckdb-{duckdb.__version__}"
+
+    def register(self, table: TableName, data: Any, *, alias: str | None = None) -> None:
+        """Make ``data`` (an Arrow table or dataset) queryable as ``schema.table`` and ``alias``."""
+        internal = f"__prodml_in_{next(_counter)}"
+        self.con.register(internal, data)
+        if table.catalog == self.catalog:
+            if table.schema not in self._schemas:
+                self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(table.schema)}")
+                self._schemas.add(table.schema)
+            self.con.execute(
+                f"CREATE OR REPLACE VIEW {quote_ident(table.schema)}.{quote_ident(table.table)} "
+                f"AS SELECT * FROM {quote_ident(internal)}"
+            )
+        if alias:
+            self.con.execute(
+                f"CREATE OR REPLACE VIEW {quote_ident(alias)} AS SELECT * FROM {quote_ident(internal)}"
+            )
+
+    def sql(self, query: str, **params: Any) -> duckdb.DuckDBPyRelation:
+        """Run SQL; names of registered tables and aliases resolve."""
+        return self.con.sql(query, params=params or None)
+
+    def relation(self, data: Any) -> duckdb.DuckDBPyRelation:
+        """A DuckDB relation over an Arrow table or dataset."""
+        return self.con.from_arrow(data)
+
+    def content_hash(self, data: pa.Table) -> tuple[int, str]:
+        """Row count and an order-independent hash of the rows (duplicates count)."""
+        internal = f"__prodml_hash_{next(_counter)}"
+        self.con.register(internal, data)
+        try:
+            row = self.con.execute(
+                f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0)::VARCHAR "
+                f"FROM {quote_ident(internal)} t"
+            ).fetchone()
+        finally:
+            self.con.unregister(internal)
+        assert row is not None
+        return int(row[0]), str(row[1])
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.con.close()

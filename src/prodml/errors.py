@@ -1,0 +1,107 @@
+"""The root of prodml's exceptions and the helpers that make error messages actionable."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class ProdmlWarning(UserWarning):
+    """Warnings raised by prodml itself (tests turn them into errors)."""
+
+
+class ProdmlError(Exception):
+    """Root of every error prodml raises on purpose.
+
+    Attributes:
+        hint: what the user can do about it (shown after the message).
+        retryable: whether trying again, unchanged, can help.
+    """
+
+    retryable: bool = False
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message} ({self.hint})"
+        return self.message
+
+
+class ConfigError(ProdmlError):
+    """A platform or product configuration is invalid.
+
+    Attributes:
+        file: the file that holds the bad value, if any.
+        key: the dotted key path, if any.
+        line: the 1-based line of the key in ``file``, if known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        key: str | None = None,
+        line: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.file = file
+        self.key = key
+        self.line = line
+        where = ""
+        if file:
+            where = f"{file}:{line}: " if line else f"{file}: "
+        if key:
+            where += f"{key}: "
+        super().__init__(f"{where}{message}", hint=hint)
+
+
+class NotFoundError(ProdmlError):
+    """Something the user named (a product, table, run, environment …) does not exist.
+
+    Attributes:
+        kind: what kind of thing was looked up.
+        name: the name that was asked for.
+        known: the names that do exist.
+    """
+
+    exit_code = 2
+
+    def __init__(self, kind: str, name: str, known: Iterable[str] = (), *, hint: str | None = None):
+        self.kind = kind
+        self.name = name
+        self.known = sorted(known)
+        message = f"unknown {kind} {name!r}"
+        suggestion = did_you_mean(name, self.known)
+        if hint is None:
+            if suggestion:
+                hint = suggestion
+            elif self.known:
+                shown = ", ".join(self.known[:12]) + (" …" if len(self.known) > 12 else "")
+                hint = f"known: {shown}"
+            else:
+                hint = f"no {kind} exists yet"
+        super().__init__(message, hint=hint)
+
+
+class InvalidNameError(ProdmlError):
+    """A table, schema, column or product name is not a valid identifier."""
+
+    exit_code = 2
+
+
+class UsageError(ProdmlError):
+    """The user asked for something that cannot be done as asked (bad option values, …)."""
+
+    exit_code = 2
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """Return ``"did you mean 'x'?"`` for the closest candidate, or None if nothing is close."""
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f"did you mean {matches[0]!r}?" if matches else None

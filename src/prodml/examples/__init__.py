@@ -1,0 +1,1 @@
+"""Example data-science products and the synthetic sources they read."""

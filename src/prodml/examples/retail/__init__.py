@@ -1,0 +1,1 @@
+"""The retail example: a small shop with customers, orders and order lines."""

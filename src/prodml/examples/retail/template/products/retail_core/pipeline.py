@@ -1,0 +1,165 @@
+"""Landing → bronze (as received + ingestion metadata) → silver (typed, deduplicated)."""
+
+from prodml import step
+
+CUSTOMER_COLUMNS = [
+    "customer_id",
+    "name",
+    "email",
+    "country",
+    "segment",
+    "signup_date",
+    "updated_at",
+]
+ORDER_COLUMNS = [
+    "order_id",
+    "customer_id",
+    "order_date",
+    "order_ts",
+    "channel",
+    "status",
+    "currency",
+]
+LINE_COLUMNS = ["order_id", "line_no", "order_date", "product_id", "quantity", "unit_price"]
+STATUSES = "('placed', 'shipped', 'delivered', 'returned', 'cancelled')"
+
+
+def as_received(ctx, files, fmt, columns):
+    """Every column as text, plus where and when it arrived."""
+    rows = ctx.read_files(files, format=fmt, columns=columns)
+    return rows.query(
+        "received",
+        f"""
+        SELECT * EXCLUDE (_source_file),
+               regexp_extract(_source_file, '([^/]+/batch_date=[^/]+/[^/]+)$', 1) AS _source_file,
+               regexp_extract(_source_file, 'batch_date=([0-9-]+)', 1) AS batch_date,
+               TIMESTAMPTZ '{ctx.now.isoformat()}' AS _ingested_at,
+               '{ctx.run_id}' AS _batch_id
+        FROM received
+        """,
+    )
+
+
+@step(
+    stage="ingress",
+    inputs=["landing:customers"],
+    outputs="bronze.customers",
+    partition_by="batch_date",
+    mode="replace_partitions",
+)
+def ingest_customers(ctx, customers):
+    """Customer records (JSON lines) as received."""
+    return as_received(ctx, customers, "json", CUSTOMER_COLUMNS)
+
+
+@step(
+    stage="ingress",
+    inputs=["landing:orders"],
+    outputs="bronze.orders",
+    partition_by="batch_date",
+    mode="replace_partitions",
+)
+def ingest_orders(ctx, orders):
+    """Orders (CSV) as received."""
+    return as_received(ctx, orders, "csv", ORDER_COLUMNS)
+
+
+@step(
+    stage="ingress",
+    inputs=["landing:order_lines"],
+    outputs="bronze.order_lines",
+    partition_by="batch_date",
+    mode="replace_partitions",
+)
+def ingest_order_lines(ctx, order_lines):
+    """Order lines (CSV) as received."""
+    return as_received(ctx, order_lines, "csv", LINE_COLUMNS)
+
+
+@step(
+    stage="ingress",
+    inputs=["bronze.customers"],
+    outputs="silver.customers",
+    partition_by="batch_date",
+    mode="merge",
+    keys=["customer_id"],
+)
+def clean_customers(ctx, customers):
+    """Typed customers; the latest update of each customer wins."""
+    return ctx.sql(
+        """
+        SELECT customer_id,
+               nullif(trim(name), '') AS name,
+               CASE WHEN email LIKE '%_@_%' THEN lower(trim(email)) END AS email,
+               CASE WHEN regexp_full_match(country, '[A-Z]{2}') AND country <> 'XX'
+                    THEN country END AS country,
+               CASE WHEN segment IN ('consumer', 'smb', 'enterprise') THEN segment END AS segment,
+               try_cast(signup_date AS DATE) AS signup_date,
+               try_cast(updated_at AS TIMESTAMPTZ) AS updated_at,
+               batch_date AS _batch_date
+        FROM customers
+        WHERE nullif(trim(customer_id), '') IS NOT NULL
+        QUALIFY row_number() OVER (
+            PARTITION BY customer_id ORDER BY try_cast(updated_at AS TIMESTAMPTZ) DESC NULLS LAST,
+            batch_date DESC) = 1
+        """
+    )
+
+
+@step(
+    stage="ingress",
+    inputs=["bronze.orders"],
+    outputs="silver.orders",
+    partition_by="batch_date",
+    output_partition_by="order_date",
+    mode="merge",
+    keys=["order_id"],
+)
+def clean_orders(ctx, orders):
+    """Typed orders; duplicates collapse and a re-sent order's latest status wins."""
+    return ctx.sql(
+        f"""
+        SELECT order_id,
+               nullif(trim(customer_id), '') AS customer_id,
+               try_cast(order_date AS DATE) AS order_date,
+               try_cast(order_ts AS TIMESTAMPTZ) AS order_ts,
+               nullif(lower(trim(channel)), '') AS channel,
+               CASE WHEN status IN {STATUSES} THEN status END AS status,
+               currency,
+               batch_date AS _batch_date
+        FROM orders
+        WHERE nullif(trim(order_id), '') IS NOT NULL AND try_cast(order_date AS DATE) IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY batch_date DESC) = 1
+        """
+    )
+
+
+@step(
+    stage="ingress",
+    inputs=["bronze.order_lines"],
+    outputs="silver.order_lines",
+    partition_by="batch_date",
+    output_partition_by="order_date",
+    mode="merge",
+    keys=["order_id", "line_no"],
+)
+def clean_order_lines(ctx, order_lines):
+    """Typed order lines; non-positive quantities and unparseable prices become NULL."""
+    return ctx.sql(
+        """
+        SELECT order_id,
+               try_cast(line_no AS INTEGER) AS line_no,
+               try_cast(order_date AS DATE) AS order_date,
+               product_id,
+               CASE WHEN try_cast(quantity AS INTEGER) > 0 THEN try_cast(quantity AS INTEGER) END
+                   AS quantity,
+               CASE WHEN try_cast(unit_price AS DOUBLE) >= 0 THEN try_cast(unit_price AS DOUBLE) END
+                   AS unit_price,
+               batch_date AS _batch_date
+        FROM order_lines
+        WHERE nullif(trim(order_id), '') IS NOT NULL
+          AND try_cast(line_no AS INTEGER) IS NOT NULL
+          AND try_cast(order_date AS DATE) IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY order_id, line_no ORDER BY batch_date DESC) = 1
+        """
+    )

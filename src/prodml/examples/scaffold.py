@@ -1,0 +1,60 @@
+"""``prodml init``: lay out a new platform directory, optionally with an example."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from prodml.errors import UsageError
+
+EXAMPLES = ("retail",)
+DEFAULT_DAYS = 60
+
+MINIMAL_PLATFORM = """\
+# prodml platform: environments and storage, specified once for every product.
+name: {name}
+default_env: dev
+state_dir: .prodml
+landing_dir: landing
+storage:
+  root: data
+environments:
+  dev: {{}}
+  staging: {{}}
+  prod: {{}}
+"""
+
+
+def create(dest: Path, *, example: str | None = None, days: int = DEFAULT_DAYS) -> list[str]:
+    """Create a platform in ``dest`` (which must not exist or be empty); return files written.
+
+    Raises:
+        UsageError: ``dest`` holds files already, or the example is unknown.
+    """
+    if example is not None and example not in EXAMPLES:
+        from prodml.errors import did_you_mean
+
+        raise UsageError(
+            f"unknown example {example!r}",
+            hint=did_you_mean(example, EXAMPLES) or f"examples: {', '.join(EXAMPLES)}",
+        )
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise UsageError(f"{dest} exists and is not empty", hint="choose a new directory")
+    if example is None:
+        dest.mkdir(parents=True, exist_ok=True)
+        (dest / "products").mkdir()
+        (dest / "prodml.yaml").write_text(MINIMAL_PLATFORM.format(name=dest.name or "prodml"))
+        (dest / ".gitignore").write_text(".prodml/\ndata/\nlanding/\n")
+        return ["prodml.yaml", "products/", ".gitignore"]
+    template = Path(__file__).parent / example / "template"
+    shutil.copytree(
+        template, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    from prodml.examples.retail.generator import generate
+
+    generate(dest / "landing", days=days)
+    return sorted(
+        str(p.relative_to(dest))
+        for p in dest.rglob("*")
+        if p.is_file() and "landing" not in p.parts
+    )

@@ -1,0 +1,114 @@
+"""The ``ctx`` object a step receives: SQL, other tables, landing files, params, logging."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from prodml.catalog.gate import Catalog
+from prodml.catalog.policies import Access
+from prodml.engine.local import LocalEngine
+from prodml.errors import UsageError
+from prodml.names import quote_literal
+from prodml.pipeline.planner import landing_files
+
+
+class StepContext:
+    """What a step can use while it runs.
+
+    Attributes:
+        run_id: the prodml run id (the original one when a run is reproduced).
+        env: the environment's name.
+        product: the product that owns the step.
+        step: the step's name.
+        params: the product params the step declared (all of them if it declared none).
+        now: the run's logical time (UTC); use it instead of the wall clock so reruns and
+            reproductions write the same rows.
+        partitions: the partition values being processed (None: not partitioned).
+        full_refresh: whether everything is being recomputed.
+        log: a logger for the step.
+    """
+
+    def __init__(
+        self,
+        *,
+        run_id: str,
+        env: str,
+        product: str,
+        step: str,
+        params: Mapping[str, Any],
+        now: datetime,
+        partitions: list[str] | None,
+        partition_by: str | None,
+        full_refresh: bool,
+        engine: LocalEngine,
+        catalog: Catalog,
+        access: Access,
+        landing_root: Path,
+        on_read: Callable[[str, int], None],
+    ) -> None:
+        self.run_id = run_id
+        self.env = env
+        self.product = product
+        self.step = step
+        self.params = dict(params)
+        self.now = now
+        self.partitions = partitions
+        self.partition_by = partition_by
+        self.full_refresh = full_refresh
+        self.log = logging.getLogger(f"prodml.step.{product}.{step}")
+        self._engine = engine
+        self._catalog = catalog
+        self._access = access
+        self._landing_root = landing_root
+        self._on_read = on_read
+
+    @property
+    def engine(self) -> LocalEngine:
+        """The engine (its DuckDB connection is ``ctx.engine.con``)."""
+        return self._engine
+
+    def sql(self, query: str, **params: Any) -> duckdb.DuckDBPyRelation:
+        """Run SQL over the inputs (by argument name or ``schema.table``); ``$name`` binds params."""
+        return self._engine.sql(query, **params)
+
+    def table(self, name: str, *, version: int | None = None) -> duckdb.DuckDBPyRelation:
+        """Read any table of the catalog (recorded as an input of this step)."""
+        table = self._catalog.name(name)
+        dataset, resolved = self._catalog.read(table, self._access, version=version)
+        self._on_read(str(table), resolved)
+        return self._engine.relation(dataset)
+
+    def files(self, source: str) -> list[str]:
+        """The landing files of ``source`` for the partitions being processed."""
+        return landing_files(self._landing_root, source, self.partition_by, self.partitions)
+
+    def read_files(
+        self, files: Sequence[str], *, format: str, columns: Sequence[str]
+    ) -> duckdb.DuckDBPyRelation:
+        """Read landing files as received: every column as text, plus ``_source_file``.
+
+        Args:
+            files: paths (from the step's landing argument or :meth:`files`).
+            format: ``csv`` or ``json`` (newline-delimited).
+            columns: the columns to read (missing ones read as NULL).
+        """
+        names = ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in columns)
+        if not files:
+            cols = ", ".join(f"NULL::VARCHAR AS {c}" for c in columns)
+            return self._engine.sql(f"SELECT {cols}, NULL::VARCHAR AS _source_file LIMIT 0")
+        paths = "[" + ", ".join(quote_literal(str(f)) for f in files) + "]"
+        if format == "csv":
+            reader = f"read_csv({paths}, header=true, columns={{{names}}}, filename=true, auto_detect=false, hive_partitioning=false)"
+        elif format == "json":
+            reader = f"read_json({paths}, format='newline_delimited', columns={{{names}}}, filename=true, hive_partitioning=false)"
+        else:
+            raise UsageError(f"unknown landing format {format!r}", hint="csv or json")
+        return self._engine.sql(
+            f"SELECT * EXCLUDE (filename), filename AS _source_file FROM {reader}"
+        )

@@ -1,0 +1,25 @@
+"""Errors of pipeline definitions and runs."""
+
+from __future__ import annotations
+
+from prodml.errors import ProdmlError
+
+
+class PipelineDefinitionError(ProdmlError):
+    """A step or the DAG is declared wrongly (caught before anything runs)."""
+
+    exit_code = 2
+
+
+class StepFailedError(ProdmlError):
+    """A step raised or returned something prodml cannot write.
+
+    Attributes:
+        step: the step's qualified name (``product.step``).
+        run_id: the run it failed in.
+    """
+
+    def __init__(self, step: str, run_id: str, message: str, *, hint: str | None = None) -> None:
+        self.step = step
+        self.run_id = run_id
+        super().__init__(f"step {step} failed in run {run_id[:12]}: {message}", hint=hint)

@@ -1,0 +1,286 @@
+"""Decide per step (and per partition) what must run: unchanged fingerprints are skipped."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prodml.catalog.gate import Catalog
+from prodml.errors import UsageError
+from prodml.names import TableName
+from prodml.pipeline.fingerprint import digest
+from prodml.pipeline.step import StepSpec
+
+
+@dataclass(frozen=True)
+class PartitionRange:
+    """An inclusive range of partition values (``START..END``; either end may be open)."""
+
+    start: str | None
+    end: str | None
+
+    @classmethod
+    def parse(cls, text: str) -> PartitionRange:
+        """Parse ``START..END``, ``START..`` or ``..END`` (or a single value)."""
+        if ".." not in text:
+            return cls(text, text)
+        start, _, end = text.partition("..")
+        if not start and not end:
+            raise UsageError(
+                f"invalid partition range {text!r}",
+                hint="use START..END, e.g. 2024-01-01..2024-01-31",
+            )
+        if start and end and start > end:
+            raise UsageError(f"invalid partition range {text!r}: start is after end")
+        return cls(start or None, end or None)
+
+    def __contains__(self, value: object) -> bool:
+        v = str(value)
+        return (self.start is None or v >= self.start) and (self.end is None or v <= self.end)
+
+    def __str__(self) -> str:
+        return f"{self.start or ''}..{self.end or ''}"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What the user asked of a run."""
+
+    steps: tuple[str, ...] | None = None
+    partitions: PartitionRange | None = None
+    full_refresh: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form (stored with the run)."""
+        return {
+            "steps": list(self.steps) if self.steps else None,
+            "partitions": str(self.partitions) if self.partitions else None,
+            "full_refresh": self.full_refresh,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RunOptions:
+        """Inverse of :meth:`to_json`."""
+        parts = data.get("partitions")
+        return cls(
+            steps=tuple(data["steps"]) if data.get("steps") else None,
+            partitions=PartitionRange.parse(parts) if parts else None,
+            full_refresh=bool(data.get("full_refresh")),
+        )
+
+
+@dataclass
+class InputState:
+    """One input as the planner saw it."""
+
+    name: str
+    version: int | None = None
+    partition_ids: dict[str, str] | None = None
+    whole: str = ""
+
+    def to_json(self, partitions: list[str] | None) -> dict[str, Any]:
+        """What the step record keeps of it."""
+        out: dict[str, Any] = {"version": self.version}
+        if self.partition_ids is not None and partitions is not None:
+            out["partitions"] = partitions
+        return out
+
+
+@dataclass
+class StepPlan:
+    """The decision for one step.
+
+    Attributes:
+        action: ``run`` or ``skip``.
+        reason: why, in words.
+        partitions: partition values to process (None: the step is not partitioned).
+        fingerprints: fingerprint per processed partition ('' when unpartitioned).
+        replace_state: whether the stored states are replaced wholesale (full refresh).
+        write_mode: the mode the output is written with (full refresh overwrites).
+    """
+
+    step: str
+    action: str
+    reason: str
+    partitions: list[str] | None
+    fingerprints: dict[str, str]
+    inputs: dict[str, InputState] = field(default_factory=dict)
+    replace_state: bool = False
+    write_mode: str = "overwrite"
+    previous_run: str | None = None
+
+    @property
+    def batch(self) -> str:
+        """Identifies exactly this unit of work (stored in the Delta commit)."""
+        return digest(self.step, sorted(self.fingerprints.items()))
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form for ``prodml plan --json``."""
+        return {
+            "step": self.step,
+            "action": self.action,
+            "reason": self.reason,
+            "partitions": self.partitions,
+            "write_mode": self.write_mode,
+        }
+
+
+class Planner:
+    """Computes fingerprints against the current state of tables and landing files."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        landing_root: Path,
+        engine_version: str,
+        states: Any,
+    ) -> None:
+        self.catalog = catalog
+        self.landing_root = landing_root
+        self.engine_version = engine_version
+        self.states = states  # MetadataStore (get_states)
+
+    def plan(
+        self, spec: StepSpec, code: str, params: Mapping[str, Any], options: RunOptions
+    ) -> StepPlan:
+        """Plan one step now (its inputs as they are at this moment)."""
+        used = params if spec.params is None else {k: params.get(k) for k in spec.params}
+        base = digest(
+            code,
+            used,
+            self.engine_version,
+            spec.outputs,
+            spec.mode,
+            spec.keys,
+            spec.partition_by,
+            spec.output_partition_by,
+            spec.schema_evolution,
+        )
+        inputs = {name: self._input(name, spec.partition_by) for name in spec.inputs}
+        missing = [
+            n for n, i in inputs.items() if i.version is None and not n.startswith("landing:")
+        ]
+        stored = self.states.get_states(self.catalog.catalog, spec.qualified)
+        write_mode = (
+            "overwrite" if options.full_refresh and spec.mode in ("merge", "append") else spec.mode
+        )
+        if spec.partition_by is None:
+            fp = digest(base, sorted((n, i.whole) for n, i in inputs.items()))
+            plan = StepPlan(
+                spec.qualified, "run", "", None, {"": fp}, inputs, write_mode=write_mode
+            )
+            if missing:
+                plan.reason = f"input {missing[0]} does not exist yet"
+            elif options.full_refresh:
+                plan.reason = "full refresh"
+            elif stored.get("") == fp:
+                plan.action, plan.reason = (
+                    "skip",
+                    "unchanged: code, params and input versions are the same",
+                )
+            else:
+                plan.reason = "first run" if not stored else "inputs, code or params changed"
+            plan.replace_state = True
+            return plan
+        partitioned = {n: i for n, i in inputs.items() if i.partition_ids is not None}
+        others = sorted((n, i.whole) for n, i in inputs.items() if i.partition_ids is None)
+        universe: set[str] = set()
+        for i in partitioned.values():
+            universe |= set(i.partition_ids or {})
+        if spec.mode == "replace_partitions" and not options.full_refresh:
+            universe |= set(stored)  # vanished input partitions must vanish from the output too
+        fps = {
+            p: digest(
+                base,
+                others,
+                sorted((n, (i.partition_ids or {}).get(p, "")) for n, i in partitioned.items()),
+            )
+            for p in universe
+        }
+        if options.partitions is not None:
+            chosen = sorted(p for p in fps if p in options.partitions)
+            reason = f"backfill of {len(chosen)} partition(s) in {options.partitions}"
+        elif options.full_refresh:
+            chosen, reason = sorted(fps), "full refresh"
+        else:
+            chosen = sorted(p for p, fp in fps.items() if stored.get(p) != fp)
+            new = sum(1 for p in chosen if p not in stored)
+            reason = f"{new} new and {len(chosen) - new} changed partition(s)"
+        plan = StepPlan(
+            spec.qualified,
+            "run" if chosen else "skip",
+            reason if chosen else f"unchanged: all {len(fps)} partition(s) up to date",
+            chosen,
+            {p: fps[p] for p in chosen},
+            inputs,
+            replace_state=options.full_refresh,
+            write_mode=write_mode,
+        )
+        if missing and not chosen:
+            plan.action, plan.reason = "run", f"input {missing[0]} does not exist yet"
+        return plan
+
+    def _input(self, name: str, column: str | None) -> InputState:
+        if name.startswith("landing:"):
+            return self._landing(name, name[len("landing:") :], column)
+        table = TableName.parse(name, self.catalog.catalog)
+        location = self.catalog.location(table)
+        if not self.catalog.tables.exists(location):
+            return InputState(name)
+        handle = self.catalog.tables.open(location, name=str(table))
+        version = int(handle.version())
+        state = InputState(name, version=version, whole=f"v{version}")
+        if column and column in handle.metadata().partition_columns:
+            state.partition_ids = self.catalog.tables.partition_ids(location, column, version)
+        return state
+
+    def _landing(self, name: str, source: str, column: str | None) -> InputState:
+        base = self.landing_root / source
+        ids: dict[str, str] = {}
+        if base.is_dir():
+            for part in sorted(base.iterdir()):
+                if not part.is_dir():
+                    continue
+                key, sep, value = part.name.partition("=")
+                if not sep or (column and key != column):
+                    continue
+                ids[value] = digest(_file_stats(part))
+        state = InputState(name, version=None, whole=digest(sorted(ids.items())))
+        if column:
+            state.partition_ids = ids
+        return state
+
+
+def _file_stats(directory: Path) -> list[tuple[str, int, int]]:
+    out = []
+    for root, _dirs, files in os.walk(directory):
+        for f in sorted(files):
+            if f.startswith((".", "_")):
+                continue
+            st = os.stat(os.path.join(root, f))
+            out.append(
+                (os.path.relpath(os.path.join(root, f), directory), st.st_size, st.st_mtime_ns)
+            )
+    return sorted(out)
+
+
+def landing_files(
+    landing_root: Path, source: str, column: str | None, partitions: list[str] | None
+) -> list[str]:
+    """The data files of a landing source, restricted to ``partitions`` of ``column``."""
+    base = landing_root / source
+    if not base.is_dir():
+        return []
+    out: list[str] = []
+    for part in sorted(base.iterdir()):
+        if not part.is_dir():
+            continue
+        key, _sep, value = part.name.partition("=")
+        if column and (key != column or (partitions is not None and value not in partitions)):
+            continue
+        for root, _dirs, files in os.walk(part):
+            out.extend(os.path.join(root, f) for f in sorted(files) if not f.startswith((".", "_")))
+    return out

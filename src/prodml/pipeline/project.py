@@ -1,0 +1,121 @@
+"""Load products: their ``product.yaml`` and the steps their pipeline modules declare."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+import types
+from dataclasses import dataclass
+from pathlib import Path
+
+from prodml.config.loader import PRODUCT_FILE, load_product
+from prodml.config.product import ProductConfig
+from prodml.errors import NotFoundError
+from prodml.pipeline.errors import PipelineDefinitionError
+from prodml.pipeline.step import StepSpec, sql_step_from_file
+
+PACKAGE = "prodml_products"
+
+
+@dataclass(frozen=True)
+class Product:
+    """A loaded product: its config, directory and steps (in declaration order)."""
+
+    config: ProductConfig
+    path: Path
+    steps: tuple[StepSpec, ...]
+
+    @property
+    def name(self) -> str:
+        """The product's name."""
+        return self.config.name
+
+
+def product_dirs(products_dir: Path) -> dict[str, Path]:
+    """Product directories (those holding a ``product.yaml``) by name."""
+    if not products_dir.is_dir():
+        return {}
+    return {p.name: p for p in sorted(products_dir.iterdir()) if (p / PRODUCT_FILE).is_file()}
+
+
+def load_products(products_dir: Path, env: str, root: Path) -> dict[str, Product]:
+    """Load every product under ``products_dir`` for environment ``env``."""
+    return {name: load_one(path, env, root) for name, path in product_dirs(products_dir).items()}
+
+
+def require_product(products: dict[str, Product], name: str) -> Product:
+    """The product called ``name`` or a ``NotFoundError`` with did-you-mean."""
+    if name not in products:
+        raise NotFoundError("product", name, products)
+    return products[name]
+
+
+def load_one(path: Path, env: str, root: Path) -> Product:
+    """Load one product directory."""
+    display = (
+        str((path / PRODUCT_FILE).relative_to(root)) if path.is_relative_to(root) else str(path)
+    )
+    config = load_product(path / PRODUCT_FILE, env, display=display)
+    steps: list[StepSpec] = []
+    module_file = path / config.pipeline
+    if module_file.is_file():
+        module = _import(config.name, path, module_file)
+        for value in vars(module).values():
+            spec = getattr(value, "__prodml_step__", None)
+            if isinstance(spec, StepSpec) and getattr(value, "__module__", None) == module.__name__:
+                steps.append(spec.with_product(config.name))
+    elif config.pipeline != "pipeline.py":
+        raise PipelineDefinitionError(
+            f"{display}: pipeline module {config.pipeline!r} does not exist",
+            hint=f"create {module_file} or fix the 'pipeline' key",
+        )
+    sql_dir = path / "sql"
+    if sql_dir.is_dir():
+        steps.extend(
+            sql_step_from_file(f).with_product(config.name) for f in sorted(sql_dir.glob("*.sql"))
+        )
+    seen: dict[str, StepSpec] = {}
+    for spec in steps:
+        if spec.name in seen:
+            raise PipelineDefinitionError(
+                f"product {config.name}: two steps are called {spec.name!r} "
+                f"({seen[spec.name].where()} and {spec.where()})"
+            )
+        seen[spec.name] = spec
+    return Product(config=config, path=path, steps=tuple(steps))
+
+
+def _import(product: str, path: Path, module_file: Path) -> types.ModuleType:
+    if PACKAGE not in sys.modules:
+        root_pkg = types.ModuleType(PACKAGE)
+        root_pkg.__path__ = []
+        sys.modules[PACKAGE] = root_pkg
+    pkg_name = f"{PACKAGE}.{product}"
+    for name in [m for m in sys.modules if m == pkg_name or m.startswith(pkg_name + ".")]:
+        del sys.modules[name]  # re-import fresh: the code may have changed
+    pkg = types.ModuleType(pkg_name)
+    pkg.__path__ = [str(path)]
+    pkg.__file__ = str(path / "__init__.py")
+    sys.modules[pkg_name] = pkg
+    mod_name = f"{pkg_name}.{module_file.stem}"
+    spec = importlib.util.spec_from_file_location(mod_name, module_file)
+    if spec is None or spec.loader is None:  # pragma: no cover - a .py file always has a loader
+        raise PipelineDefinitionError(f"cannot import {module_file}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[mod_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except PipelineDefinitionError:
+        raise
+    except SyntaxError as exc:
+        raise PipelineDefinitionError(
+            f"{exc.filename}:{exc.lineno}: syntax error in product {product}: {exc.msg}"
+        ) from None
+    except Exception as exc:
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        raise PipelineDefinitionError(
+            f"{frame.filename}:{frame.lineno}: importing product {product} raised "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    return module

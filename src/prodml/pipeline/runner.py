@@ -1,0 +1,488 @@
+"""Execute a product's steps in DAG order: plan, read, call, write atomically, record."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from prodml.catalog.gate import Catalog
+from prodml.catalog.policies import Access
+from prodml.catalog.store import MetadataStore
+from prodml.engine.frames import ACCEPTED, describe, to_arrow
+from prodml.engine.local import LocalEngine
+from prodml.errors import ProdmlError
+from prodml.names import TableName
+from prodml.pipeline.context import StepContext
+from prodml.pipeline.dag import Dag
+from prodml.pipeline.errors import PipelineDefinitionError, StepFailedError
+from prodml.pipeline.fingerprint import code_hash
+from prodml.pipeline.planner import Planner, RunOptions, StepPlan, landing_files
+from prodml.pipeline.project import Product
+from prodml.pipeline.records import ResourceMonitor, git_info, package_versions, pid_alive
+from prodml.pipeline.step import StepSpec, arg_name
+from prodml.tables.delta import WriteSpec
+
+log = logging.getLogger(__name__)
+
+Event = Callable[[str, Mapping[str, Any]], None]
+
+
+@dataclass
+class RunResult:
+    """The outcome of a run."""
+
+    run_id: str
+    product: str
+    status: str
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class RunEnv:
+    """Everything a run needs from the workspace."""
+
+    env: str
+    catalog: Catalog
+    store: MetadataStore
+    dag: Dag
+    products: Mapping[str, Product]
+    landing_root: Path
+    project_root: Path
+    principal: str
+    config_hash: Callable[[Product], str]
+    make_engine: Callable[[], LocalEngine]
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+
+
+class Runner:
+    """Runs products in one environment."""
+
+    def __init__(self, renv: RunEnv, on_event: Event | None = None) -> None:
+        self.renv = renv
+        self.on_event = on_event or (lambda _kind, _data: None)
+
+    def reap_stale_runs(self) -> None:
+        """Runs still 'running' whose process is gone were killed: say so."""
+        host = socket.gethostname()
+        for run in self.renv.store.list_runs(catalog=self.renv.catalog.catalog, limit=200):
+            if run["status"] == "running" and run["host"] == host and not pid_alive(run["pid"]):
+                self.renv.store.update_run(
+                    run["run_id"],
+                    status="killed",
+                    ended_at=datetime.now(UTC),
+                    error="the process running it disappeared (killed?)",
+                )
+                for rec in self.renv.store.step_runs(run["run_id"]):
+                    if rec["status"] == "running":
+                        self.renv.store.upsert_step_run(run["run_id"], rec["step"], status="killed")
+
+    def run(
+        self, product: Product, options: RunOptions, *, resumed_from: str | None = None
+    ) -> RunResult:
+        """Run ``product`` (and the upstream steps it needs) once."""
+        renv = self.renv
+        self.reap_stale_runs()
+        selection = renv.dag.selection(product, options.steps)
+        for name, tables in renv.dag.missing_inputs(selection, renv.catalog.catalog).items():
+            for table in tables:
+                if not renv.catalog.exists(renv.catalog.name(table)):
+                    spec = renv.dag.steps[name]
+                    raise PipelineDefinitionError(
+                        f"step {name} reads {table}, which no step produces and which does not exist",
+                        hint=f"declare a step with outputs='{table}' or fix the input at {spec.where()}",
+                    )
+        run_id = new_run_id()
+        started = datetime.now(UTC)
+        sha, dirty = git_info(renv.project_root)
+        renv.store.create_run(
+            {
+                "run_id": run_id,
+                "product": product.name,
+                "env": renv.env,
+                "catalog": renv.catalog.catalog,
+                "status": "running",
+                "started_at": started,
+                "principal": renv.principal,
+                "git_sha": sha,
+                "git_dirty": dirty,
+                "config_hash": renv.config_hash(product),
+                "packages": package_versions(),
+                "options": options.to_json(),
+                "resumed_from": resumed_from,
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+            }
+        )
+        for name in selection:
+            spec = renv.dag.steps[name]
+            renv.store.upsert_step_run(
+                run_id, name, product=spec.product, stage=spec.stage, status="pending"
+            )
+        self.on_event("run_started", {"run_id": run_id, "steps": selection})
+        engine = renv.make_engine()
+        result = RunResult(run_id=run_id, product=product.name, status="running")
+        try:
+            planner = Planner(renv.catalog, renv.landing_root, engine.version, renv.store)
+            for name in selection:
+                spec = renv.dag.steps[name]
+                owner = renv.products[spec.product]
+                plan = planner.plan(spec, code_hash(spec, owner.path), owner.config.params, options)
+                self.on_event("step_started", {"step": name, "plan": plan})
+                record = self._execute(spec, owner, plan, run_id, started, engine)
+                result.steps.append(record)
+                self.on_event("step_finished", {"step": name, "record": record})
+        except ProdmlError as exc:
+            result.status, result.error = "failed", str(exc)
+            renv.store.update_run(
+                run_id, status="failed", ended_at=datetime.now(UTC), error=str(exc)
+            )
+            self.on_event("run_finished", {"run_id": run_id, "status": "failed"})
+            raise
+        finally:
+            engine.close()
+        result.status = "succeeded"
+        renv.store.update_run(run_id, status="succeeded", ended_at=datetime.now(UTC))
+        self.on_event("run_finished", {"run_id": run_id, "status": "succeeded"})
+        return result
+
+    def _execute(
+        self,
+        spec: StepSpec,
+        owner: Product,
+        plan: StepPlan,
+        run_id: str,
+        started: datetime,
+        engine: LocalEngine,
+    ) -> dict[str, Any]:
+        renv, store, name = self.renv, self.renv.store, spec.qualified
+        inputs_json = {n: i.to_json(plan.partitions) for n, i in plan.inputs.items()}
+        if plan.action == "skip":
+            record: dict[str, Any] = {
+                "status": "skipped",
+                "reason": plan.reason,
+                "inputs": inputs_json,
+            }
+            store.upsert_step_run(run_id, name, **record)
+            return {"step": name, **record}
+        adopted = self._adopt(spec, plan)
+        if adopted is not None:
+            store.set_states(
+                renv.catalog.catalog, name, plan.fingerprints, run_id, replace=plan.replace_state
+            )
+            record = {
+                "status": "succeeded",
+                "reason": f"adopted commit(s) {adopted} left by an interrupted run",
+                "inputs": inputs_json,
+                "partitions": plan.partitions or [],
+                "outputs": {t: {"version": v} for t, v in adopted.items()},
+                "fingerprint": plan.batch,
+            }
+            store.upsert_step_run(run_id, name, **record)
+            return {"step": name, **record}
+        store.upsert_step_run(
+            run_id,
+            name,
+            status="running",
+            reason=plan.reason,
+            started_at=datetime.now(UTC),
+            partitions=plan.partitions or [],
+            inputs=inputs_json,
+            fingerprint=plan.batch,
+        )
+        try:
+            with ResourceMonitor() as monitor:
+                outputs = self._call_and_write(
+                    spec, owner, plan, run_id, started, engine, inputs_json
+                )
+        except Exception as exc:
+            message = str(exc) if isinstance(exc, ProdmlError) else f"{type(exc).__name__}: {exc}"
+            if not isinstance(exc, ProdmlError):
+                log.debug("step %s raised", name, exc_info=True)
+                tb = traceback.extract_tb(exc.__traceback__)
+                user = [f for f in tb if f.filename.startswith(str(owner.path))]
+                if user:
+                    message += f" (at {user[-1].filename}:{user[-1].lineno})"
+            store.upsert_step_run(
+                run_id, name, status="failed", ended_at=datetime.now(UTC), error=message
+            )
+            if isinstance(exc, StepFailedError):
+                raise
+            raise StepFailedError(
+                name,
+                run_id,
+                message,
+                hint=f"see 'prodml runs show {run_id}'; --debug shows the traceback",
+            ) from exc
+        store.set_states(
+            renv.catalog.catalog, name, plan.fingerprints, run_id, replace=plan.replace_state
+        )
+        record = {
+            "status": "succeeded",
+            "reason": plan.reason,
+            "ended_at": datetime.now(UTC),
+            "cpu_seconds": round(monitor.cpu_seconds, 4),
+            "peak_rss_bytes": monitor.peak_rss,
+            "rows_written": sum(o["rows"] for o in outputs.values()),
+            "bytes_written": sum(o["bytes"] for o in outputs.values()),
+            "outputs": outputs,
+            "inputs": inputs_json,
+            "partitions": plan.partitions or [],
+        }
+        store.upsert_step_run(run_id, name, **record)
+        store.add_edges(
+            {
+                "run_id": run_id,
+                "step": name,
+                "source": src,
+                "source_version": info.get("version"),
+                "target": target,
+                "target_version": out["version"],
+            }
+            for src, info in inputs_json.items()
+            for target, out in outputs.items()
+        )
+        return {"step": name, **record}
+
+    def _adopt(self, spec: StepSpec, plan: StepPlan) -> dict[str, int] | None:
+        """Versions of commits this exact batch already made (a killed run committed, then died)."""
+        found: dict[str, int] = {}
+        for out in spec.outputs:
+            table = self.renv.catalog.name(out)
+            version = self.renv.catalog.tables.find_commit(
+                self.renv.catalog.location(table), "prodml.batch", plan.batch
+            )
+            if version is None:
+                return None
+            found[str(table)] = version
+        return found
+
+    def _call_and_write(
+        self,
+        spec: StepSpec,
+        owner: Product,
+        plan: StepPlan,
+        run_id: str,
+        started: datetime,
+        engine: LocalEngine,
+        inputs_json: dict[str, Any],
+    ) -> dict[str, dict[str, Any]]:
+        renv = self.renv
+        access = Access(principal=renv.principal, run_id=run_id, step=spec.qualified)
+        reads: dict[str, int] = {}
+        args = self.bind_inputs(spec, plan, engine, access, reads)
+        params = (
+            owner.config.params
+            if spec.params is None
+            else {k: owner.config.params.get(k) for k in spec.params}
+        )
+        ctx = StepContext(
+            run_id=run_id,
+            env=renv.env,
+            product=spec.product,
+            step=spec.name,
+            params=params,
+            now=started,
+            partitions=plan.partitions,
+            partition_by=spec.partition_by,
+            full_refresh=plan.write_mode != spec.mode or plan.replace_state,
+            engine=engine,
+            catalog=renv.catalog,
+            access=access,
+            landing_root=renv.landing_root,
+            on_read=reads.__setitem__,
+        )
+        frames = self.produce(spec, ctx, args, engine, params)
+        for read_name, version in reads.items():
+            inputs_json.setdefault(read_name, {"version": version})
+        outputs: dict[str, dict[str, Any]] = {}
+        for out, data in frames.items():
+            table = renv.catalog.name(out)
+            write = WriteSpec(
+                name=str(table),
+                mode=plan.write_mode,  # type: ignore[arg-type]
+                partition_by=spec.output_partition_by,
+                keys=spec.keys,
+                partitions=plan.partitions,
+                partition_column=spec.partition_by,
+                evolve=spec.schema_evolution,
+                metadata={
+                    "prodml.run_id": run_id,
+                    "prodml.step": spec.qualified,
+                    "prodml.batch": plan.batch,
+                },
+            )
+            self._check_partitions(spec, plan, table, data)
+            result = renv.catalog.write(table, data, write, access)
+            docs = owner.config.tables.get(table.short)
+            renv.catalog.register(
+                table,
+                owner_product=spec.product,
+                producer_step=spec.qualified,
+                description=(docs.description if docs else "") or spec.description.split("\n")[0],
+                column_docs=docs.columns if docs else {},
+                partition_by=spec.output_partition_by,
+                keys=spec.keys,
+                schema=data.schema,
+            )
+            outputs[str(table)] = {
+                "version": result.version,
+                "rows": result.rows,
+                "bytes": result.bytes,
+                "operation": result.operation,
+            }
+        return outputs
+
+    def bind_inputs(
+        self,
+        spec: StepSpec,
+        plan: StepPlan,
+        engine: LocalEngine,
+        access: Access,
+        reads: dict[str, int],
+        versions: Mapping[str, int] | None = None,
+    ) -> list[Any]:
+        """Register the step's inputs with the engine and build its arguments."""
+        renv = self.renv
+        names = _param_names(spec)
+        args: list[Any] = []
+        for input_name, alias in zip(spec.inputs, names, strict=True):
+            if input_name.startswith("landing:"):
+                state = plan.inputs.get(input_name)
+                column = (
+                    spec.partition_by
+                    if state is not None and state.partition_ids is not None
+                    else None
+                )
+                args.append(
+                    landing_files(
+                        renv.landing_root,
+                        input_name[len("landing:") :],
+                        column,
+                        plan.partitions if column else None,
+                    )
+                )
+                continue
+            table = renv.catalog.name(input_name)
+            state = plan.inputs.get(input_name)
+            prune = (
+                state is not None
+                and state.partition_ids is not None
+                and plan.partitions is not None
+            )
+            version = (versions or {}).get(str(table), state.version if state else None)
+            dataset, resolved = renv.catalog.read(
+                table,
+                access,
+                version=version,
+                partition_column=spec.partition_by if prune else None,
+                partitions=plan.partitions if prune else None,
+            )
+            reads[str(table)] = resolved
+            engine.register(table, dataset, alias=alias)
+            args.append(_as_format(engine, dataset, spec.input_format, alias))
+        return args
+
+    def produce(
+        self,
+        spec: StepSpec,
+        ctx: StepContext,
+        args: list[Any],
+        engine: LocalEngine,
+        params: Mapping[str, Any],
+    ) -> dict[str, pa.Table]:
+        """Call the step and convert what it returns into one Arrow table per output."""
+        if spec.sql is not None:
+            used = {k: v for k, v in params.items() if f"${k}" in spec.sql}
+            returned: Any = engine.sql(spec.sql, **used)
+        else:
+            assert spec.fn is not None
+            returned = spec.fn(ctx, *args)
+        if len(spec.outputs) == 1:
+            returned = {spec.outputs[0]: returned}
+        elif not isinstance(returned, dict) or set(returned) != set(spec.outputs):
+            raise StepFailedError(
+                spec.qualified,
+                ctx.run_id,
+                f"returned {describe(returned)}; a step with several outputs returns a dict with "
+                f"exactly the keys {', '.join(spec.outputs)}",
+            )
+        frames = {}
+        for out, value in returned.items():
+            frame = to_arrow(value)
+            if frame is None:
+                raise StepFailedError(
+                    spec.qualified,
+                    ctx.run_id,
+                    f"returned {describe(value)} for {out}; expected {ACCEPTED}",
+                    hint=f"return a frame from {spec.where()}",
+                )
+            frames[out] = frame
+        return frames
+
+    @staticmethod
+    def _check_partitions(spec: StepSpec, plan: StepPlan, table: TableName, data: pa.Table) -> None:
+        if (
+            plan.write_mode != "replace_partitions"
+            or plan.partitions is None
+            or not spec.partition_by
+        ):
+            return
+        if spec.partition_by not in data.column_names:
+            raise ProdmlError(
+                f"{table}: the output lacks the partition column {spec.partition_by!r}",
+                hint=f"return it from {spec.where()}",
+            )
+        values = {str(v) for v in pc.unique(data.column(spec.partition_by)).to_pylist()}
+        stray = sorted(values - set(plan.partitions))
+        if stray:
+            shown = ", ".join(stray[:5]) + (" …" if len(stray) > 5 else "")
+            raise ProdmlError(
+                f"{table}: the step returned rows for partitions it is not processing ({shown})",
+                hint="filter on ctx.partitions, or read only the step's (pruned) inputs",
+            )
+
+
+def _param_names(spec: StepSpec) -> list[str]:
+    if spec.fn is None:
+        return [arg_name(i) for i in spec.inputs]
+    import inspect
+
+    params = list(inspect.signature(spec.fn).parameters)[1:]
+    if len(params) == len(spec.inputs):
+        return params
+    return [arg_name(i) for i in spec.inputs]
+
+
+def _as_format(engine: LocalEngine, dataset: Any, fmt: str, alias: str) -> Any:
+    if fmt == "duckdb":
+        return engine.sql(f'SELECT * FROM "{alias}"')
+    table = dataset.to_table()
+    if fmt == "arrow":
+        return table
+    if fmt == "pandas":
+        return table.to_pandas()
+    if fmt == "polars":
+        try:
+            import polars as pl
+        except ImportError:
+            raise ProdmlError(
+                "input_format='polars' needs polars", hint='pip install "prodml[polars]"'
+            ) from None
+        return pl.from_arrow(table)
+    raise ProdmlError(f"unknown input format {fmt!r}")  # pragma: no cover

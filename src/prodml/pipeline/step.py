@@ -1,0 +1,314 @@
+"""The ``@step`` decorator and the declaration it records."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal, TypeVar, get_args
+
+from prodml.errors import ProdmlError
+from prodml.names import TableName, check_column
+from prodml.pipeline.errors import PipelineDefinitionError
+
+Stage = Literal["ingress", "features", "train", "evaluate", "monitor", "apply", "deliver", "api"]
+STAGES: tuple[str, ...] = get_args(Stage)
+Mode = Literal["append", "overwrite", "replace_partitions", "merge"]
+MODES: tuple[str, ...] = get_args(Mode)
+InputFormat = Literal["duckdb", "arrow", "pandas", "polars"]
+LANDING_PREFIX = "landing:"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """What a step declares. Tables named ``schema.table`` resolve in the run's catalog.
+
+    Attributes:
+        name: the step's name (the function's name, or the SQL file's stem).
+        stage: its lifecycle stage.
+        inputs: input tables, or landing sources written ``landing:<source>``.
+        outputs: the tables it writes (one frame each).
+        partition_by: the column whose partitions are processed incrementally.
+        output_partition_by: the output table's partition columns (default: ``partition_by``
+            for ``replace_partitions`` and ``append``, none otherwise).
+        mode: how the output is written.
+        keys: merge keys (``mode="merge"``).
+        params: the product params the step uses (None: all of them).
+        schema_evolution: allow new columns to be added to the output table.
+        input_format: what table arguments are handed over as.
+        description: the docstring.
+        fn: the Python function (None for SQL steps).
+        sql: the SQL text (SQL steps).
+        source_file: where the step is defined.
+        line: the line of the definition.
+        product: the product that owns it (set when the product is loaded).
+    """
+
+    name: str
+    stage: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    partition_by: str | None = None
+    output_partition_by: tuple[str, ...] = ()
+    mode: str = "overwrite"
+    keys: tuple[str, ...] = ()
+    params: tuple[str, ...] | None = None
+    schema_evolution: bool = False
+    input_format: str = "duckdb"
+    description: str = ""
+    fn: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+    sql: str | None = None
+    source_file: str = ""
+    line: int = 0
+    product: str = ""
+
+    @property
+    def qualified(self) -> str:
+        """``product.step``."""
+        return f"{self.product}.{self.name}"
+
+    @property
+    def table_inputs(self) -> tuple[str, ...]:
+        """Inputs that are tables."""
+        return tuple(i for i in self.inputs if not i.startswith(LANDING_PREFIX))
+
+    @property
+    def landing_inputs(self) -> tuple[str, ...]:
+        """Landing sources (without the ``landing:`` prefix)."""
+        return tuple(i[len(LANDING_PREFIX) :] for i in self.inputs if i.startswith(LANDING_PREFIX))
+
+    def where(self) -> str:
+        """``file:line`` of the declaration."""
+        return f"{self.source_file}:{self.line}" if self.source_file else self.name
+
+    def with_product(self, product: str) -> StepSpec:
+        """A copy owned by ``product``."""
+        return replace(self, product=product)
+
+
+def step(
+    *,
+    stage: Stage,
+    outputs: str | Sequence[str],
+    inputs: Sequence[str] = (),
+    partition_by: str | None = None,
+    output_partition_by: str | Sequence[str] | None = None,
+    mode: Mode = "overwrite",
+    keys: Sequence[str] = (),
+    params: Sequence[str] | None = None,
+    schema_evolution: bool = False,
+    input_format: InputFormat = "duckdb",
+) -> Callable[[F], F]:
+    """Declare a pipeline step. The function receives ``ctx`` then one argument per input.
+
+    Example:
+        >>> @step(stage="features", inputs=["silver.orders"], outputs="gold.customer_daily",
+        ...       partition_by="order_date", mode="replace_partitions")
+        ... def customer_daily(ctx, orders):
+        ...     return ctx.sql("select customer_id, order_date, count(*) n from orders group by all")
+    """
+
+    def decorate(fn: F) -> F:
+        try:
+            source_file = inspect.getsourcefile(fn) or ""
+            line = inspect.getsourcelines(fn)[1]
+        except (OSError, TypeError):
+            source_file, line = "", 0
+        spec = make_spec(
+            name=fn.__name__,
+            stage=stage,
+            inputs=inputs,
+            outputs=outputs,
+            partition_by=partition_by,
+            output_partition_by=output_partition_by,
+            mode=mode,
+            keys=keys,
+            params=params,
+            schema_evolution=schema_evolution,
+            input_format=input_format,
+            description=inspect.getdoc(fn) or "",
+            fn=fn,
+            source_file=source_file,
+            line=line,
+        )
+        _check_signature(spec, fn)
+        fn.__prodml_step__ = spec  # type: ignore[attr-defined]
+        return fn
+
+    return decorate
+
+
+def make_spec(
+    *,
+    name: str,
+    stage: str,
+    inputs: Sequence[str],
+    outputs: str | Sequence[str],
+    partition_by: str | None = None,
+    output_partition_by: str | Sequence[str] | None = None,
+    mode: str = "overwrite",
+    keys: Sequence[str] = (),
+    params: Sequence[str] | None = None,
+    schema_evolution: bool = False,
+    input_format: str = "duckdb",
+    description: str = "",
+    fn: Callable[..., Any] | None = None,
+    sql: str | None = None,
+    source_file: str = "",
+    line: int = 0,
+) -> StepSpec:
+    """Validate a declaration and build its :class:`StepSpec`.
+
+    Raises:
+        PipelineDefinitionError: naming the file and line of the declaration.
+    """
+    where = f"{source_file}:{line}" if source_file else name
+
+    def fail(message: str, hint: str | None = None) -> PipelineDefinitionError:
+        return PipelineDefinitionError(f"{where}: step {name}: {message}", hint=hint)
+
+    if stage not in STAGES:
+        raise fail(f"unknown stage {stage!r}", hint=f"stages: {', '.join(STAGES)}")
+    if mode not in MODES:
+        raise fail(f"unknown mode {mode!r}", hint=f"modes: {', '.join(MODES)}")
+    if input_format not in get_args(InputFormat):
+        raise fail(f"unknown input_format {input_format!r}", hint="duckdb, arrow, pandas or polars")
+    outs = (outputs,) if isinstance(outputs, str) else tuple(outputs)
+    if not outs:
+        raise fail("declares no outputs", hint="every step writes at least one table")
+    try:
+        for table in (*outs, *(i for i in inputs if not i.startswith(LANDING_PREFIX))):
+            TableName.parse(table, "x")
+        for source in inputs:
+            if source.startswith(LANDING_PREFIX):
+                check_column(source[len(LANDING_PREFIX) :])
+        for col in (*keys, *([partition_by] if partition_by else [])):
+            check_column(col)
+    except ProdmlError as exc:
+        raise fail(exc.message, hint=exc.hint) from None
+    if isinstance(output_partition_by, str):
+        output_partition_by = (output_partition_by,)
+    if output_partition_by is None:
+        output_partition_by = (partition_by,) if partition_by and mode != "merge" else ()
+    if mode == "merge" and not keys:
+        raise fail("mode='merge' needs keys=[...]")
+    if mode == "replace_partitions":
+        if not partition_by:
+            raise fail("mode='replace_partitions' needs partition_by=...")
+        if tuple(output_partition_by) != (partition_by,):
+            raise fail("replace_partitions writes the output partitioned by partition_by")
+    if len(outs) > 1 and partition_by:
+        raise fail("a partitioned step writes one output table")
+    if any(i.startswith(LANDING_PREFIX) for i in inputs) and stage != "ingress":
+        raise fail("only ingress steps read landing sources")
+    return StepSpec(
+        name=name,
+        stage=stage,
+        inputs=tuple(inputs),
+        outputs=outs,
+        partition_by=partition_by,
+        output_partition_by=tuple(output_partition_by),
+        mode=mode,
+        keys=tuple(keys),
+        params=tuple(params) if params is not None else None,
+        schema_evolution=schema_evolution,
+        input_format=input_format,
+        description=description,
+        fn=fn,
+        sql=sql,
+        source_file=source_file,
+        line=line,
+    )
+
+
+def _check_signature(spec: StepSpec, fn: Callable[..., Any]) -> None:
+    params = list(inspect.signature(fn).parameters.values())
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return
+    if len(positional) != 1 + len(spec.inputs):
+        raise PipelineDefinitionError(
+            f"{spec.where()}: step {spec.name} takes {len(positional)} argument(s); it needs ctx "
+            f"plus one per input ({len(spec.inputs)}: {', '.join(spec.inputs) or 'none'})",
+            hint=f"def {spec.name}(ctx{''.join(', ' + arg_name(i) for i in spec.inputs)})",
+        )
+
+
+def arg_name(input_name: str) -> str:
+    """The conventional argument name of an input (``silver.orders`` → ``orders``)."""
+    if input_name.startswith(LANDING_PREFIX):
+        return input_name[len(LANDING_PREFIX) :]
+    return input_name.rsplit(".", maxsplit=1)[-1]
+
+
+def sql_step_from_file(path: Path) -> StepSpec:
+    """Build a SQL step from a ``sql/*.sql`` file with a ``/* prodml … */`` YAML header.
+
+    Example header::
+
+        /* prodml
+        stage: features
+        inputs: [silver.order_lines]
+        outputs: gold.product_daily_demand
+        partition_by: order_date
+        mode: replace_partitions
+        */
+    """
+    import yaml
+
+    text = path.read_text(encoding="utf-8")
+    head = text.lstrip()
+    if not head.startswith("/* prodml"):
+        raise PipelineDefinitionError(
+            f"{path}: a SQL step starts with a '/* prodml ... */' header",
+            hint="declare stage, inputs, outputs (and partition_by, mode, keys) in it",
+        )
+    end = head.find("*/")
+    if end < 0:
+        raise PipelineDefinitionError(f"{path}: the '/* prodml' header is not closed with */")
+    try:
+        meta = yaml.safe_load(head[len("/* prodml") : end]) or {}
+    except yaml.YAMLError as exc:
+        raise PipelineDefinitionError(f"{path}: invalid YAML in the header: {exc}") from None
+    allowed = {
+        "stage",
+        "inputs",
+        "outputs",
+        "partition_by",
+        "output_partition_by",
+        "mode",
+        "keys",
+        "params",
+        "schema_evolution",
+        "description",
+    }
+    unknown = set(meta) - allowed
+    if unknown:
+        from prodml.errors import did_you_mean
+
+        key = sorted(unknown)[0]
+        raise PipelineDefinitionError(
+            f"{path}: unknown header key {key!r}",
+            hint=did_you_mean(key, allowed) or f"keys: {', '.join(sorted(allowed))}",
+        )
+    if "stage" not in meta or "outputs" not in meta:
+        raise PipelineDefinitionError(f"{path}: the header needs 'stage' and 'outputs'")
+    return make_spec(
+        name=path.stem,
+        stage=meta["stage"],
+        inputs=meta.get("inputs", []),
+        outputs=meta["outputs"],
+        partition_by=meta.get("partition_by"),
+        output_partition_by=meta.get("output_partition_by"),
+        mode=meta.get("mode", "overwrite"),
+        keys=meta.get("keys", []),
+        params=meta.get("params"),
+        schema_evolution=bool(meta.get("schema_evolution", False)),
+        description=str(meta.get("description", "")),
+        sql=head[end + 2 :].strip(),
+        source_file=str(path),
+        line=1,
+    )

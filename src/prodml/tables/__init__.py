@@ -1,0 +1,1 @@
+"""Delta Lake tables: atomic writes in four modes, schema checks, time travel."""

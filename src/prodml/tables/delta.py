@@ -1,0 +1,273 @@
+"""Delta Lake tables: the only write path, with atomic commits, retries and time travel."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+
+from prodml.names import check_column, quote_ident, quote_literal
+from prodml.tables.errors import CommitConflictError, TableError
+from prodml.tables.schema import conform
+
+log = logging.getLogger(__name__)
+
+WriteMode = Literal["append", "overwrite", "replace_partitions", "merge"]
+WRITE_MODES: tuple[WriteMode, ...] = ("append", "overwrite", "replace_partitions", "merge")
+MAX_ATTEMPTS = 6
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What one atomic commit did."""
+
+    version: int
+    rows: int
+    bytes: int
+    operation: str
+    partitions: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WriteSpec:
+    """How to write: the mode and what it needs.
+
+    Attributes:
+        name: the table's full name (for messages).
+        mode: ``append``, ``overwrite``, ``replace_partitions`` (replace exactly ``partitions``
+            of ``partition_column``, also those left empty) or ``merge`` (upsert on ``keys``).
+        partition_by: the table's partition columns (used when the table is created).
+        keys: merge keys.
+        partitions: for ``replace_partitions``, the partition values being replaced.
+        partition_column: for ``replace_partitions``, the column they are values of.
+        evolve: allow new columns (schema evolution, opt-in).
+        metadata: custom commit metadata (run id, step, fingerprint).
+    """
+
+    name: str
+    mode: WriteMode
+    partition_by: Sequence[str] = ()
+    keys: Sequence[str] = ()
+    partitions: Sequence[str] | None = None
+    partition_column: str | None = None
+    evolve: bool = False
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+class DeltaTables:
+    """Reads and writes Delta tables under one storage root (``<root>/<catalog>/<schema>/<table>``)."""
+
+    def __init__(self, root: str, storage_options: Mapping[str, str] | None = None) -> None:
+        self.root = root.rstrip("/")
+        self.storage_options = dict(storage_options or {}) or None
+
+    def location(self, catalog: str, schema: str, table: str) -> str:
+        """Where a table's files live (names are validated identifiers: no path escapes)."""
+        return f"{self.root}/{catalog}/{schema}/{table}"
+
+    def exists(self, location: str) -> bool:
+        """Whether a Delta table exists at ``location``."""
+        return bool(DeltaTable.is_deltatable(location, storage_options=self.storage_options))
+
+    def open(self, location: str, version: int | None = None, *, name: str = "") -> DeltaTable:
+        """Open a table, optionally at an older version (time travel)."""
+        try:
+            return DeltaTable(location, version=version, storage_options=self.storage_options)
+        except TableNotFoundError:
+            raise TableError(
+                name or location, "does not exist yet", hint="run the step that produces it"
+            ) from None
+        except DeltaError as exc:
+            if version is not None:
+                raise TableError(
+                    name or location,
+                    f"cannot read version {version}: {exc}",
+                    hint="see 'prodml tables history' for the versions that exist",
+                ) from None
+            raise
+
+    def dataset(
+        self,
+        location: str,
+        *,
+        version: int | None = None,
+        partition_column: str | None = None,
+        partitions: Sequence[str] | None = None,
+        name: str = "",
+    ) -> pads.Dataset:
+        """An Arrow dataset over the table, pruned to ``partitions`` of ``partition_column``."""
+        dt = self.open(location, version, name=name)
+        if partition_column and partitions is not None:
+            if not partitions:
+                return pads.dataset(pa.table(dt.schema().to_arrow()).schema.empty_table())
+            return dt.to_pyarrow_dataset(
+                file_pruning_predicate=[(partition_column, "in", list(partitions))]
+            )
+        return dt.to_pyarrow_dataset()
+
+    def partition_ids(
+        self, location: str, column: str, version: int | None = None
+    ) -> dict[str, str]:
+        """A content id per partition value: a hash of the partition's data files.
+
+        A Delta commit never rewrites a file in place, so a partition whose file set is unchanged
+        holds the same rows; this is what makes per-partition change detection cheap.
+        """
+        dt = self.open(location, version)
+        actions = pa.table(dt.get_add_actions(flatten=True))
+        key = f"partition.{column}"
+        if key not in actions.column_names:
+            return {}
+        groups: dict[str, list[str]] = {}
+        for path, value in zip(
+            actions.column("path").to_pylist(), actions.column(key).to_pylist(), strict=True
+        ):
+            groups.setdefault(_partition_str(value), []).append(path)
+        return {
+            value: hashlib.sha256("\n".join(sorted(paths)).encode()).hexdigest()[:16]
+            for value, paths in groups.items()
+        }
+
+    def history(self, location: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """Commit history, newest first."""
+        return list(self.open(location).history(limit))
+
+    def find_commit(self, location: str, key: str, value: str, *, limit: int = 25) -> int | None:
+        """The version of a recent commit whose custom metadata has ``key == value``, if any."""
+        if not self.exists(location):
+            return None
+        for entry in self.open(location).history(limit):
+            if entry.get(key) == value:
+                return int(entry["version"])
+        return None
+
+    def write(self, location: str, data: pa.Table, spec: WriteSpec) -> WriteResult:
+        """Write ``data`` as one atomic commit, as ``spec`` says.
+
+        Raises:
+            SchemaMismatchError: before anything is written.
+            CommitConflictError: concurrent commits kept conflicting.
+        """
+        for col in (*spec.partition_by, *spec.keys):
+            check_column(col)
+            if col not in data.column_names:
+                raise TableError(
+                    spec.name,
+                    f"column {col!r} (a partition column or key) is not in the data",
+                    hint=f"columns: {', '.join(data.column_names)}",
+                )
+        props = CommitProperties(custom_metadata=dict(spec.metadata), max_commit_retries=0)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            existing = self.open(location, name=spec.name) if self.exists(location) else None
+            schema = pa.schema(existing.schema().to_arrow()) if existing is not None else None
+            rows = conform(spec.name, data, schema, evolve=spec.evolve)
+            try:
+                return self._commit(location, existing, rows, spec, props)
+            except CommitFailedError as exc:
+                if attempt == MAX_ATTEMPTS:
+                    raise CommitConflictError(
+                        spec.name, f"gave up after {attempt} conflicting commits: {exc}"
+                    ) from None
+                log.info("commit conflict on %s (attempt %d), retrying", spec.name, attempt)
+                time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _commit(
+        self,
+        location: str,
+        existing: DeltaTable | None,
+        rows: pa.Table,
+        spec: WriteSpec,
+        props: CommitProperties,
+    ) -> WriteResult:
+        mode, name = spec.mode, spec.name
+        schema_mode: Literal["merge"] | None = "merge" if spec.evolve else None
+        if existing is None:
+            _mkdir(location)
+            write_deltalake(
+                location,
+                rows,
+                mode="overwrite",
+                partition_by=list(spec.partition_by) or None,
+                commit_properties=props,
+                storage_options=self.storage_options,
+            )
+            return self._result(location, rows, "create", spec.partitions)
+        if mode == "append":
+            write_deltalake(
+                existing, rows, mode="append", schema_mode=schema_mode, commit_properties=props
+            )
+        elif mode == "overwrite":
+            write_deltalake(
+                existing,
+                rows,
+                mode="overwrite",
+                schema_mode="overwrite" if spec.evolve else None,
+                commit_properties=props,
+            )
+        elif mode == "replace_partitions":
+            if not spec.partition_column or spec.partitions is None:
+                raise TableError(name, "replace_partitions needs the partition column and values")
+            if not spec.partitions:
+                return self._result(location, rows, "noop", [])
+            values = ", ".join(quote_literal(p) for p in spec.partitions)
+            write_deltalake(
+                existing,
+                rows,
+                mode="overwrite",
+                predicate=f"{quote_ident(spec.partition_column)} IN ({values})",
+                schema_mode=schema_mode,
+                commit_properties=props,
+            )
+        elif mode == "merge":
+            if not spec.keys:
+                raise TableError(name, "merge needs keys", hint="declare keys=[...] on the step")
+            if rows.num_rows == 0:
+                return self._result(location, rows, "noop", spec.partitions)
+            predicate = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in spec.keys)
+            (
+                existing.merge(
+                    rows,
+                    predicate,
+                    source_alias="s",
+                    target_alias="t",
+                    merge_schema=spec.evolve,
+                    commit_properties=props,
+                )
+                .when_matched_update_all()
+                .when_not_matched_insert_all()
+                .execute()
+            )
+        else:  # pragma: no cover - guarded by the step declaration
+            raise TableError(name, f"unknown write mode {mode!r}")
+        return self._result(location, rows, mode, spec.partitions)
+
+    def _result(
+        self, location: str, rows: pa.Table, operation: str, partitions: Sequence[str] | None
+    ) -> WriteResult:
+        version = self.open(location).version() if self.exists(location) else -1
+        return WriteResult(
+            version=version,
+            rows=rows.num_rows,
+            bytes=rows.nbytes,
+            operation=operation,
+            partitions=list(partitions or []),
+        )
+
+
+def _partition_str(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _mkdir(location: str) -> None:
+    if "://" not in location or location.startswith("file://"):
+        Path(location.removeprefix("file://")).mkdir(parents=True, exist_ok=True)

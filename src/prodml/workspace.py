@@ -1,0 +1,328 @@
+"""The façade: one ``Workspace`` per platform directory and environment owns every operation."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from prodml.config import Platform, Secrets, config_hash, find_root, load_platform
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from prodml.catalog.gate import Catalog, TableInfo
+    from prodml.catalog.store import MetadataStore
+    from prodml.engine.local import LocalEngine
+    from prodml.pipeline.dag import Dag
+    from prodml.pipeline.planner import StepPlan
+    from prodml.pipeline.project import Product
+    from prodml.pipeline.reproduce import ReproduceReport
+    from prodml.pipeline.runner import Event, Runner, RunResult
+
+
+def connect(
+    path: str | os.PathLike[str] = ".",
+    env: str | None = None,
+    *,
+    principal: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Workspace:
+    """Open the platform at ``path`` (or the closest parent holding ``prodml.yaml``).
+
+    Args:
+        path: the platform directory or any directory below it.
+        env: the environment (default: the platform's ``default_env``).
+        principal: who is acting (default: the local user).
+        environ: environment variables to read overrides and secrets from (default: os.environ).
+    """
+    root = find_root(Path(path))
+    return Workspace(load_platform(root, env, environ), principal=principal, environ=environ)
+
+
+class Workspace:
+    """Everything prodml does in one platform and environment. The CLI and HTTP call only this."""
+
+    def __init__(
+        self,
+        platform: Platform,
+        *,
+        principal: str | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.platform = platform
+        self.root = platform.root
+        self.settings = platform.settings
+        self.env = platform.env
+        self.principal = principal or f"user:{_local_user()}"
+        environ = os.environ if environ is None else environ
+        secrets_file = self.settings.secrets_file
+        self.secrets = Secrets(self._path(secrets_file) if secrets_file else None, environ)
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Workspace(root={str(self.root)!r}, env={self.env!r})"
+
+    def close(self) -> None:
+        """Release connections."""
+        if "store" in self.__dict__:
+            self.store.close()
+
+    # -- wiring -----------------------------------------------------------------------------
+
+    def _path(self, value: str) -> Path:
+        path = Path(value)
+        return path if path.is_absolute() else self.root / path
+
+    @property
+    def state_dir(self) -> Path:
+        """Where metadata, tracking and scratch files live."""
+        return self._path(self.settings.state_dir)
+
+    @property
+    def landing_dir(self) -> Path:
+        """Where landing files arrive."""
+        return self._path(self.settings.landing_dir)
+
+    @cached_property
+    def store(self) -> MetadataStore:
+        """The metadata store."""
+        from prodml.catalog.store import MetadataStore
+
+        url = self.settings.metadata.url
+        if url is None:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{self.state_dir / 'prodml.db'}"
+        return MetadataStore(self.secrets.resolve(url))
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """This environment's catalog (the gate for every table read and write)."""
+        from prodml.catalog.gate import Catalog
+        from prodml.catalog.policies import RecordsPolicy
+        from prodml.tables.delta import DeltaTables
+
+        root = self.settings.storage.root
+        if "://" not in root:
+            root = str(self._path(root))
+        options = {k: self.secrets.resolve(v) for k, v in self.settings.storage.options.items()}
+        tables = DeltaTables(root, options)
+        return Catalog(self.settings.catalog, self.store, tables, [RecordsPolicy(self.store)])
+
+    @cached_property
+    def products(self) -> dict[str, Product]:
+        """Every product of the platform, loaded for this environment."""
+        from prodml.pipeline.project import load_products
+
+        return load_products(self._path(self.settings.products_dir), self.env, self.root)
+
+    def product(self, name: str) -> Product:
+        """One product (``NotFoundError`` with did-you-mean otherwise)."""
+        from prodml.pipeline.project import require_product
+
+        return require_product(self.products, name)
+
+    @cached_property
+    def dag(self) -> Dag:
+        """The DAG of every product's steps."""
+        from prodml.pipeline.dag import Dag
+
+        return Dag.build(self.products.values(), self.settings.catalog)
+
+    def config_hash(self, product: Product) -> str:
+        """Hash of the environment's settings and the product's config."""
+        return config_hash(self.settings, product.config)
+
+    def engine(self) -> LocalEngine:
+        """A fresh engine with the environment's compute profile."""
+        from prodml.engine.local import LocalEngine
+
+        return LocalEngine(self.settings.catalog, self.settings.profile())
+
+    def runner(self, on_event: Event | None = None) -> Runner:
+        """A runner bound to this workspace."""
+        from prodml.pipeline.runner import RunEnv, Runner
+
+        renv = RunEnv(
+            env=self.env,
+            catalog=self.catalog,
+            store=self.store,
+            dag=self.dag,
+            products=self.products,
+            landing_root=self.landing_dir,
+            project_root=self.root,
+            principal=self.principal,
+            config_hash=self.config_hash,
+            make_engine=self.engine,
+        )
+        return Runner(renv, on_event)
+
+    # -- pipelines --------------------------------------------------------------------------
+
+    def plan(
+        self,
+        product: str,
+        *,
+        steps: Sequence[str] | None = None,
+        partitions: str | None = None,
+        full_refresh: bool = False,
+    ) -> list[StepPlan]:
+        """What ``run`` would do now, without running anything.
+
+        A step downstream of one that will run is shown as running: its inputs are about to
+        change (the runner re-plans it once they have).
+        """
+        from prodml.pipeline.fingerprint import code_hash
+        from prodml.pipeline.planner import Planner
+
+        prod = self.product(product)
+        options = _options(steps, partitions, full_refresh)
+        engine = self.engine()
+        try:
+            planner = Planner(self.catalog, self.landing_dir, engine.version, self.store)
+        finally:
+            engine.close()
+        plans: list[StepPlan] = []
+        changing: set[str] = set()
+        for name in self.dag.selection(prod, options.steps):
+            spec = self.dag.steps[name]
+            owner = self.products[spec.product]
+            plan = planner.plan(spec, code_hash(spec, owner.path), owner.config.params, options)
+            ups = sorted(self.dag.upstream[name] & changing)
+            if plan.action == "skip" and ups:
+                plan.action, plan.reason = "run", f"upstream {ups[0]} will change its inputs"
+                plan.partitions = (
+                    None if spec.partition_by is None else ["(re-planned after upstream)"]
+                )
+            if plan.action == "run":
+                changing.add(name)
+            plans.append(plan)
+        return plans
+
+    def run(
+        self,
+        product: str,
+        *,
+        steps: Sequence[str] | None = None,
+        partitions: str | None = None,
+        full_refresh: bool = False,
+        resume: str | None = None,
+        on_event: Event | None = None,
+    ) -> RunResult:
+        """Run a product's pipeline (and the upstream steps it needs).
+
+        Args:
+            product: the product's name.
+            steps: only these steps (names within the product, or ``product.step``).
+            partitions: backfill ``START..END`` (recompute those partitions).
+            full_refresh: recompute everything.
+            resume: a run id: re-run only what failed or never ran in it, with its options.
+            on_event: progress callback ``(kind, data)``.
+        """
+        from prodml.pipeline.planner import RunOptions
+
+        runner = self.runner(on_event)
+        if resume:
+            previous = self.store.get_run(resume)
+            runner.reap_stale_runs()
+            previous = self.store.get_run(previous["run_id"])
+            if previous["status"] == "succeeded":
+                from prodml.errors import UsageError
+
+                raise UsageError(
+                    f"run {previous['run_id']} succeeded: nothing to resume",
+                    hint=f"run 'prodml run {previous['product']}' instead",
+                )
+            todo = [
+                r["step"]
+                for r in self.store.step_runs(previous["run_id"])
+                if r["status"] not in ("succeeded", "skipped")
+            ]
+            base = RunOptions.from_json(previous["options"])
+            options = RunOptions(
+                steps=tuple(todo), partitions=base.partitions, full_refresh=base.full_refresh
+            )
+            return runner.run(
+                self.product(previous["product"]), options, resumed_from=previous["run_id"]
+            )
+        return runner.run(self.product(product), _options(steps, partitions, full_refresh))
+
+    def runs(self, product: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Recent runs in this environment, newest first."""
+        if product is not None:
+            self.product(product)
+        self.runner().reap_stale_runs()
+        return self.store.list_runs(product=product, catalog=self.settings.catalog, limit=limit)
+
+    def run_info(self, run_id: str) -> dict[str, Any]:
+        """One run with its step records."""
+        run = self.store.get_run(run_id)
+        return {**run, "steps": self.store.step_runs(run["run_id"])}
+
+    def reproduce(self, run_id: str) -> ReproduceReport:
+        """Re-execute a run against the table versions it read and compare outputs."""
+        from prodml.pipeline.reproduce import reproduce
+
+        return reproduce(self.runner(), run_id, self.state_dir / "scratch")
+
+    # -- tables -----------------------------------------------------------------------------
+
+    def tables(self) -> list[TableInfo]:
+        """Every table of this environment's catalog."""
+        return self.catalog.list()
+
+    def table(self, name: str) -> TableInfo:
+        """One table's catalog entry and live facts."""
+        return self.catalog.describe(self.catalog.name(name))
+
+    def history(self, name: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """A table's commit history, newest first."""
+        table = self.catalog.name(name)
+        self.catalog.require(table)
+        return self.catalog.tables.history(self.catalog.location(table), limit)
+
+    def read(self, name: str, *, version: int | None = None) -> pa.Table:
+        """A whole table (optionally at an older version) as Arrow."""
+        from prodml.catalog.policies import Access
+
+        dataset, _ = self.catalog.read(
+            self.catalog.name(name), Access(self.principal), version=version
+        )
+        return dataset.to_table()
+
+    def preview(self, name: str, *, version: int | None = None, limit: int = 20) -> pa.Table:
+        """The first ``limit`` rows of a table."""
+        from prodml.catalog.policies import Access
+
+        dataset, _ = self.catalog.read(
+            self.catalog.name(name), Access(self.principal), version=version
+        )
+        return dataset.head(limit)
+
+
+def _options(steps: Sequence[str] | None, partitions: str | None, full_refresh: bool) -> Any:
+    from prodml.errors import UsageError
+    from prodml.pipeline.planner import PartitionRange, RunOptions
+
+    if partitions and full_refresh:
+        raise UsageError("--partitions and --full-refresh exclude each other")
+    return RunOptions(
+        steps=tuple(steps) if steps else None,
+        partitions=PartitionRange.parse(partitions) if partitions else None,
+        full_refresh=full_refresh,
+    )
+
+
+def _local_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
