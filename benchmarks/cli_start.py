@@ -24,6 +24,7 @@ as unavailable.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -161,6 +162,8 @@ def main() -> int:
     stand_in = args.prodml_cmd is not None
     if stand_in:
         prodml_argv = shlex.split(args.prodml_cmd)
+        if prodml_argv and os.sep in prodml_argv[0]:  # commands run from a scratch directory
+            prodml_argv[0] = os.path.abspath(prodml_argv[0])
         prodml_label = f"stand-in `{args.prodml_cmd}`"
     else:
         exe = prodml_bin()
@@ -181,7 +184,7 @@ def main() -> int:
 
     peer_note = ""
     if args.skip_peers:
-        peer_note = "peers skipped (--skip-peers)"
+        peer_note = "peers skipped with --skip-peers"
     else:
         try:
             peer_bin = peer_venv("cli", BENCH_DIR / "peers" / "cli" / "requirements.txt")
@@ -248,7 +251,8 @@ def main() -> int:
                 f"`{peer} --help` (unavailable)",
                 None,
                 target,
-                "yes" if prodml.median <= TARGET_SECONDS else "no (peer n/a)",
+                f"≤ {TARGET_SECONDS} s: {'yes' if prodml.median <= TARGET_SECONDS else 'no'}; "
+                "peer n/a",
             )
             continue
         met = prodml.median <= TARGET_SECONDS and prodml.median < theirs.median
@@ -291,7 +295,7 @@ def main() -> int:
         faster = all(prodml.median < s.median for s in available)
         print(f"faster than both peers: {'MET' if faster else 'MISSED'}")
     else:
-        print("faster than both peers: not measured (a peer is unavailable)")
+        print(f"faster than both peers: not measured; {peer_note.splitlines()[0]}")
 
     print()
     if stand_in:

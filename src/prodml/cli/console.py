@@ -78,12 +78,12 @@ def error(message: str) -> None:
     """Print one red error line to stderr."""
     from rich.markup import escape
 
-    err().print(f"[bold red]Error:[/] {escape(message)}")
+    err().print(f"[bold red]Error:[/] {escape(message)}", soft_wrap=True)
 
 
 def info(message: str) -> None:
     """Print a line to stderr (progress and notes, never data)."""
-    err().print(message)
+    err().print(message, soft_wrap=True)
 
 
 @contextmanager

@@ -120,6 +120,8 @@ def reproduce(
                     for c in report.checks
                 ],
             )
+            if not report.checks:
+                console.info("nothing to compare: no step of this run wrote anything")
             if report.skipped:
                 console.info("not re-executed: " + ", ".join(report.skipped))
         if not report.match:

@@ -69,19 +69,33 @@ class LocalEngine:
         """A DuckDB relation over an Arrow table or dataset."""
         return self.con.from_arrow(data)
 
-    def content_hash(self, data: pa.Table) -> tuple[int, str]:
-        """Row count and an order-independent hash of the rows (duplicates count)."""
+    def content_hash(self, data: pa.Table, *, float_digits: int = 10) -> tuple[int, str]:
+        """Row count and an order-independent hash of the rows (duplicates count).
+
+        Floating-point columns are compared at ``float_digits`` significant digits: parallel
+        aggregation sums in a different order each time, which changes the last bits.
+        """
         internal = f"__prodml_hash_{next(_counter)}"
         self.con.register(internal, data)
+        cols = []
+        for field in data.schema:
+            name = quote_ident(field.name)
+            if pa.types.is_floating(field.type):
+                cols.append(
+                    f"CASE WHEN {name} = 0 OR NOT isfinite({name}) THEN {name}::DOUBLE "
+                    f"ELSE round({name}, {float_digits} - ceil(log10(abs({name})))::INTEGER) END"
+                )
+            else:
+                cols.append(name)
+        row_expr = f"hash({', '.join(cols)})" if cols else "0"
         try:
-            row = self.con.execute(
-                f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0)::VARCHAR "
-                f"FROM {quote_ident(internal)} t"
-            ).fetchone()
+            rows = self.con.execute(
+                f"SELECT count(*), coalesce(sum({row_expr}::HUGEINT), 0)::VARCHAR "
+                f"FROM {quote_ident(internal)}"
+            ).fetchall()
         finally:
             self.con.unregister(internal)
-        assert row is not None
-        return int(row[0]), str(row[1])
+        return int(rows[0][0]), str(rows[0][1])
 
     def close(self) -> None:
         """Close the connection."""

@@ -22,4 +22,4 @@ class StepFailedError(ProdmlError):
     def __init__(self, step: str, run_id: str, message: str, *, hint: str | None = None) -> None:
         self.step = step
         self.run_id = run_id
-        super().__init__(f"step {step} failed in run {run_id[:12]}: {message}", hint=hint)
+        super().__init__(f"step {step} failed in run {run_id}: {message}", hint=hint)

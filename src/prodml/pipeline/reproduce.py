@@ -42,8 +42,8 @@ class ReproduceReport:
 
     @property
     def match(self) -> bool:
-        """Whether every reproduced output equals the recorded one."""
-        return all(c.match for c in self.checks)
+        """Whether outputs were re-executed and every one equals the recorded one."""
+        return bool(self.checks) and all(c.match for c in self.checks)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form."""

@@ -1,0 +1,241 @@
+"""Crashes and bad definitions: a killed run leaves no partial data; user mistakes are one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from tests.helpers import PLATFORM, assert_clean_error, make_platform, prodml_cli
+
+import prodml
+
+SLOW = """
+import time
+from pathlib import Path
+import pyarrow as pa
+from prodml import step
+
+@step(stage="ingress", inputs=["landing:events"], outputs="bronze.events",
+      partition_by="day", mode="append")
+def ingest(ctx, events):
+    rows = ctx.read_files(events, format="csv", columns=["id", "day"]).to_arrow_table()
+    marker = Path(__file__).parent / "STARTED"
+    marker.write_text(ctx.run_id)
+    if (Path(__file__).parent / "SLOW").exists():
+        time.sleep(60)
+    return rows
+
+@step(stage="features", inputs=["bronze.events"], outputs="silver.events")
+def clean(ctx, events):
+    return ctx.sql("select id, day from events")
+"""
+
+
+def _landing(root: Path, days: int, first: int = 1) -> None:
+    for d in range(first, days + 1):
+        part = root / "landing" / "events" / f"day=2024-01-{d:02d}"
+        part.mkdir(parents=True, exist_ok=True)
+        (part / "events.csv").write_text(
+            "id,day\n" + "".join(f"{d}-{i},2024-01-{d:02d}\n" for i in range(50))
+        )
+
+
+def _rows(root: Path, table: str) -> list[dict[str, object]]:
+    with prodml.connect(root) as ws:
+        return ws.read(table).to_pylist()
+
+
+@pytest.mark.slow
+def test_sigkill_mid_step_leaves_no_partial_data_and_resume_completes(tmp_path: Path) -> None:
+    root = make_platform(tmp_path / "p", {"events": SLOW})
+    _landing(root, 3)
+    assert prodml_cli("run", "events", cwd=root).code == 0
+    assert len(_rows(root, "bronze.events")) == 150
+    _landing(root, 5, first=4)  # two new days
+    slow = root / "products" / "events" / "SLOW"
+    slow.write_text("1")
+    started = root / "products" / "events" / "STARTED"
+    started.unlink()
+    exe = Path(sys.executable).with_name("prodml")
+    proc = subprocess.Popen(
+        [str(exe), "run", "events"], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    for _ in range(300):
+        if started.exists():
+            break
+        time.sleep(0.1)
+    assert started.exists(), "the step never started"
+    killed_run = started.read_text()
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert len(_rows(root, "bronze.events")) == 150  # nothing half-written
+
+    listed = json.loads(prodml_cli("runs", "list", "--json", cwd=root).out)
+    assert listed[0]["run_id"] == killed_run and listed[0]["status"] == "killed"
+    slow.unlink()
+    resumed = prodml_cli("run", "events", "--resume", killed_run[:15], "--json", cwd=root)
+    assert resumed.code == 0, resumed.err
+    steps = {s["step"]: s for s in json.loads(resumed.out)["steps"]}
+    assert steps["events.ingest"]["partitions"] == ["2024-01-04", "2024-01-05"]
+    rows = _rows(root, "bronze.events")
+    assert len(rows) == 250 and len({r["id"] for r in rows}) == 250  # no duplicates
+    assert len(_rows(root, "silver.events")) == 250
+    again = json.loads(prodml_cli("run", "events", "--json", cwd=root).out)
+    assert {s["status"] for s in again["steps"]} == {"skipped"}
+
+
+def test_commit_without_state_record_is_adopted_not_duplicated(tmp_path: Path) -> None:
+    """A process killed after its Delta commit but before recording state: the rerun adopts it."""
+    root = make_platform(tmp_path / "p", {"events": SLOW})
+    _landing(root, 2)
+    with prodml.connect(root) as ws:
+        ws.run("events")
+        with ws.store.begin() as conn:  # what a crash between commit and bookkeeping leaves
+            conn.execute(sa.text("DELETE FROM prodml_step_states"))
+        result = ws.run("events")
+        ingest = next(s for s in result.steps if s["step"] == "events.ingest")
+        assert ingest["status"] == "succeeded" and ingest["reason"].startswith("adopted")
+        assert ws.read("bronze.events").num_rows == 100  # append mode, still no duplicates
+
+
+BAD_RETURN = """
+from prodml import step
+
+@step(stage="ingress", outputs="bronze.things")
+def make(ctx):
+    return {"a": [1, 2]}
+"""
+
+CYCLE = """
+from prodml import step
+
+@step(stage="features", inputs=["gold.b"], outputs="gold.a")
+def a(ctx, b):
+    return b
+
+@step(stage="features", inputs=["gold.a"], outputs="gold.b")
+def b(ctx, a):
+    return a
+"""
+
+INJECTION = """
+from prodml import step
+
+@step(stage="ingress", outputs="bronze.x; drop table y")
+def make(ctx):
+    return ctx.sql("select 1 as a")
+"""
+
+FIRST = """
+import pyarrow as pa
+from prodml import step
+
+@step(stage="ingress", outputs="bronze.things")
+def make(ctx):
+    return pa.table({"a": [1, 2], "b": ["x", "y"]})
+"""
+
+MISSING = """
+from prodml import step
+
+@step(stage="features", inputs=["silver.nowhere"], outputs="gold.a")
+def a(ctx, nowhere):
+    return nowhere
+"""
+
+
+def _no_tables(root: Path) -> bool:
+    return not (root / "data").exists() or not any((root / "data").rglob("_delta_log"))
+
+
+def test_step_returning_the_wrong_type(tmp_path: Path) -> None:
+    root = make_platform(tmp_path / "p", {"things": BAD_RETURN})
+    r = prodml_cli("run", "things", cwd=root)
+    assert_clean_error(r, "returned builtins.dict", "pyarrow Table")
+    assert _no_tables(root)
+
+
+def test_dependency_cycle(tmp_path: Path) -> None:
+    root = make_platform(tmp_path / "p", {"loop": CYCLE})
+    assert_clean_error(prodml_cli("run", "loop", cwd=root), "dependency cycle", "loop.a", "loop.b")
+    assert _no_tables(root)
+
+
+def test_input_nobody_produces(tmp_path: Path) -> None:
+    root = make_platform(tmp_path / "p", {"lost": MISSING})
+    assert_clean_error(prodml_cli("run", "lost", cwd=root), "silver.nowhere", "no step produces")
+
+
+def test_injection_in_a_table_name(tmp_path: Path) -> None:
+    root = make_platform(tmp_path / "p", {"bad": INJECTION})
+    assert_clean_error(prodml_cli("run", "bad", cwd=root), "invalid table name", "pipeline.py:")
+    assert _no_tables(root)
+
+
+def test_schema_mismatch_writes_nothing(tmp_path: Path) -> None:
+    root = make_platform(tmp_path / "p", {"things": FIRST})
+    assert prodml_cli("run", "things", cwd=root).code == 0
+    code = root / "products" / "things" / "pipeline.py"
+    code.write_text(FIRST.replace('"b": ["x", "y"]', '"b": [1.5, 2.5]'))
+    r = prodml_cli("run", "things", cwd=root)
+    assert_clean_error(r, "schema mismatch", "column b is double", "the table has string")
+    with prodml.connect(root) as ws:
+        assert ws.table("bronze.things").version == 0
+        assert ws.read("bronze.things").column("b").to_pylist() == ["x", "y"]
+
+
+def test_unknown_names_suggest_the_right_one(tmp_path: Path) -> None:
+    root = make_platform(tmp_path / "p", {"things": FIRST})
+    assert_clean_error(
+        prodml_cli("run", "thigns", cwd=root), "unknown product 'thigns'", "did you mean 'things'"
+    )
+    assert_clean_error(
+        prodml_cli("run", "things", "--env", "stagign", cwd=root), "did you mean 'staging'"
+    )
+    assert prodml_cli("run", "things", cwd=root).code == 0
+    assert_clean_error(
+        prodml_cli("tables", "show", "bronze.thing", cwd=root), "did you mean 'bronze.things'"
+    )
+    assert_clean_error(
+        prodml_cli("tables", "show", "bronze.x;drop", cwd=root), "invalid table name"
+    )
+    assert_clean_error(
+        prodml_cli("tables", "show", "bronz.things", cwd=root), "did you mean 'bronze'"
+    )
+    assert_clean_error(prodml_cli("runs", "show", "nope", cwd=root), "unknown run 'nope'")
+    assert_clean_error(
+        prodml_cli("run", "things", "--partitions", "2024-02..2024-01", cwd=root),
+        "start is after end",
+    )
+
+
+def test_bad_config_files(tmp_path: Path) -> None:
+    root = make_platform(tmp_path / "p", {"things": FIRST})
+    (root / "prodml.yaml").write_text(PLATFORM + "storage: {root: [\n")
+    assert_clean_error(prodml_cli("run", "things", cwd=root), "prodml.yaml:", "invalid YAML")
+    (root / "prodml.yaml").write_text(
+        PLATFORM.replace("storage: {root: data}", "storage: {roots: data}")
+    )
+    assert_clean_error(
+        prodml_cli("run", "things", cwd=root),
+        "prodml.yaml:5",
+        "storage.roots",
+        "did you mean 'root'",
+    )
+    (root / "prodml.yaml").write_text(PLATFORM)
+    product = root / "products" / "things" / "product.yaml"
+    product.write_text(product.read_text() + "stage: shipping\n")
+    assert_clean_error(
+        prodml_cli("run", "things", cwd=root), "products/things/product.yaml:4", "stage"
+    )
+    assert _no_tables(root)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    assert_clean_error(prodml_cli("tables", "list", cwd=outside), "no prodml.yaml")
