@@ -91,7 +91,7 @@ with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.St
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
 new = sorted(set(sys.modules) - before)
 with open(out_path, "w") as fh:
-    json.dump({"exit_code": code, "new_modules": new}, fh)
+    json.dump({"exit_code": code, "new_modules": new, "all_modules": sorted(sys.modules)}, fh)
 """
 
 
@@ -125,7 +125,8 @@ def _import_check(cwd: Path) -> tuple[int, list[str], list[tuple[str, int]]]:
         )
     result = json.loads(out.read_text())
     new_modules = set(result["new_modules"])
-    heavy = sorted({m.split(".")[0] for m in new_modules} & set(HEAVY_MODULES))
+    # Heavy modules are looked for in everything loaded (the probe's own imports included).
+    heavy = sorted({m.split(".")[0] for m in result["all_modules"]} & set(HEAVY_MODULES))
 
     # `import time: <self us> | <cumulative us> | <indent><name>`, children before parents.
     # Listed at any depth, prodml's modules one by one and other packages by their root, so a

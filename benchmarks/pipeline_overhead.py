@@ -38,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     CommandFailedError,
     bench_arg_parser,
     command_env,
@@ -164,7 +164,13 @@ def run_timed(argv: list[str], env: dict[str, str], cwd: Path) -> float:
     with tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.run(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, env=env, cwd=cwd
+            argv,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=env,
+            cwd=cwd,
         )
         wall = time.perf_counter() - t0
         if proc.returncode != 0:
@@ -255,9 +261,7 @@ def main() -> int:
             py = run_timed(floor_py, env, scratch)
             check_platform_runs(root, ["succeeded", "skipped"], f"CLI sample {i}")
             if i >= args.warmup:
-                for key, value in zip(
-                    samples, (first, cached, ws, runner, py), strict=True
-                ):
+                for key, value in zip(samples, (first, cached, ws, runner, py), strict=True):
                     samples[key].append(value)
         rss_root = make_platform(scratch, "rss")
         rss_first = peak_rss_mb_of_command(run_cmd(rss_root), env=env, cwd=scratch)
@@ -298,14 +302,14 @@ def main() -> int:
             fmt_mb(rss_cached),
         ],
         [
-            "per-step overhead: (first − `import prodml.workspace`) / 10",
+            "per-step overhead: (first - `import prodml.workspace`) / 10",
             ms(per_step),
             f"≤ {TARGET_PER_STEP * 1000:g} ms",
             met(per_step, TARGET_PER_STEP),
             "—",
         ],
         [
-            "per-step overhead: (first − `import prodml.pipeline.runner`) / 10",
+            "per-step overhead: (first - `import prodml.pipeline.runner`) / 10",
             ms(per_step_runner),
             "(info)",
             "—",

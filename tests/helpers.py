@@ -48,7 +48,7 @@ class Result:
     err: str
 
 
-def prodml_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> Result:
+def prodml_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> Result:
     """Run the ``prodml`` command in a subprocess, exactly as a user would."""
     exe = Path(sys.executable).with_name("prodml")
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}

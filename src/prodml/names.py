@@ -73,7 +73,7 @@ class TableName:
 
 def check_identifier(value: str, what: str, *, whole: str | None = None) -> str:
     """Validate a lower-case identifier part of a name."""
-    if not IDENT_RE.match(value):
+    if not IDENT_RE.fullmatch(value):
         shown = f" in {whole!r}" if whole and whole != value else ""
         raise InvalidNameError(
             f"invalid {what} name {value!r}{shown}",
@@ -84,7 +84,7 @@ def check_identifier(value: str, what: str, *, whole: str | None = None) -> str:
 
 def check_column(value: str) -> str:
     """Validate a column name used in declarations (partition columns, keys)."""
-    if not isinstance(value, str) or not COLUMN_RE.match(value):
+    if not isinstance(value, str) or not COLUMN_RE.fullmatch(value):
         raise InvalidNameError(
             f"invalid column name {value!r}",
             hint="use letters, digits and _ (starting with a letter or _)",

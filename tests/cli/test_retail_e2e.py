@@ -88,15 +88,14 @@ def test_run_builds_bronze_silver_gold_then_skips_and_adds_a_day(demo: Path) -> 
 
 
 def test_demand_reuses_the_shared_layers(demo: Path) -> None:
+    first = prodml_cli("run", "churn", cwd=demo)  # builds (or already built) the shared layers
+    assert first.code == 0, first.err
     r = json.loads(prodml_cli("run", "demand", "--json", cwd=demo).out)
     steps = {s["step"]: s for s in r["steps"]}
     assert steps["demand.product_daily_demand"]["status"] == "succeeded"  # the SQL step
-    assert (
-        steps["retail_core.clean_orders"]["status"] == "skipped"
-        if "retail_core.clean_orders" in steps
-        else True
-    )
-    assert steps["retail_core.clean_order_lines"]["status"] == "skipped"
+    assert "retail_core.clean_orders" not in steps  # demand does not need orders
+    assert steps["retail_core.ingest_order_lines"]["status"] == "skipped", steps
+    assert steps["retail_core.clean_order_lines"]["status"] == "skipped", steps
     shown = json.loads(prodml_cli("products", "show", "demand", "--json", cwd=demo).out)
     assert shown["inputs_from_products"] == ["retail_core"]
     listed = json.loads(prodml_cli("products", "list", "--json", cwd=demo).out)
@@ -104,6 +103,7 @@ def test_demand_reuses_the_shared_layers(demo: Path) -> None:
 
 
 def test_table_commands(demo: Path) -> None:
+    assert prodml_cli("run", "churn", cwd=demo).code == 0  # a no-op when another test ran it
     shown = json.loads(prodml_cli("tables", "show", "silver.orders", "--json", cwd=demo).out)
     assert shown["owner_product"] == "retail_core"
     assert shown["partition_by"] == ["order_date"] and shown["keys"] == ["order_id"]

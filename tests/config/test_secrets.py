@@ -94,10 +94,5 @@ def test_redact_hides_url_passwords(text: str, expected: str) -> None:
     assert redact(text) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: redact() needs a non-empty user name, so 'redis://:password@host' "
-    "(the usual Redis form) is returned unredacted (secrets.redact regex)",
-)
 def test_redact_hides_a_password_without_user() -> None:
     assert "hunter2" not in redact("redis://:hunter2@cache:6379/0")

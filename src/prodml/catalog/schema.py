@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -16,6 +18,29 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored and returned in UTC, whatever the backend keeps of the zone."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert aware values to UTC (SQLite would drop the offset); naive ones are UTC."""
+        if value is None or value.tzinfo is None:
+            return value
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Always hand back aware UTC datetimes."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 metadata = MetaData()
 
@@ -37,8 +62,8 @@ tables = Table(
     Column("partition_by", JSON, nullable=False),
     Column("keys", JSON, nullable=False),
     Column("location", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
     UniqueConstraint("catalog", "schema_name", "name", name="uq_prodml_tables_name"),
 )
 
@@ -54,7 +79,7 @@ table_commits = Table(
     Column("rows", BigInteger, nullable=False),
     Column("bytes", BigInteger, nullable=False),
     Column("partitions", JSON, nullable=False),
-    Column("committed_at", DateTime(timezone=True), nullable=False),
+    Column("committed_at", UTCDateTime(), nullable=False),
     UniqueConstraint("table_name", "version", name="uq_prodml_table_commits_version"),
 )
 
@@ -66,8 +91,8 @@ runs = Table(
     Column("env", String(128), nullable=False),
     Column("catalog", String(128), nullable=False),
     Column("status", String(32), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("ended_at", DateTime(timezone=True)),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime()),
     Column("principal", String(256), nullable=False),
     Column("git_sha", String(64)),
     Column("git_dirty", Boolean),
@@ -90,8 +115,8 @@ step_runs = Table(
     Column("stage", String(32), nullable=False),
     Column("status", String(32), nullable=False),
     Column("reason", Text),
-    Column("started_at", DateTime(timezone=True)),
-    Column("ended_at", DateTime(timezone=True)),
+    Column("started_at", UTCDateTime()),
+    Column("ended_at", UTCDateTime()),
     Column("cpu_seconds", Float),
     Column("peak_rss_bytes", BigInteger),
     Column("rows_written", BigInteger),
@@ -112,7 +137,7 @@ step_states = Table(
     Column("partition", String(256), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
     Column("run_id", String(64), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
 )
 
 lineage_edges = Table(
@@ -125,5 +150,5 @@ lineage_edges = Table(
     Column("source_version", BigInteger),
     Column("target", String(512), nullable=False, index=True),
     Column("target_version", BigInteger),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
 )

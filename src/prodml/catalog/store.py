@@ -31,19 +31,8 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes: every timestamp the store writes is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _row(row: sa.Row[Any]) -> dict[str, Any]:
-    out = dict(row._mapping)
-    for key, value in out.items():
-        if isinstance(value, datetime):
-            out[key] = _aware(value)
-    return out
+    return dict(row._mapping)  # timestamps are aware UTC (schema.UTCDateTime)
 
 
 class MetadataStore:

@@ -77,6 +77,15 @@ def load_platform(
     envs = raw.get("environments")
     if isinstance(envs, dict):
         raw["environments"] = {k: ({} if v is None else v) for k, v in envs.items()}
+    for key in ENV_ONLY_KEYS:
+        if key in raw:
+            raise ConfigError(
+                "belongs inside an environment",
+                file=doc.file,
+                key=key,
+                line=doc.line_of((key,)),
+                hint=f"move it under environments.<env>.{key}",
+            )
     pfile = validate(
         PlatformFile, raw, {k: Origin(doc.file, k, doc.line_of(k)) for k in _paths(raw)}
     )
@@ -102,14 +111,16 @@ def load_platform(
     merged["name"] = name
     merged = _apply_env_overrides(merged, environ, origins)
     settings = validate(EnvironmentSettings, merged, origins)
-    for key in ENV_ONLY_KEYS:
-        if key in base:
-            raise ConfigError(
-                "belongs inside an environment",
-                file=doc.file,
-                key=key,
-                line=doc.line_of((key,)),
-                hint=f"move it under environments.<env>.{key}",
+    for other, other_overlay in pfile.environments.items():  # a typo in prod fails in dev too
+        if other != name:
+            other_origins = dict(origins)
+            for p in _paths(other_overlay):
+                full = ("environments", other, *p)
+                other_origins[p] = Origin(doc.file, full, doc.line_of(full))
+            validate(
+                EnvironmentSettings,
+                {"catalog": other, **merge(base, other_overlay), "name": other},
+                other_origins,
             )
     return Platform(root=root, file=pfile, settings=settings)
 
@@ -183,10 +194,12 @@ def _apply_env_overrides(
         parts = tuple(p.lower() for p in var[len(ENV_PREFIX) :].split("__"))
         if not all(parts):
             raise ConfigError(f"malformed override variable {var}", hint="use PRODML__SECTION__KEY")
-        try:
-            value = yaml.safe_load(environ[var])
-        except yaml.YAMLError:
-            value = environ[var]
+        value: Any = environ[var]
+        if value.strip().startswith(("[", "{")):  # structured values are YAML; scalars stay text
+            try:
+                value = yaml.safe_load(value)
+            except yaml.YAMLError:
+                raise ConfigError(f"{var} holds invalid YAML", hint="quote the value") from None
         node = data
         for part in parts[:-1]:
             child = node.get(part)

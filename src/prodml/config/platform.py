@@ -18,7 +18,7 @@ class Closed(BaseModel):
 
 def check_name(value: str, what: str) -> str:
     """Validate a lower-case identifier used in names (environments, catalogs, products)."""
-    if not NAME_RE.match(value):
+    if not NAME_RE.fullmatch(value):
         raise ValueError(
             f"{what} {value!r} must start with a lower-case letter and hold only a-z, 0-9 and _"
         )

@@ -58,4 +58,4 @@ class Secrets:
 
 def redact(text: str) -> str:
     """Hide the password of a URL-like string (``scheme://user:pw@host`` → ``user:***@host``)."""
-    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", text)
+    return re.sub(r"(://[^:/@\s]*:)\S*@", r"\1***@", text)

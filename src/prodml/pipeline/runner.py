@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from prodml.catalog.gate import Catalog
 from prodml.catalog.policies import Access
@@ -22,7 +21,6 @@ from prodml.catalog.store import MetadataStore
 from prodml.engine.frames import ACCEPTED, describe, to_arrow
 from prodml.engine.local import LocalEngine
 from prodml.errors import ProdmlError
-from prodml.names import TableName
 from prodml.pipeline.context import StepContext
 from prodml.pipeline.dag import Dag
 from prodml.pipeline.errors import PipelineDefinitionError, StepFailedError
@@ -260,12 +258,17 @@ class Runner:
         return {"step": name, **record}
 
     def _adopt(self, spec: StepSpec, plan: StepPlan) -> dict[str, int] | None:
-        """Versions of commits this exact batch already made (a killed run committed, then died)."""
+        """Versions of the commits this exact batch made when its run died before recording them.
+
+        Only the head commit of each output counts: if anything was committed after it (for
+        example after code was changed and then reverted), the batch is simply run again.
+        """
         found: dict[str, int] = {}
         for out in spec.outputs:
             table = self.renv.catalog.name(out)
+            location = self.renv.catalog.location(table)
             version = self.renv.catalog.tables.find_commit(
-                self.renv.catalog.location(table), "prodml.batch", plan.batch
+                location, "prodml.batch", plan.batch, limit=1
             )
             if version is None:
                 return None
@@ -327,7 +330,6 @@ class Runner:
                     "prodml.batch": plan.batch,
                 },
             )
-            self._check_partitions(spec, plan, table, data)
             result = renv.catalog.write(table, data, write, access)
             docs = owner.config.tables.get(table.short)
             renv.catalog.register(
@@ -434,28 +436,6 @@ class Runner:
                 )
             frames[out] = frame
         return frames
-
-    @staticmethod
-    def _check_partitions(spec: StepSpec, plan: StepPlan, table: TableName, data: pa.Table) -> None:
-        if (
-            plan.write_mode != "replace_partitions"
-            or plan.partitions is None
-            or not spec.partition_by
-        ):
-            return
-        if spec.partition_by not in data.column_names:
-            raise ProdmlError(
-                f"{table}: the output lacks the partition column {spec.partition_by!r}",
-                hint=f"return it from {spec.where()}",
-            )
-        values = {str(v) for v in pc.unique(data.column(spec.partition_by)).to_pylist()}
-        stray = sorted(values - set(plan.partitions))
-        if stray:
-            shown = ", ".join(stray[:5]) + (" …" if len(stray) > 5 else "")
-            raise ProdmlError(
-                f"{table}: the step returned rows for partitions it is not processing ({shown})",
-                hint="filter on ctx.partitions, or read only the step's (pruned) inputs",
-            )
 
 
 def _param_names(spec: StepSpec) -> list[str]:

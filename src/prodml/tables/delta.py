@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
@@ -108,7 +109,7 @@ class DeltaTables:
         dt = self.open(location, version, name=name)
         if partition_column and partitions is not None:
             if not partitions:
-                return pads.dataset(pa.table(dt.schema().to_arrow()).schema.empty_table())
+                return pads.dataset(pa.schema(dt.schema().to_arrow()).empty_table())
             return dt.to_pyarrow_dataset(
                 file_pruning_predicate=[(partition_column, "in", list(partitions))]
             )
@@ -219,6 +220,7 @@ class DeltaTables:
                 raise TableError(name, "replace_partitions needs the partition column and values")
             if not spec.partitions:
                 return self._result(location, rows, "noop", [])
+            _check_partitions(spec, rows)
             values = ", ".join(quote_literal(p) for p in spec.partitions)
             write_deltalake(
                 existing,
@@ -261,6 +263,21 @@ class DeltaTables:
             bytes=rows.nbytes,
             operation=operation,
             partitions=list(partitions or []),
+        )
+
+
+def _check_partitions(spec: WriteSpec, rows: pa.Table) -> None:
+    column = spec.partition_column or ""
+    if column not in rows.column_names:
+        raise TableError(spec.name, f"the data lacks the partition column {column!r}")
+    values = {_partition_str(v) for v in pc.unique(rows.column(column)).to_pylist()}
+    stray = sorted(values - set(spec.partitions or ()))
+    if stray:
+        shown = ", ".join(stray[:5]) + (" …" if len(stray) > 5 else "")
+        raise TableError(
+            spec.name,
+            f"rows for partitions that are not being replaced ({shown}); nothing was written",
+            hint="filter on ctx.partitions, or read only the step's (pruned) inputs",
         )
 
 

@@ -78,6 +78,9 @@ def conform(
                 fields.append(field)
                 continue
             want = have[field.name].type
+            if data.schema.field(field.name).type == pa.null():
+                fields.append(field.with_type(want))  # an all-NULL column fits any type
+                continue
             if field.type != want and not _widens(field.type, want):
                 problems.append(f"column {field.name} is {field.type}, the table has {want}")
             fields.append(field.with_type(want))
@@ -93,7 +96,12 @@ def conform(
         target = pa.schema([next(f for f in fields if f.name == n) for n in order])
         data = data.select(order)
     if data.schema != target:
-        data = data.cast(target, safe=True)
+        try:
+            data = data.cast(target, safe=True)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise SchemaMismatchError(
+                table_name, f"cannot store the data losslessly: {exc}", hint="cast it in the step"
+            ) from None
     return data
 
 
