@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as pads
 
 from prodml.catalog.policies import Access, Policy, ReadEvent, WriteEvent
 from prodml.catalog.store import MetadataStore
 from prodml.errors import NotFoundError
 from prodml.names import TableName
-from prodml.tables.delta import DeltaTables, WriteResult, WriteSpec
+from prodml.tables.delta import DeltaTables, WriteResult, WriteSpec, add_actions
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as pads  # importing it pulls in pandas: only when a table is read
 
 
 @dataclass
@@ -169,7 +171,7 @@ class Catalog:
         if exists:
             handle = self.tables.open(location, name=str(table))
             version = int(handle.version())
-            actions = pa.table(handle.get_add_actions(flatten=True))
+            actions = add_actions(handle)
             rows = int(pc.sum(actions.column("num_records")).as_py() or 0)
             size = int(pc.sum(actions.column("size_bytes")).as_py() or 0)
         entry = entry or {}

@@ -167,7 +167,14 @@ class Planner:
         write_mode = (
             "overwrite" if options.full_refresh and spec.mode in ("merge", "append") else spec.mode
         )
-        if spec.partition_by is None:
+        whole = spec.partition_by is None or not any(
+            i.partition_ids is not None for i in inputs.values()
+        )
+        if whole:
+            # unpartitioned, or no input is partitioned by the step's column: the step sees
+            # whole inputs and rewrites its whole output
+            if spec.mode == "replace_partitions":
+                write_mode = "overwrite"
             fp = digest(base, sorted((n, i.whole) for n, i in inputs.items()))
             plan = StepPlan(
                 spec.qualified, "run", "", None, {"": fp}, inputs, write_mode=write_mode
@@ -234,7 +241,7 @@ class Planner:
         version = int(handle.version())
         state = InputState(name, version=version, whole=f"v{version}")
         if column and column in handle.metadata().partition_columns:
-            state.partition_ids = self.catalog.tables.partition_ids(location, column, version)
+            state.partition_ids = self.catalog.tables.partition_ids(location, column, handle=handle)
         return state
 
     def _landing(self, name: str, source: str, column: str | None) -> InputState:

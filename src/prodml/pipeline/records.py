@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import threading
@@ -50,6 +51,7 @@ def git_info(path: Path) -> tuple[str | None, bool | None]:
         return None, None
 
 
+@functools.cache
 def package_versions() -> dict[str, str]:
     """Versions of the packages that shape results."""
     out = {}

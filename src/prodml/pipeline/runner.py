@@ -175,6 +175,7 @@ class Runner:
                 "status": "skipped",
                 "reason": plan.reason,
                 "inputs": inputs_json,
+                "partitions": [],
             }
             store.upsert_step_run(run_id, name, **record)
             return {"step": name, **record}
