@@ -111,8 +111,8 @@ def test_table_commands(demo: Path) -> None:
     assert docs["order_id"].startswith("Order identifier")
     hist = prodml_cli("tables", "history", "silver.orders", "--json", cwd=demo)
     assert json.loads(hist.out)[0]["prodml.step"] == "retail_core.clean_orders"
-    preview = json.loads(
-        prodml_cli(
+    for _ in range(3):  # a scan stopped early once crashed the interpreter at exit
+        shown_rows = prodml_cli(
             "tables",
             "preview",
             "gold.customer_daily",
@@ -122,8 +122,9 @@ def test_table_commands(demo: Path) -> None:
             "3",
             "--json",
             cwd=demo,
-        ).out
-    )
+        )
+        assert shown_rows.code == 0, shown_rows.err
+    preview = json.loads(shown_rows.out)
     assert len(preview) == 3 and "revenue" in preview[0]
     plan = json.loads(prodml_cli("plan", "churn", "--json", cwd=demo).out)
     assert {p["action"] for p in plan} == {"skip"}

@@ -124,9 +124,23 @@ class DeltaTables:
 
                 return pads.dataset(pa.schema(dt.schema().to_arrow()).empty_table())
             return dt.to_pyarrow_dataset(
-                file_pruning_predicate=[(partition_column, "in", list(partitions))]
+                file_pruning_predicate=[(partition_column, "in", list(partitions))],
+                filesystem=self._filesystem(location),
             )
-        return dt.to_pyarrow_dataset()
+        return dt.to_pyarrow_dataset(filesystem=self._filesystem(location))
+
+    @staticmethod
+    def _filesystem(location: str) -> Any:
+        """Arrow's native filesystem for local tables.
+
+        delta-rs' default is a Python filesystem that Arrow's scan threads call back into;
+        a scan stopped early (LIMIT, head) then crashes or hangs the interpreter at exit.
+        """
+        if "://" in location and not location.startswith("file://"):
+            return None
+        import pyarrow.fs as pafs
+
+        return pafs.SubTreeFileSystem(location.removeprefix("file://"), pafs.LocalFileSystem())
 
     def partition_ids(
         self,
