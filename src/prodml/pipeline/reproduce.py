@@ -11,9 +11,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from prodml.catalog.policies import Access
-from prodml.pipeline.context import StepContext
-from prodml.pipeline.errors import StepFailedError
 from prodml.pipeline.planner import InputState, StepPlan
 from prodml.pipeline.runner import Runner
 from prodml.tables.delta import DeltaTables, WriteSpec
@@ -97,39 +94,21 @@ def reproduce(runner: Runner, run_id: str, scratch_root: Path) -> ReproduceRepor
             plan = StepPlan(name, "run", "reproduce", partitions, {}, inputs)
             recorded_outputs = rec["outputs"]
             plan.write_mode = _write_mode(spec.mode, recorded_outputs)
-            access = Access(principal=renv.principal, run_id=run["run_id"], step=name)
-            reads: dict[str, int] = {}
             versions = {
                 str(renv.catalog.name(n)): i["version"]
                 for n, i in rec["inputs"].items()
                 if i.get("version") is not None and not n.startswith("landing:")
             }
-            args = runner.bind_inputs(spec, plan, engine, access, reads, versions=versions)
-            params = (
-                owner.config.params
-                if spec.params is None
-                else {k: owner.config.params.get(k) for k in spec.params}
-            )
-            ctx = StepContext(
+            frames, _reads = runner.compute(
+                spec,
+                owner,
+                plan,
                 run_id=run["run_id"],
-                env=renv.env,
-                product=spec.product,
-                step=spec.name,
-                params=params,
-                now=started,
-                partitions=partitions,
-                partition_by=spec.partition_by,
-                full_refresh=bool(run["options"].get("full_refresh")),
+                started=started,
                 engine=engine,
-                catalog=renv.catalog,
-                access=access,
-                landing_root=renv.landing_root,
-                on_read=reads.__setitem__,
+                full_refresh=bool(run["options"].get("full_refresh")),
+                versions=versions,
             )
-            try:
-                frames = runner.produce(spec, ctx, args, engine, params)
-            except StepFailedError:
-                raise
             for out, data in frames.items():
                 table = renv.catalog.name(out)
                 info = recorded_outputs.get(str(table))

@@ -288,30 +288,15 @@ class Runner:
     ) -> dict[str, dict[str, Any]]:
         renv = self.renv
         access = Access(principal=renv.principal, run_id=run_id, step=spec.qualified)
-        reads: dict[str, int] = {}
-        args = self.bind_inputs(spec, plan, engine, access, reads)
-        params = (
-            owner.config.params
-            if spec.params is None
-            else {k: owner.config.params.get(k) for k in spec.params}
-        )
-        ctx = StepContext(
+        frames, reads = self.compute(
+            spec,
+            owner,
+            plan,
             run_id=run_id,
-            env=renv.env,
-            product=spec.product,
-            step=spec.name,
-            params=params,
-            now=started,
-            partitions=plan.partitions,
-            partition_by=spec.partition_by,
-            full_refresh=plan.write_mode != spec.mode or plan.replace_state,
+            started=started,
             engine=engine,
-            catalog=renv.catalog,
-            access=access,
-            landing_root=renv.landing_root,
-            on_read=reads.__setitem__,
+            full_refresh=plan.write_mode != spec.mode or plan.replace_state,
         )
-        frames = self.produce(spec, ctx, args, engine, params)
         for read_name, version in reads.items():
             inputs_json.setdefault(read_name, {"version": version})
         outputs: dict[str, dict[str, Any]] = {}
@@ -350,6 +335,42 @@ class Runner:
                 "operation": result.operation,
             }
         return outputs
+
+    def compute(
+        self,
+        spec: StepSpec,
+        owner: Product,
+        plan: StepPlan,
+        *,
+        run_id: str,
+        started: datetime,
+        engine: LocalEngine,
+        full_refresh: bool,
+        versions: Mapping[str, int] | None = None,
+    ) -> tuple[dict[str, pa.Table], dict[str, int]]:
+        """Bind the inputs, call the step; return its frames and the table versions it read."""
+        renv = self.renv
+        access = Access(principal=renv.principal, run_id=run_id, step=spec.qualified)
+        reads: dict[str, int] = {}
+        args = self.bind_inputs(spec, plan, engine, access, reads, versions=versions)
+        params = step_params(spec, owner)
+        ctx = StepContext(
+            run_id=run_id,
+            env=renv.env,
+            product=spec.product,
+            step=spec.name,
+            params=params,
+            now=started,
+            partitions=plan.partitions,
+            partition_by=spec.partition_by,
+            full_refresh=full_refresh,
+            engine=engine,
+            catalog=renv.catalog,
+            access=access,
+            landing_root=renv.landing_root,
+            on_read=reads.__setitem__,
+        )
+        return self.produce(spec, ctx, args, engine, params), reads
 
     def bind_inputs(
         self,
@@ -437,6 +458,13 @@ class Runner:
                 )
             frames[out] = frame
         return frames
+
+
+def step_params(spec: StepSpec, owner: Product) -> dict[str, Any]:
+    """The product params a step sees: those it declared, or all of them."""
+    if spec.params is None:
+        return dict(owner.config.params)
+    return {k: owner.config.params.get(k) for k in spec.params}
 
 
 def _param_names(spec: StepSpec) -> list[str]:
