@@ -122,7 +122,12 @@ class Workspace:
         """Every product of the platform, loaded for this environment."""
         from prodml.pipeline.project import load_products
 
-        return load_products(self._path(self.settings.products_dir), self.env, self.root)
+        return load_products(
+            self._path(self.settings.products_dir),
+            self.env,
+            self.root,
+            self.platform.file.environments,
+        )
 
     def product(self, name: str) -> Product:
         """One product (``NotFoundError`` with did-you-mean otherwise)."""

@@ -239,3 +239,16 @@ def test_bad_config_files(tmp_path: Path) -> None:
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     assert_clean_error(prodml_cli("tables", "list", cwd=outside), "no prodml.yaml")
+
+
+def test_product_overlay_for_an_unknown_environment(tmp_path: Path) -> None:
+    root = make_platform(tmp_path / "p", {"things": FIRST})
+    product = root / "products" / "things" / "product.yaml"
+    product.write_text(product.read_text() + "environments:\n  prd:\n    stage: production\n")
+    assert_clean_error(
+        prodml_cli("products", "list", cwd=root),
+        "product.yaml:5",
+        "environments.prd",
+        "unknown environment",
+    )
+    assert_clean_error(prodml_cli("runs", "show", "", cwd=root), "unknown run")

@@ -167,6 +167,8 @@ class MetadataStore:
         Raises:
             NotFoundError: no run (or more than one) matches.
         """
+        if not run_id.strip():
+            raise NotFoundError("run", run_id, hint="give a run id (see 'prodml runs list')")
         with self.engine.connect() as conn:
             rows = conn.execute(
                 sa.select(s.runs)

@@ -46,7 +46,7 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
 
     t = Table(title=title, title_justify="left", header_style="bold")
     for i, col in enumerate(columns):
-        t.add_column(col, no_wrap=i == 0)
+        t.add_column(col, no_wrap=i < 2)
     for row in rows:
         t.add_row(*("" if v is None else _fmt(v) for v in row))
     out().print(t)

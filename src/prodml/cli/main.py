@@ -25,18 +25,26 @@ app.add_typer(products.app, name="products")
 app.add_typer(examples.app, name="examples")
 
 
-@app.callback()
-def _root(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
-) -> None:
-    if debug:
-        os.environ["PRODML_DEBUG"] = "1"
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         from prodml import __version__
 
         typer.echo(f"prodml {__version__}")
         raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_print_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    if debug:
+        os.environ["PRODML_DEBUG"] = "1"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -105,12 +105,12 @@ def run(
             return
         console.table(
             f"run {result.run_id}: {result.status}",
-            ["step", "status", "partitions", "rows", "cpu s", "reason"],
+            ["step", "status", "parts", "rows", "cpu s", "reason"],
             [
                 [
                     s["step"],
                     s["status"],
-                    _parts(s.get("partitions")),
+                    len(s.get("partitions") or []) or "",
                     s.get("rows_written"),
                     s.get("cpu_seconds"),
                     s.get("reason"),

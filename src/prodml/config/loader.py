@@ -8,7 +8,7 @@ import json
 import os
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -131,8 +131,13 @@ def _env_hint(name: str, known: Mapping[str, Any]) -> str:
     return f"{suggestion + ' ' if suggestion else ''}environments in prodml.yaml: {listed}"
 
 
-def load_product(path: Path, env: str, *, display: str) -> ProductConfig:
-    """Load one ``product.yaml`` with its ``environments.<env>`` overlay applied."""
+def load_product(
+    path: Path, env: str, *, display: str, environments: Collection[str] | None = None
+) -> ProductConfig:
+    """Load one ``product.yaml`` with its ``environments.<env>`` overlay applied.
+
+    ``environments`` (the platform's) lets an overlay for a misspelt environment fail loudly.
+    """
     doc = load_yaml(path, display=display)
     raw = dict(doc.data)
     envs = raw.pop("environments", None) or {}
@@ -141,6 +146,16 @@ def load_product(path: Path, env: str, *, display: str) -> ProductConfig:
         raise ConfigError(
             "must be a mapping of environment overlays", file=doc.file, key="environments"
         )
+    known = list(environments) if environments is not None else list(envs)
+    for name in envs:
+        if name not in known:
+            raise ConfigError(
+                f"overlay for unknown environment {name!r}",
+                file=doc.file,
+                key=f"environments.{name}",
+                line=doc.line_of(("environments", name)),
+                hint=did_you_mean(name, known) or f"environments: {', '.join(known)}",
+            )
     overlay = envs.get(env) or {}
     if not isinstance(overlay, dict):
         raise ConfigError("must be a mapping", file=doc.file, key=f"environments.{env}")

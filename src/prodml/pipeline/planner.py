@@ -215,7 +215,7 @@ class Planner:
         else:
             chosen = sorted(p for p, fp in fps.items() if stored.get(p) != fp)
             new = sum(1 for p in chosen if p not in stored)
-            reason = f"{new} new and {len(chosen) - new} changed partition(s)"
+            reason = f"{new} new, {len(chosen) - new} changed partition(s)"
         plan = StepPlan(
             spec.qualified,
             "run" if chosen else "skip",

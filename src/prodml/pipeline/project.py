@@ -6,6 +6,7 @@ import importlib.util
 import sys
 import traceback
 import types
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,9 +40,14 @@ def product_dirs(products_dir: Path) -> dict[str, Path]:
     return {p.name: p for p in sorted(products_dir.iterdir()) if (p / PRODUCT_FILE).is_file()}
 
 
-def load_products(products_dir: Path, env: str, root: Path) -> dict[str, Product]:
+def load_products(
+    products_dir: Path, env: str, root: Path, environments: Collection[str] | None = None
+) -> dict[str, Product]:
     """Load every product under ``products_dir`` for environment ``env``."""
-    return {name: load_one(path, env, root) for name, path in product_dirs(products_dir).items()}
+    return {
+        name: load_one(path, env, root, environments)
+        for name, path in product_dirs(products_dir).items()
+    }
 
 
 def require_product(products: dict[str, Product], name: str) -> Product:
@@ -51,12 +57,14 @@ def require_product(products: dict[str, Product], name: str) -> Product:
     return products[name]
 
 
-def load_one(path: Path, env: str, root: Path) -> Product:
+def load_one(
+    path: Path, env: str, root: Path, environments: Collection[str] | None = None
+) -> Product:
     """Load one product directory."""
     display = (
         str((path / PRODUCT_FILE).relative_to(root)) if path.is_relative_to(root) else str(path)
     )
-    config = load_product(path / PRODUCT_FILE, env, display=display)
+    config = load_product(path / PRODUCT_FILE, env, display=display, environments=environments)
     steps: list[StepSpec] = []
     module_file = path / config.pipeline
     if module_file.is_file():
