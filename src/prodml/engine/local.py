@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from functools import cached_property
 from typing import Any
 
 import duckdb
@@ -32,12 +33,18 @@ class LocalEngine:
                 config["threads"] = profile.threads
             if profile.memory_limit:
                 config["memory_limit"] = profile.memory_limit
-        self.con = duckdb.connect(":memory:", config=config)
-        self.con.execute("SET TimeZone = 'UTC'")
+        self._config = config
         self.catalog = catalog
-        self.con.execute(f"ATTACH ':memory:' AS {quote_ident(catalog)}")
-        self.con.execute(f"USE {quote_ident(catalog)}")
         self._schemas: set[str] = set()
+
+    @cached_property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The connection, opened on first use (a run whose steps all skip never needs it)."""
+        con = duckdb.connect(":memory:", config=self._config)
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"ATTACH ':memory:' AS {quote_ident(self.catalog)}")
+        con.execute(f"USE {quote_ident(self.catalog)}")
+        return con
 
     @property
     def version(self) -> str:
@@ -98,5 +105,6 @@ class LocalEngine:
         return int(rows[0][0]), str(rows[0][1])
 
     def close(self) -> None:
-        """Close the connection."""
-        self.con.close()
+        """Close the connection (if it was ever opened)."""
+        if "con" in self.__dict__:
+            self.con.close()

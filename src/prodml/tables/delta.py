@@ -85,10 +85,13 @@ class DeltaTables:
 
     def open(self, location: str, version: int | None = None, *, name: str = "") -> DeltaTable:
         """Open a table, optionally at an older version (time travel)."""
-        if version is None and location in self._handles:
-            handle = self._handles[location]
-            handle.update_incremental()
-            return handle
+        cached = self._handles.get(location)
+        if cached is not None:
+            if version is None:
+                cached.update_incremental()
+                return cached
+            if cached.version() == version:  # time travel to the version already at hand
+                return cached
         try:
             handle = DeltaTable(location, version=version, storage_options=self.storage_options)
             if version is None:
