@@ -16,12 +16,16 @@ if TYPE_CHECKING:
 
     from prodml.catalog.gate import Catalog, TableInfo
     from prodml.catalog.store import MetadataStore
+    from prodml.config.product import ModelConfig
     from prodml.engine.local import LocalEngine
+    from prodml.models.registry import ModelRegistry
     from prodml.pipeline.dag import Dag
     from prodml.pipeline.planner import StepPlan
     from prodml.pipeline.project import Product
     from prodml.pipeline.reproduce import ReproduceReport
     from prodml.pipeline.runner import Event, Runner, RunResult
+    from prodml.pipeline.step import StepSpec
+    from prodml.pipeline.tracking import StepRunInfo, Tracker
 
 
 def connect(
@@ -61,6 +65,7 @@ class Workspace:
         environ = os.environ if environ is None else environ
         secrets_file = self.settings.secrets_file
         self.secrets = Secrets(self._path(secrets_file) if secrets_file else None, environ)
+        self._environ = environ
 
     def __enter__(self) -> Workspace:
         return self
@@ -167,8 +172,104 @@ class Workspace:
             principal=self.principal,
             config_hash=self.config_hash,
             make_engine=self.engine,
+            tracker_factory=self._tracker,
+            preflight=self._preflight,
         )
         return Runner(renv, on_event)
+
+    # -- models -----------------------------------------------------------------------------
+
+    @cached_property
+    def models(self) -> ModelRegistry:
+        """This environment's model registry (MLflow)."""
+        from prodml.models.registry import ModelRegistry, tracking_target
+
+        target = tracking_target(
+            self.env, self.settings.tracking, self.state_dir, self.secrets.resolve
+        )
+        return ModelRegistry(target)
+
+    def _preflight(self, steps: list[StepSpec]) -> None:
+        from prodml.pipeline.tracking import TRACKED_STAGES
+
+        if any(
+            s.stage in TRACKED_STAGES and self.products[s.product].config.model is not None
+            for s in steps
+        ):
+            self.models.client  # noqa: B018 - connects (and fails fast if unreachable)
+
+    def _tracker(self, info: StepRunInfo) -> Tracker:
+        from prodml.models.tracker import MlflowTracker
+
+        model = self.product(info.product).config.model
+        assert model is not None  # the runner only asks for products with a model
+        return MlflowTracker(self.models, model, info)
+
+    def model_config(self, product: str) -> ModelConfig:
+        """The product's ``model:`` section (a clear error if it has none)."""
+        from prodml.models.errors import ModelError
+
+        model = self.product(product).config.model
+        if model is None:
+            with_models = [n for n, p in self.products.items() if p.config.model is not None]
+            raise ModelError(
+                f"product {product} declares no model",
+                hint=f"products with a model: {', '.join(with_models) or 'none'}",
+            )
+        return model
+
+    def model_versions(self, product: str) -> list[dict[str, Any]]:
+        """Versions of the product's registered model, newest first."""
+        return self.models.versions(self.model_config(product).name)
+
+    def promote_model(self, product: str) -> dict[str, Any]:
+        """Make the product's challenger the champion in this environment."""
+        return self.models.promote(self.model_config(product).name, principal=self.principal)
+
+    def promote(self, product: str, *, to_env: str) -> dict[str, Any]:
+        """Deploy-model promotion: copy this environment's champion into ``to_env``."""
+        from prodml.models.promotion import promote_across
+
+        if to_env == self.env:
+            from prodml.errors import UsageError
+
+            raise UsageError("--from and --to name the same environment")
+        target = Workspace(
+            load_platform(self.root, to_env, self._environ),
+            principal=self.principal,
+            environ=self._environ,
+        )
+        try:
+            return promote_across(
+                product,
+                self.models,
+                target.models,
+                self.model_config(product),
+                target.model_config(product),
+                principal=self.principal,
+            )
+        finally:
+            target.close()
+
+    def compare_runs(self, product: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The product's tracking runs side by side: params and metrics."""
+        client = self.models.client
+        runs = client.search_runs(
+            [self.models.experiment_id(product)],
+            order_by=["attributes.start_time DESC"],
+            max_results=limit,
+        )
+        return [
+            {
+                "tracking_run_id": r.info.run_id,
+                "step": r.data.tags.get("prodml.step"),
+                "prodml_run_id": r.data.tags.get("prodml.run_id"),
+                "status": r.info.status,
+                "params": dict(r.data.params),
+                "metrics": dict(r.data.metrics),
+            }
+            for r in runs
+        ]
 
     # -- pipelines --------------------------------------------------------------------------
 
@@ -220,6 +321,7 @@ class Workspace:
         partitions: str | None = None,
         full_refresh: bool = False,
         resume: str | None = None,
+        promote: bool = False,
         on_event: Event | None = None,
     ) -> RunResult:
         """Run a product's pipeline (and the upstream steps it needs).
@@ -230,6 +332,7 @@ class Workspace:
             partitions: backfill ``START..END`` (recompute those partitions).
             full_refresh: recompute everything.
             resume: a run id: re-run only what failed or never ran in it, with its options.
+            promote: after the run, make a challenger the product's champion.
             on_event: progress callback ``(kind, data)``.
         """
         from prodml.pipeline.planner import RunOptions
@@ -258,7 +361,14 @@ class Workspace:
             return runner.run(
                 self.product(previous["product"]), options, resumed_from=previous["run_id"]
             )
-        return runner.run(self.product(product), _options(steps, partitions, full_refresh))
+        result = runner.run(self.product(product), _options(steps, partitions, full_refresh))
+        if promote:
+            from prodml.models.registry import CHALLENGER
+
+            model = self.model_config(product).name
+            if self.models.alias_version(model, CHALLENGER) is not None:
+                result.promoted = self.promote_model(product)
+        return result
 
     def runs(self, product: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Recent runs in this environment, newest first."""

@@ -92,11 +92,13 @@ def test_migrations_run_once_and_reopening_is_a_no_op(
             # the data written before survives the reopen
             assert [t["name"] for t in second.list_tables()] == ["orders"]
             with second.engine.connect() as conn:
-                assert MigrationContext.configure(conn).get_current_revision() == "0001"
+                assert (
+                    MigrationContext.configure(conn).get_current_revision() == schema.HEAD_REVISION
+                )
                 names = set(sa.inspect(conn).get_table_names())
                 versions = conn.execute(sa.text("SELECT version_num FROM alembic_version")).all()
             assert {t.name for t in schema.metadata.sorted_tables} <= names
-            assert versions == [("0001",)]
+            assert versions == [(schema.HEAD_REVISION,)]
         finally:
             second.close()
 
@@ -423,3 +425,32 @@ def test_invalid_url_is_a_store_error_without_the_password() -> None:
 def test_sqlite_file_in_a_missing_directory_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(MetadataStoreError, match="cannot open the metadata store"):
         MetadataStore(f"sqlite:///{tmp_path}/missing/dir/prodml.db")
+
+
+def test_upgrade_from_the_first_revision_keeps_data(tmp_path: Path) -> None:
+    """A store created by an older prodml is migrated in place when opened."""
+    from alembic import command
+    from alembic.config import Config
+
+    from prodml.catalog.store import MIGRATIONS
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    engine = sa.create_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(
+            sa.text(
+                "INSERT INTO prodml_step_runs (run_id, step, product, stage, status, inputs, outputs, "
+                "partitions) VALUES ('r1', 'p.s', 'p', 'train', 'succeeded', '{}', '{}', '[]')"
+            )
+        )
+    engine.dispose()
+    store = MetadataStore(url)
+    try:
+        store.upsert_step_run("r1", "p.s", links={"tracking_run_id": "abc"})
+        assert store.step_runs("r1")[0]["links"] == {"tracking_run_id": "abc"}
+    finally:
+        store.close()

@@ -45,7 +45,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 metadata = MetaData()
 
 #: the Alembic revision this code expects (a test checks it equals the scripts' head)
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 
 tables = Table(
     "prodml_tables",
@@ -126,6 +126,7 @@ step_runs = Table(
     Column("partitions", JSON, nullable=False),
     Column("fingerprint", String(64)),
     Column("error", Text),
+    Column("links", JSON),  # e.g. the tracking run of a train/evaluate step
     UniqueConstraint("run_id", "step", name="uq_prodml_step_runs_step"),
 )
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from prodml.cli import examples, products, runs, tables, workflow
+from prodml.cli import examples, models, products, runs, tables, workflow
 
 app = typer.Typer(
     name="prodml",
@@ -22,6 +22,7 @@ workflow.register(app)
 app.add_typer(runs.app, name="runs")
 app.add_typer(tables.app, name="tables")
 app.add_typer(products.app, name="products")
+app.add_typer(models.app, name="models")
 app.add_typer(examples.app, name="examples")
 
 

@@ -18,6 +18,7 @@ def register(app: typer.Typer) -> None:
     app.command("init")(init)
     app.command("plan")(plan)
     app.command("run")(run)
+    app.command("promote")(promote)
 
 
 def init(
@@ -70,6 +71,9 @@ def run(
     resume: Annotated[
         str | None, typer.Option(help="Re-run what failed or never ran in RUN_ID.")
     ] = None,
+    promote: Annotated[
+        bool, typer.Option("--promote", help="Make a new challenger the champion.")
+    ] = False,
     env: Env = None,
     project: Project = None,
     json: Json = False,
@@ -96,11 +100,17 @@ def run(
                 partitions=partitions,
                 full_refresh=full_refresh,
                 resume=resume,
+                promote=promote,
                 on_event=on_event,
             )
         if json:
             console.emit_json(
-                {"run_id": result.run_id, "status": result.status, "steps": result.steps}
+                {
+                    "run_id": result.run_id,
+                    "status": result.status,
+                    "steps": result.steps,
+                    "promoted": result.promoted,
+                }
             )
             return
         console.table(
@@ -130,3 +140,21 @@ def _parts(parts: list[str] | None) -> str:
     if len(parts) <= 3:
         return ", ".join(parts)
     return f"{len(parts)}: {parts[0]} … {parts[-1]}"
+
+
+def promote(
+    product: Annotated[str, typer.Argument(help="Product whose champion to promote.")],
+    from_env: Annotated[str, typer.Option("--from", help="Source environment (e.g. staging).")],
+    to_env: Annotated[str, typer.Option("--to", help="Target environment (e.g. prod).")],
+    project: Project = None,
+    json: Json = False,
+) -> None:
+    """Deploy model: re-check the gate and copy the champion into the target environment."""
+    with workspace(project, from_env) as ws:
+        result = ws.promote(product, to_env=to_env)
+    if json:
+        console.emit_json(result)
+        return
+    console.info(
+        f"{result['from']} -> {result['to']} (champion in {to_env}, by {result['promoted_by']})"
+    )

@@ -40,6 +40,18 @@ class MetadataConfig(Closed):
     )
 
 
+class TrackingConfig(Closed):
+    """Experiment tracking and the model registry (MLflow)."""
+
+    uri: str | None = Field(
+        None, description="tracking URI; default: a SQLite file in the state dir"
+    )
+    registry_uri: str | None = Field(None, description="registry URI; default: the tracking URI")
+    artifact_root: str | None = Field(
+        None, description="where new experiments keep artifacts; default: <state_dir>/mlartifacts"
+    )
+
+
 class ComputeProfile(Closed):
     """Limits for the engine that runs a product's steps (a cluster policy, locally)."""
 
@@ -71,6 +83,7 @@ class EnvironmentSettings(Closed):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     metadata: MetadataConfig = Field(default_factory=MetadataConfig)
     compute: ComputeConfig = Field(default_factory=ComputeConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
 
     @field_validator("name", "catalog")
     @classmethod
@@ -106,6 +119,7 @@ class PlatformFile(Closed):
     storage: dict[str, Any] = Field(default_factory=dict)
     metadata: dict[str, Any] = Field(default_factory=dict)
     compute: dict[str, Any] = Field(default_factory=dict)
+    tracking: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("environments")
     @classmethod

@@ -47,6 +47,48 @@ class ColumnDocs(Closed):
     columns: dict[str, str] = Field(default_factory=dict)
 
 
+class Bound(Closed):
+    """An absolute bound on a metric."""
+
+    min: float | None = None
+    max: float | None = None
+
+
+class Improvement(Closed):
+    """How much a new version must beat the current champion on one metric."""
+
+    metric: str
+    min_delta: float = Field(0.0, description="absolute, or a fraction when relative is true")
+    relative: bool = False
+    higher_is_better: bool = True
+
+
+class Gate(Closed):
+    """The validation gate a new model version must pass to become the challenger."""
+
+    metrics: dict[str, Bound] = Field(default_factory=dict)
+    improvement: Improvement | None = None
+
+
+class ModelConfig(Closed):
+    """The product's model: its registered name, how it is promoted, its gate."""
+
+    name: str = Field(..., description="registered as <env>.ml.<name>")
+    flavor: Literal["sklearn", "pyfunc"] = "sklearn"
+    deployment: Literal["model", "code"] = Field(
+        "model", description="promote by copying the validated version, or by retraining"
+    )
+    gate: Gate = Field(default_factory=Gate)
+    auto_promote: bool = Field(
+        False, description="make a version that passes the gate champion at once"
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return check_name(value, "model name")
+
+
 class ProductConfig(Closed):
     """A product: ownership, classification, parameters and its pipeline module."""
 
@@ -61,6 +103,7 @@ class ProductConfig(Closed):
     params: dict[str, Any] = Field(default_factory=dict)
     tables: dict[str, ColumnDocs] = Field(default_factory=dict)
     compute_profile: str | None = None
+    model: ModelConfig | None = None
 
     @field_validator("name")
     @classmethod

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from prodml.catalog.gate import Catalog
 from prodml.catalog.policies import Access
@@ -16,6 +17,7 @@ from prodml.engine.local import LocalEngine
 from prodml.errors import UsageError
 from prodml.names import quote_literal
 from prodml.pipeline.planner import landing_files
+from prodml.pipeline.tracking import Tracker
 
 
 class StepContext:
@@ -67,6 +69,54 @@ class StepContext:
         self._access = access
         self._landing_root = landing_root
         self._on_read = on_read
+        self.tracker: Tracker | None = None
+
+    def _tracked(self, what: str) -> Tracker:
+        if self.tracker is None:
+            raise UsageError(
+                f"ctx.{what} is for train and evaluate steps of a product with a model",
+                hint="declare stage='train' or 'evaluate' and a 'model:' section in product.yaml",
+            )
+        return self.tracker
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Record parameters on the step's tracking run."""
+        self._tracked("log_params").log_params(params)
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        """Record metrics on the step's tracking run."""
+        self._tracked("log_metrics").log_metrics(metrics, step)
+
+    def log_model(self, model: Any, *, input_example: Any, name: str | None = None) -> pa.Table:
+        """Log ``model`` with its signature and an input example, and register a new version.
+
+        Returns a one-row table describing the version: return it from the train step.
+        """
+        return self._tracked("log_model").log_model(model, input_example=input_example, name=name)
+
+    def load_model(self, *, version: int | None = None, alias: str | None = None) -> Any:
+        """Load a version (or the ``champion``/``challenger``) of the product's model."""
+        return self._tracked("load_model").load_model(version=version, alias=alias)
+
+    def candidate(self) -> int:
+        """The newest registered version of the product's model (what evaluate checks)."""
+        return self._tracked("candidate").candidate()
+
+    def gate(
+        self,
+        metrics: Mapping[str, float],
+        *,
+        version: int,
+        champion_metrics: Mapping[str, float] | None = None,
+    ) -> pa.Table:
+        """Check ``version``'s metrics against the gate in product.yaml (and the champion).
+
+        On a pass the version becomes ``challenger`` and a one-row record is returned; on a
+        failure the step fails with the metric table.
+        """
+        return self._tracked("gate").gate(
+            metrics, version=version, champion_metrics=champion_metrics
+        )
 
     @property
     def engine(self) -> LocalEngine:

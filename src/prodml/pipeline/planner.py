@@ -111,6 +111,7 @@ class StepPlan:
     replace_state: bool = False
     write_mode: str = "overwrite"
     previous_run: str | None = None
+    forced: bool = False  # the user asked for a recompute (--full-refresh, --partitions)
 
     @property
     def batch(self) -> str:
@@ -147,6 +148,15 @@ class Planner:
         self, spec: StepSpec, code: str, params: Mapping[str, Any], options: RunOptions
     ) -> StepPlan:
         """Plan one step now (its inputs as they are at this moment)."""
+        plan = self._plan(spec, code, params, options)
+        plan.forced = plan.action == "run" and (
+            options.full_refresh or options.partitions is not None
+        )
+        return plan
+
+    def _plan(
+        self, spec: StepSpec, code: str, params: Mapping[str, Any], options: RunOptions
+    ) -> StepPlan:
         used = params if spec.params is None else {k: params.get(k) for k in spec.params}
         base = digest(
             code,

@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from prodml.pipeline.planner import InputState, StepPlan
 from prodml.pipeline.runner import Runner
+from prodml.pipeline.tracking import TRACKED_STAGES
 from prodml.tables.delta import DeltaTables, WriteSpec
 
 
@@ -78,6 +79,9 @@ def reproduce(runner: Runner, run_id: str, scratch_root: Path) -> ReproduceRepor
             if spec is None:
                 report.skipped.append(f"{name} (no longer defined)")
                 continue
+            if spec.stage in TRACKED_STAGES:
+                report.skipped.append(f"{name} ({spec.stage} steps register models)")
+                continue
             owner = renv.products[spec.product]
             inputs = {
                 n: InputState(
@@ -99,7 +103,7 @@ def reproduce(runner: Runner, run_id: str, scratch_root: Path) -> ReproduceRepor
                 for n, i in rec["inputs"].items()
                 if i.get("version") is not None and not n.startswith("landing:")
             }
-            frames, _reads = runner.compute(
+            frames, _reads, _links = runner.compute(
                 spec,
                 owner,
                 plan,

@@ -29,6 +29,7 @@ from prodml.pipeline.planner import Planner, RunOptions, StepPlan, landing_files
 from prodml.pipeline.project import Product
 from prodml.pipeline.records import ResourceMonitor, git_info, package_versions, pid_alive
 from prodml.pipeline.step import StepSpec, arg_name
+from prodml.pipeline.tracking import TRACKED_STAGES, StepRunInfo, TrackerFactory
 from prodml.tables.delta import WriteSpec
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class RunResult:
     status: str
     steps: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    promoted: dict[str, Any] | None = None
 
 
 @dataclass
@@ -61,6 +63,10 @@ class RunEnv:
     principal: str
     config_hash: Callable[[Product], str]
     make_engine: Callable[[], LocalEngine]
+    tracker_factory: TrackerFactory | None = None
+    # checks what the selected steps need from outside (e.g. the tracking server) before any
+    # step runs, so that an unreachable service fails the run before anything is written
+    preflight: Callable[[list[StepSpec]], None] | None = None
 
 
 def new_run_id() -> str:
@@ -74,6 +80,7 @@ class Runner:
     def __init__(self, renv: RunEnv, on_event: Event | None = None) -> None:
         self.renv = renv
         self.on_event = on_event or (lambda _kind, _data: None)
+        self.git_sha: str | None = None
 
     def reap_stale_runs(self) -> None:
         """Runs still 'running' whose process is gone were killed: say so."""
@@ -105,9 +112,12 @@ class Runner:
                         f"step {name} reads {table}, which no step produces and which does not exist",
                         hint=f"declare a step with outputs='{table}' or fix the input at {spec.where()}",
                     )
+        if renv.preflight is not None:
+            renv.preflight([renv.dag.steps[name] for name in selection])
         run_id = new_run_id()
         started = datetime.now(UTC)
         sha, dirty = git_info(renv.project_root)
+        self.git_sha = sha
         renv.store.create_run(
             {
                 "run_id": run_id,
@@ -179,7 +189,8 @@ class Runner:
             }
             store.upsert_step_run(run_id, name, **record)
             return {"step": name, **record}
-        adopted = self._adopt(spec, plan)
+        # a forced recompute never adopts: it is asked to write again, not to finish a write
+        adopted = None if plan.forced else self._adopt(spec, plan)
         if adopted is not None:
             store.set_states(
                 renv.catalog.catalog, name, plan.fingerprints, run_id, replace=plan.replace_state
@@ -288,7 +299,7 @@ class Runner:
     ) -> dict[str, dict[str, Any]]:
         renv = self.renv
         access = Access(principal=renv.principal, run_id=run_id, step=spec.qualified)
-        frames, reads = self.compute(
+        frames, reads, links = self.compute(
             spec,
             owner,
             plan,
@@ -297,6 +308,8 @@ class Runner:
             engine=engine,
             full_refresh=plan.write_mode != spec.mode or plan.replace_state,
         )
+        if links:
+            self.renv.store.upsert_step_run(run_id, spec.qualified, links=links)
         for read_name, version in reads.items():
             inputs_json.setdefault(read_name, {"version": version})
         outputs: dict[str, dict[str, Any]] = {}
@@ -347,8 +360,11 @@ class Runner:
         engine: LocalEngine,
         full_refresh: bool,
         versions: Mapping[str, int] | None = None,
-    ) -> tuple[dict[str, pa.Table], dict[str, int]]:
-        """Bind the inputs, call the step; return its frames and the table versions it read."""
+    ) -> tuple[dict[str, pa.Table], dict[str, int], dict[str, str]]:
+        """Bind the inputs and call the step (inside a tracking run for train/evaluate).
+
+        Returns its frames, the table versions it read, and links (the tracking run id).
+        """
         renv = self.renv
         access = Access(principal=renv.principal, run_id=run_id, step=spec.qualified)
         reads: dict[str, int] = {}
@@ -370,7 +386,36 @@ class Runner:
             landing_root=renv.landing_root,
             on_read=reads.__setitem__,
         )
-        return self.produce(spec, ctx, args, engine, params), reads
+        links: dict[str, str] = {}
+        if spec.stage in TRACKED_STAGES and renv.tracker_factory is not None:
+            owner_cfg = renv.products[spec.product].config
+            ctx.tracker = (
+                renv.tracker_factory(
+                    StepRunInfo(
+                        product=spec.product,
+                        env=renv.env,
+                        step=spec.name,
+                        stage=spec.stage,
+                        run_id=run_id,
+                        now=started,
+                        git_sha=self.git_sha,
+                        config_hash=renv.config_hash(renv.products[spec.product]),
+                        input_versions=dict(reads),
+                    )
+                )
+                if owner_cfg.model is not None
+                else None
+            )
+        if ctx.tracker is None:
+            return self.produce(spec, ctx, args, engine, params), reads, links
+        links["tracking_run_id"] = ctx.tracker.tracking_run_id
+        try:
+            frames = self.produce(spec, ctx, args, engine, params)
+        except BaseException:
+            ctx.tracker.close(failed=True)
+            raise
+        ctx.tracker.close(failed=False)
+        return frames, reads, links
 
     def bind_inputs(
         self,

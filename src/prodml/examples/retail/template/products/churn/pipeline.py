@@ -74,3 +74,105 @@ def churn_features(ctx, customer_daily, customers):
         window=ctx.params["churn_window_days"],
         lookback=ctx.params["lookback_days"],
     )
+
+
+@step(
+    stage="features",
+    inputs=["gold.churn_features"],
+    outputs=["gold.churn_train", "gold.churn_holdout"],
+    params=["holdout_percent"],
+)
+def split(ctx, churn_features):
+    """A stable split by customer: the same customer always lands on the same side."""
+    rows = ctx.sql(
+        "SELECT *, hash(customer_id) % 100 < $pct AS _holdout FROM churn_features",
+        pct=ctx.params["holdout_percent"],
+    )
+    return {
+        "gold.churn_train": rows.filter("NOT _holdout").project("* EXCLUDE (_holdout)"),
+        "gold.churn_holdout": rows.filter("_holdout").project("* EXCLUDE (_holdout)"),
+    }
+
+
+FEATURES = ["recency_days", "frequency", "monetary", "tenure_days", "segment", "country"]
+
+
+def model_inputs(frame):
+    """The model's input columns, typed as the model expects them."""
+    x = frame[FEATURES].copy()
+    for col in ("segment", "country"):
+        x[col] = x[col].fillna("unknown").astype(str)
+    for col in ("recency_days", "frequency", "monetary", "tenure_days"):
+        x[col] = x[col].astype("float64").fillna(0.0)
+    return x
+
+
+@step(
+    stage="train",
+    inputs=["gold.churn_train"],
+    outputs="ml.churn_training",
+    mode="append",
+    params=["c", "max_iter"],
+)
+def train(ctx, churn_train):
+    """Logistic regression on recency, frequency, monetary value, tenure, segment and country."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    frame = churn_train.df()
+    x, y = model_inputs(frame), frame["churned"].astype(int)
+    model = Pipeline(
+        [
+            (
+                "prep",
+                ColumnTransformer(
+                    [
+                        (
+                            "num",
+                            StandardScaler(),
+                            ["recency_days", "frequency", "monetary", "tenure_days"],
+                        ),
+                        ("cat", OneHotEncoder(handle_unknown="ignore"), ["segment", "country"]),
+                    ]
+                ),
+            ),
+            ("clf", LogisticRegression(C=ctx.params["c"], max_iter=ctx.params["max_iter"])),
+        ]
+    ).fit(x, y)
+    ctx.log_params({"c": ctx.params["c"], "max_iter": ctx.params["max_iter"], "rows": len(frame)})
+    ctx.log_metrics({"train_churn_rate": float(y.mean())})
+    return ctx.log_model(model, input_example=x.head(5))
+
+
+def scores(model, x, y):
+    """The metrics the gate checks."""
+    from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
+
+    p = model.predict_proba(x)[:, 1]
+    return {
+        "roc_auc": float(roc_auc_score(y, p)),
+        "log_loss": float(log_loss(y, p, labels=[0, 1])),
+        "accuracy": float(accuracy_score(y, p >= 0.5)),
+    }
+
+
+@step(
+    stage="evaluate",
+    inputs=["ml.churn_training", "gold.churn_holdout"],
+    outputs="ml.churn_evaluation",
+    mode="append",
+)
+def evaluate(ctx, churn_training, churn_holdout):
+    """Score the newest version and the champion on the held-out customers; run the gate."""
+    frame = churn_holdout.df()
+    x, y = model_inputs(frame), frame["churned"].astype(int)
+    version = ctx.candidate()
+    metrics = scores(ctx.load_model(version=version), x, y)
+    champion = None
+    try:
+        champion = scores(ctx.load_model(alias="champion"), x, y)
+    except Exception:  # no champion yet: the gate checks the absolute bounds only
+        champion = None
+    return ctx.gate(metrics, version=version, champion_metrics=champion)

@@ -1,0 +1,173 @@
+"""``prodml models``: registered models, versions, runs side by side, promotion."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from prodml.cli import console
+from prodml.cli.options import Env, Json, Project, workspace
+
+app = typer.Typer(help="Models: registry, versions, comparison, promotion.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_models(env: Env = None, project: Project = None, json: Json = False) -> None:
+    """The registered model of every product, with its champion and challenger."""
+    with workspace(project, env) as ws:
+        rows = []
+        for name, product in ws.products.items():
+            if product.config.model is None:
+                continue
+            versions = ws.models.versions(product.config.model.name)
+            alias = {a: v["version"] for v in versions for a in v["aliases"]}
+            rows.append(
+                {
+                    "product": name,
+                    "model": ws.models.registered_name(product.config.model.name),
+                    "versions": len(versions),
+                    "champion": alias.get("champion"),
+                    "challenger": alias.get("challenger"),
+                    "deployment": product.config.model.deployment,
+                }
+            )
+        if json:
+            console.emit_json(rows)
+            return
+        console.table(
+            f"models in {ws.env}",
+            ["product", "model", "versions", "champion", "challenger", "deployment"],
+            [
+                [
+                    r["product"],
+                    r["model"],
+                    r["versions"],
+                    r["champion"],
+                    r["challenger"],
+                    r["deployment"],
+                ]
+                for r in rows
+            ],
+        )
+
+
+@app.command("versions")
+def versions(
+    product: Annotated[str, typer.Argument(help="Product whose model to list.")],
+    env: Env = None,
+    project: Project = None,
+    json: Json = False,
+) -> None:
+    """Every version of the product's model: aliases, gate verdict, metrics, lineage."""
+    with workspace(project, env) as ws:
+        rows = ws.model_versions(product)
+        if json:
+            console.emit_json(rows)
+            return
+        console.table(
+            f"versions of {ws.models.registered_name(ws.model_config(product).name)}",
+            ["version", "aliases", "gate", "metrics", "prodml run", "copied from"],
+            [
+                [
+                    r["version"],
+                    ", ".join(r["aliases"]),
+                    r["gate"],
+                    ", ".join(f"{k}={v:.4f}" for k, v in sorted(r["metrics"].items())),
+                    r["prodml_run_id"],
+                    r["source"],
+                ]
+                for r in rows
+            ],
+        )
+
+
+@app.command("show")
+def show(
+    product: Annotated[str, typer.Argument(help="Product whose model to show.")],
+    env: Env = None,
+    project: Project = None,
+    json: Json = False,
+) -> None:
+    """The product's model: config, gate, champion and challenger."""
+    with workspace(project, env) as ws:
+        cfg = ws.model_config(product)
+        rows = ws.model_versions(product)
+        data: dict[str, Any] = {
+            "model": ws.models.registered_name(cfg.name),
+            "config": cfg.model_dump(mode="json"),
+            "champion": next((r for r in rows if "champion" in r["aliases"]), None),
+            "challenger": next((r for r in rows if "challenger" in r["aliases"]), None),
+            "versions": len(rows),
+        }
+        if json:
+            console.emit_json(data)
+            return
+        console.fields(
+            data["model"],
+            [
+                ("deployment", cfg.deployment),
+                ("flavor", cfg.flavor),
+                ("versions", len(rows)),
+                ("champion", (data["champion"] or {}).get("version")),
+                ("challenger", (data["challenger"] or {}).get("version")),
+                (
+                    "gate",
+                    ", ".join(
+                        f"{m} {'>=' + str(b.min) if b.min is not None else ''}"
+                        f"{' <=' + str(b.max) if b.max is not None else ''}"
+                        for m, b in cfg.gate.metrics.items()
+                    ),
+                ),
+            ],
+        )
+
+
+@app.command("compare")
+def compare(
+    product: Annotated[str, typer.Argument(help="Product whose runs to compare.")],
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 10,
+    env: Env = None,
+    project: Project = None,
+    json: Json = False,
+) -> None:
+    """The product's tracking runs side by side: params and metrics."""
+    with workspace(project, env) as ws:
+        runs = ws.compare_runs(product, limit)
+        if json:
+            console.emit_json(runs)
+            return
+        params = sorted({k for r in runs for k in r["params"]})
+        metrics = sorted({k for r in runs for k in r["metrics"]})
+        console.table(
+            f"runs of {product} in {ws.env}",
+            ["tracking run", "step", *params, *metrics],
+            [
+                [
+                    r["tracking_run_id"][:10],
+                    r["step"],
+                    *(r["params"].get(p) for p in params),
+                    *(r["metrics"].get(m) for m in metrics),
+                ]
+                for r in runs
+            ],
+        )
+
+
+@app.command("promote")
+def promote(
+    product: Annotated[str, typer.Argument(help="Product whose challenger becomes champion.")],
+    env: Env = None,
+    project: Project = None,
+    json: Json = False,
+) -> None:
+    """Make the challenger the champion in one environment."""
+    with workspace(project, env) as ws:
+        result = ws.promote_model(product)
+        if json:
+            console.emit_json(result)
+        else:
+            console.info(
+                f"{result['model']}: version {result['champion']} is champion "
+                f"(was {result['previous_champion'] or 'none'})"
+            )

@@ -1,0 +1,1 @@
+"""Model operations: experiment tracking, the registry with aliases, the gate, promotion."""

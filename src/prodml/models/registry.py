@@ -1,0 +1,250 @@
+"""The model registry of one environment: ``<env>.ml.<model>`` with champion/challenger aliases."""
+
+from __future__ import annotations
+
+import logging
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from prodml.models.errors import ModelError, TrackingUnavailableError
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+log = logging.getLogger(__name__)
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+METRIC_TAG = "prodml.metric."
+
+
+@dataclass(frozen=True)
+class TrackingTarget:
+    """Where one environment tracks experiments and registers models."""
+
+    env: str
+    tracking_uri: str
+    registry_uri: str
+    artifact_root: str
+
+
+class ModelRegistry:
+    """Registry operations for one environment (lazy: MLflow is imported on first use)."""
+
+    def __init__(self, target: TrackingTarget) -> None:
+        self.target = target
+        self._client: MlflowClient | None = None
+
+    @property
+    def env(self) -> str:
+        """The environment."""
+        return self.target.env
+
+    def registered_name(self, model: str) -> str:
+        """``<env>.ml.<model>``."""
+        return f"{self.env}.ml.{model}"
+
+    @property
+    def client(self) -> MlflowClient:
+        """An MLflow client on this environment's tracking and registry URIs."""
+        if self._client is None:
+            check_reachable(self.target.tracking_uri)
+            os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+            os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+            try:
+                import mlflow
+                from mlflow import MlflowClient
+            except ImportError:
+                raise ModelError(
+                    "model operations need MLflow", hint='pip install "prodml[ml]"'
+                ) from None
+
+            logging.getLogger("mlflow").setLevel(logging.WARNING)
+            logging.getLogger("alembic").setLevel(logging.WARNING)
+            mlflow.set_tracking_uri(self.target.tracking_uri)
+            mlflow.set_registry_uri(self.target.registry_uri)
+            self._client = MlflowClient(self.target.tracking_uri, self.target.registry_uri)
+        return self._client
+
+    def experiment_id(self, product: str) -> str:
+        """The experiment of ``product`` in this environment (created on first use)."""
+        name = f"{self.env}.{product}"
+        found = self.client.get_experiment_by_name(name)
+        if found is not None:
+            return str(found.experiment_id)
+        root = self.target.artifact_root.rstrip("/")
+        return str(self.client.create_experiment(name, artifact_location=f"{root}/{name}"))
+
+    # -- versions and aliases ---------------------------------------------------------------
+
+    def versions(self, model: str) -> list[dict[str, Any]]:
+        """Every version of ``model``, newest first, with aliases, gate verdict and metrics."""
+        name = self.registered_name(model)
+        from mlflow.exceptions import MlflowException
+
+        try:
+            registered = self.client.get_registered_model(name)
+        except MlflowException:
+            return []
+        aliases: dict[str, list[str]] = {}
+        for alias, version in (registered.aliases or {}).items():
+            aliases.setdefault(str(version), []).append(alias)
+        out = []
+        for v in self.client.search_model_versions(f"name = '{name}'"):
+            tags = dict(v.tags or {})
+            out.append(
+                {
+                    "name": name,
+                    "version": int(v.version),
+                    "aliases": sorted(aliases.get(str(v.version), [])),
+                    "run_id": v.run_id,
+                    "created": v.creation_timestamp,
+                    "gate": tags.get("prodml.gate"),
+                    "gate_reason": tags.get("prodml.gate.reason"),
+                    "prodml_run_id": tags.get("prodml.run_id"),
+                    "metrics": {
+                        k[len(METRIC_TAG) :]: float(val)
+                        for k, val in tags.items()
+                        if k.startswith(METRIC_TAG)
+                    },
+                    "source": tags.get("prodml.copied_from"),
+                }
+            )
+        return sorted(out, key=lambda r: r["version"], reverse=True)
+
+    def alias_version(self, model: str, alias: str) -> int | None:
+        """The version an alias points at, or None."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            mv = self.client.get_model_version_by_alias(self.registered_name(model), alias)
+        except MlflowException:
+            return None
+        return int(mv.version)
+
+    def require_version(self, model: str, *, version: int | None, alias: str | None) -> int:
+        """Resolve a version or alias; a clear error if it does not exist."""
+        known = self.versions(model)
+        name = self.registered_name(model)
+        if not known:
+            raise ModelError(
+                f"model {name} has no versions yet",
+                hint="run the product's train step first ('prodml run PRODUCT')",
+            )
+        if alias is not None:
+            resolved = self.alias_version(model, alias)
+            if resolved is None:
+                have = sorted({a for v in known for a in v["aliases"]})
+                raise ModelError(
+                    f"model {name} has no {alias!r} alias",
+                    hint=f"aliases set: {', '.join(have) or 'none'}; "
+                    + (
+                        "promote a challenger with 'prodml models promote'"
+                        if alias == CHAMPION
+                        else "run the evaluate step"
+                    ),
+                )
+            return resolved
+        if version is None:
+            return int(known[0]["version"])
+        if version not in {v["version"] for v in known}:
+            raise ModelError(
+                f"model {name} has no version {version}",
+                hint=f"versions: {', '.join(str(v['version']) for v in known)}",
+            )
+        return version
+
+    def metrics(self, model: str, version: int) -> dict[str, float]:
+        """The gate metrics recorded on a version."""
+        for v in self.versions(model):
+            if v["version"] == version:
+                return dict(v["metrics"])
+        return {}
+
+    def set_alias(self, model: str, alias: str, version: int) -> None:
+        """Point ``alias`` at ``version``."""
+        self.client.set_registered_model_alias(self.registered_name(model), alias, str(version))
+
+    def tag_version(self, model: str, version: int, tags: dict[str, str]) -> None:
+        """Set tags on a version."""
+        for key, value in tags.items():
+            self.client.set_model_version_tag(self.registered_name(model), str(version), key, value)
+
+    def model_uri(self, model: str, *, version: int | None = None, alias: str | None = None) -> str:
+        """``models:/<name>/<version>`` or ``models:/<name>@<alias>``."""
+        name = self.registered_name(model)
+        return f"models:/{name}@{alias}" if alias else f"models:/{name}/{version}"
+
+    def load(
+        self,
+        model: str,
+        *,
+        version: int | None = None,
+        alias: str | None = None,
+        flavor: str = "pyfunc",
+    ) -> Any:
+        """Load a version: the native object for ``sklearn`` (predict_proba), else pyfunc."""
+        resolved = self.require_version(model, version=version, alias=alias)
+        self.client  # noqa: B018 - configures the URIs
+        uri = self.model_uri(model, version=resolved)
+        if flavor == "sklearn":
+            import mlflow.sklearn
+
+            return mlflow.sklearn.load_model(uri)
+        import mlflow.pyfunc
+
+        return mlflow.pyfunc.load_model(uri)
+
+    def promote(self, model: str, *, principal: str) -> dict[str, Any]:
+        """Make the challenger the champion (the previous champion is remembered in a tag)."""
+        challenger = self.alias_version(model, CHALLENGER)
+        name = self.registered_name(model)
+        if challenger is None:
+            raise ModelError(
+                f"model {name} has no challenger to promote",
+                hint="a version becomes challenger when it passes the gate in the evaluate step",
+            )
+        previous = self.alias_version(model, CHAMPION)
+        if previous == challenger:
+            raise ModelError(f"version {challenger} of {name} is already the champion")
+        self.set_alias(model, CHAMPION, challenger)
+        self.client.delete_registered_model_alias(name, CHALLENGER)
+        self.tag_version(
+            model,
+            challenger,
+            {"prodml.promoted_by": principal, "prodml.previous_champion": str(previous or "")},
+        )
+        return {"model": name, "champion": challenger, "previous_champion": previous}
+
+
+def tracking_target(env: str, tracking: Any, state_dir: Path, resolve: Any) -> TrackingTarget:
+    """The tracking target of an environment from its ``tracking:`` settings."""
+    uri = resolve(tracking.uri) if tracking.uri else f"sqlite:///{state_dir / 'mlflow.db'}"
+    registry = resolve(tracking.registry_uri) if tracking.registry_uri else uri
+    artifacts = tracking.artifact_root or (state_dir / "mlartifacts").as_uri()
+    if tracking.uri is None or tracking.artifact_root is None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+    return TrackingTarget(env=env, tracking_uri=uri, registry_uri=registry, artifact_root=artifacts)
+
+
+def check_reachable(uri: str) -> None:
+    """Fail fast, with the URI, when an HTTP tracking server does not answer."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    from prodml.config.secrets import redact
+
+    try:
+        with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=5):
+            return
+    except urllib.error.HTTPError:
+        return  # it answered
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise TrackingUnavailableError(
+            f"cannot reach the tracking server {redact(uri)}: {reason}",
+            hint="start it, or fix tracking.uri in prodml.yaml (nothing was written)",
+        ) from None

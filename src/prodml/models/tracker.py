@@ -1,0 +1,201 @@
+"""The tracking run around a train or evaluate step: tags, params, metrics, models, the gate."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from importlib import metadata
+from typing import Any
+
+import pyarrow as pa
+
+from prodml.config.product import ModelConfig
+from prodml.models import gate as gates
+from prodml.models.errors import GateFailedError, ModelError
+from prodml.models.registry import CHALLENGER, CHAMPION, METRIC_TAG, ModelRegistry
+from prodml.pipeline.tracking import StepRunInfo
+
+log = logging.getLogger(__name__)
+
+
+class MlflowTracker:
+    """One MLflow run per train/evaluate step run, tagged with what produced it."""
+
+    def __init__(self, registry: ModelRegistry, model: ModelConfig, info: StepRunInfo) -> None:
+        import mlflow
+
+        self.registry = registry
+        self.model = model
+        self.info = info
+        client = registry.client
+        # MLflow's fluent API is process-global: point it at this environment before starting
+        mlflow.set_tracking_uri(registry.target.tracking_uri)
+        mlflow.set_registry_uri(registry.target.registry_uri)
+        tags = {
+            "prodml.product": info.product,
+            "prodml.env": info.env,
+            "prodml.run_id": info.run_id,
+            "prodml.step": info.step,
+            "prodml.stage": info.stage,
+            "prodml.config_hash": info.config_hash,
+            "mlflow.source.git.commit": info.git_sha or "",
+            "mlflow.runName": f"{info.step}-{info.run_id}",
+        }
+        tags.update({f"prodml.input.{t}": str(v) for t, v in info.input_versions.items()})
+        run = client.create_run(registry.experiment_id(info.product), tags=tags)
+        self._run_id = run.info.run_id
+        mlflow.start_run(run_id=self._run_id)  # plain mlflow.log_* calls land in this run too
+        self._logged: list[int] = []
+
+    @property
+    def tracking_run_id(self) -> str:
+        """The MLflow run id."""
+        return str(self._run_id)
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Record parameters."""
+        import mlflow
+
+        mlflow.log_params(dict(params))
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        """Record metrics."""
+        import mlflow
+
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
+
+    def log_model(self, model: Any, *, input_example: Any, name: str | None = None) -> pa.Table:
+        """Log the model with signature and input example; register it as a new version."""
+        import mlflow
+        from mlflow.models import infer_signature
+
+        example = _frame(input_example)
+        if example is None:
+            raise ModelError(
+                "input_example must be a pandas DataFrame or an Arrow table of model inputs",
+                hint="pass e.g. X_train.head(5)",
+            )
+        sample = example.head(5)
+        signature = infer_signature(sample, _predict(model, sample))
+        registered = self.registry.registered_name(name or self.model.name)
+        flavor = mlflow.sklearn if self.model.flavor == "sklearn" else mlflow.pyfunc
+        info = flavor.log_model(
+            model,
+            name="model",
+            signature=signature,
+            input_example=sample,
+            registered_model_name=registered,
+            pip_requirements=_requirements(self.model.flavor),
+        )
+        version = int(info.registered_model_version)
+        self._logged.append(version)
+        self.registry.client.set_model_version_tag(
+            registered, str(version), "prodml.run_id", self.info.run_id
+        )
+        self.registry.client.set_model_version_tag(
+            registered, str(version), "prodml.features", json.dumps(list(sample.columns))
+        )
+        return pa.table(
+            {
+                "model": [registered],
+                "version": [version],
+                "tracking_run_id": [self._run_id],
+                "prodml_run_id": [self.info.run_id],
+                "trained_at": pa.array([self.info.now], pa.timestamp("us", tz="UTC")),
+                "features": [json.dumps(list(sample.columns))],
+                "input_versions": [json.dumps(dict(self.info.input_versions), sort_keys=True)],
+            }
+        )
+
+    def load_model(self, *, version: int | None = None, alias: str | None = None) -> Any:
+        """Load a version (or alias) of the product's model as pyfunc."""
+        return self.registry.load(
+            self.model.name, version=version, alias=alias, flavor=self.model.flavor
+        )
+
+    def candidate(self) -> int:
+        """The newest registered version."""
+        return self.registry.require_version(self.model.name, version=None, alias=None)
+
+    def gate(
+        self,
+        metrics: Mapping[str, float],
+        *,
+        version: int,
+        champion_metrics: Mapping[str, float] | None = None,
+    ) -> pa.Table:
+        """Check ``version``; on a pass make it the challenger (or champion with auto_promote)."""
+        model = self.model.name
+        version = self.registry.require_version(model, version=version, alias=None)
+        champion = self.registry.alias_version(model, CHAMPION)
+        if champion == version:
+            champion = None
+        if champion is not None and champion_metrics is None:
+            champion_metrics = self.registry.metrics(model, champion)
+        result = gates.check(self.model.gate, metrics, champion_metrics if champion else None)
+        self.log_metrics(metrics)
+        tags = {f"{METRIC_TAG}{k}": repr(float(v)) for k, v in metrics.items()}
+        tags["prodml.gate"] = "passed" if result.passed else "failed"
+        tags["prodml.gate.reason"] = "; ".join(result.reasons())[:4000]
+        tags["prodml.gate.table"] = result.table()[:4000]
+        self.registry.tag_version(model, version, tags)
+        if not result.passed:
+            raise GateFailedError(
+                self.registry.registered_name(model), version, result.table(), result.reasons()
+            )
+        self.registry.set_alias(model, CHALLENGER, version)
+        if self.model.auto_promote:
+            self.registry.promote(model, principal=f"auto:{self.info.run_id}")
+        return pa.table(
+            {
+                "model": [self.registry.registered_name(model)],
+                "version": [version],
+                "passed": [True],
+                "champion_version": pa.array([champion], pa.int64()),
+                "metrics": [json.dumps({k: float(v) for k, v in metrics.items()}, sort_keys=True)],
+                "champion_metrics": [json.dumps(dict(champion_metrics or {}), sort_keys=True)],
+                "checks": [result.table()],
+                "evaluated_at": pa.array([self.info.now], pa.timestamp("us", tz="UTC")),
+                "prodml_run_id": [self.info.run_id],
+            }
+        )
+
+    def close(self, *, failed: bool) -> None:
+        """End the MLflow run."""
+        import mlflow
+
+        mlflow.end_run(status="FAILED" if failed else "FINISHED")
+
+
+def _frame(value: Any) -> Any:
+    if isinstance(value, pa.Table):
+        return value.to_pandas()
+    module = type(value).__module__.split(".")[0]
+    if module == "pandas":
+        return value
+    if module == "polars":
+        return value.to_pandas()
+    return None
+
+
+def _predict(model: Any, sample: Any) -> Any:
+    if hasattr(model, "predict_proba"):
+        return model.predict_proba(sample)[:, 1]
+    return model.predict(sample)
+
+
+def _requirements(flavor: str) -> list[str]:
+    # Stating them is much faster than MLflow inferring them (it imports and inspects packages).
+    names = (
+        ["mlflow", "numpy", "pandas", "scikit-learn", "scipy"]
+        if flavor == "sklearn"
+        else ["mlflow"]
+    )
+    out = []
+    for name in names:
+        try:
+            out.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return out
