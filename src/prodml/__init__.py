@@ -11,18 +11,28 @@ from prodml.errors import ProdmlError
 
 if TYPE_CHECKING:
     from prodml.pipeline.context import StepContext
+    from prodml.pipeline.errors import SkipStep
     from prodml.pipeline.step import step
     from prodml.workspace import Workspace, connect
 
 __version__ = "0.1.0"
 
-__all__ = ["ProdmlError", "StepContext", "Workspace", "__version__", "connect", "step"]
+__all__ = [
+    "ProdmlError",
+    "SkipStep",
+    "StepContext",
+    "Workspace",
+    "__version__",
+    "connect",
+    "step",
+]
 
 _LAZY = {
     "connect": "prodml.workspace",
     "Workspace": "prodml.workspace",
     "step": "prodml.pipeline.step",
     "StepContext": "prodml.pipeline.context",
+    "SkipStep": "prodml.pipeline.errors",
 }
 
 

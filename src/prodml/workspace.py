@@ -190,10 +190,10 @@ class Workspace:
         return ModelRegistry(target)
 
     def _preflight(self, steps: list[StepSpec]) -> None:
-        from prodml.pipeline.tracking import TRACKED_STAGES
+        from prodml.pipeline.tracking import MODEL_STAGES
 
         if any(
-            s.stage in TRACKED_STAGES and self.products[s.product].config.model is not None
+            s.stage in MODEL_STAGES and self.products[s.product].config.model is not None
             for s in steps
         ):
             self.models.client  # noqa: B018 - connects (and fails fast if unreachable)
@@ -332,7 +332,8 @@ class Workspace:
             partitions: backfill ``START..END`` (recompute those partitions).
             full_refresh: recompute everything.
             resume: a run id: re-run only what failed or never ran in it, with its options.
-            promote: after the run, make a challenger the product's champion.
+            promote: a version that passes the gate becomes champion at once (before the
+                apply steps of the same run score with it).
             on_event: progress callback ``(kind, data)``.
         """
         from prodml.pipeline.planner import RunOptions
@@ -352,23 +353,22 @@ class Workspace:
             todo = [
                 r["step"]
                 for r in self.store.step_runs(previous["run_id"])
-                if r["status"] not in ("succeeded", "skipped")
+                if r["status"] not in ("succeeded", "skipped")  # failed, blocked, pending, killed
             ]
             base = RunOptions.from_json(previous["options"])
             options = RunOptions(
-                steps=tuple(todo), partitions=base.partitions, full_refresh=base.full_refresh
+                steps=tuple(todo),
+                partitions=base.partitions,
+                full_refresh=base.full_refresh,
+                promote=base.promote,
             )
             return runner.run(
                 self.product(previous["product"]), options, resumed_from=previous["run_id"]
             )
-        result = runner.run(self.product(product), _options(steps, partitions, full_refresh))
         if promote:
-            from prodml.models.registry import CHALLENGER
-
-            model = self.model_config(product).name
-            if self.models.alias_version(model, CHALLENGER) is not None:
-                result.promoted = self.promote_model(product)
-        return result
+            self.model_config(product)  # a clear error for a product without a model
+        options = _options(steps, partitions, full_refresh, promote)
+        return runner.run(self.product(product), options)
 
     def runs(self, product: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Recent runs in this environment, newest first."""
@@ -423,7 +423,9 @@ class Workspace:
         return dataset.head(limit)
 
 
-def _options(steps: Sequence[str] | None, partitions: str | None, full_refresh: bool) -> Any:
+def _options(
+    steps: Sequence[str] | None, partitions: str | None, full_refresh: bool, promote: bool = False
+) -> Any:
     from prodml.errors import UsageError
     from prodml.pipeline.planner import PartitionRange, RunOptions
 
@@ -433,6 +435,7 @@ def _options(steps: Sequence[str] | None, partitions: str | None, full_refresh: 
         steps=tuple(steps) if steps else None,
         partitions=PartitionRange.parse(partitions) if partitions else None,
         full_refresh=full_refresh,
+        promote=promote,
     )
 
 

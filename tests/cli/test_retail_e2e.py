@@ -30,12 +30,14 @@ def _table_hashes(root: Path) -> dict[str, tuple[int, str]]:
             engine.close()
 
 
-def test_run_builds_bronze_silver_gold_then_skips_and_adds_a_day(demo: Path) -> None:
+def test_run_builds_layers_trains_then_skips_promotes_scores_and_adds_a_day(demo: Path) -> None:
     first = prodml_cli("run", "churn", "--json", cwd=demo)
     assert first.code == 0, first.err
     run = json.loads(first.out)
-    assert run["status"] == "succeeded"
-    assert all(s["status"] == "succeeded" for s in run["steps"])
+    statuses = {s["step"]: s["status"] for s in run["steps"]}
+    score = statuses.pop("churn.score_customers")
+    assert set(statuses.values()) == {"succeeded"}, statuses
+    assert score == "skipped"  # no champion yet: nothing to score with
 
     listed = json.loads(prodml_cli("tables", "list", "--json", cwd=demo).out)
     by_name = {t["name"]: t for t in listed}
@@ -48,18 +50,43 @@ def test_run_builds_bronze_silver_gold_then_skips_and_adds_a_day(demo: Path) -> 
         "silver.customers",
         "gold.customer_daily",
         "gold.churn_features",
+        "ml.churn_training",
+        "ml.churn_evaluation",
     ):
         assert by_name[name]["rows"] > 0, name
         assert by_name[name]["version"] == 0, name
     # dirt was removed on the way to silver: duplicates collapse, bad rows go
     assert by_name["silver.orders"]["rows"] < by_name["bronze.orders"]["rows"]
 
+    versions = json.loads(prodml_cli("models", "versions", "churn", "--json", cwd=demo).out)
+    assert [(v["version"], v["aliases"], v["gate"]) for v in versions] == [
+        (1, ["challenger"], "passed")
+    ]
+    shown = json.loads(prodml_cli("runs", "show", run["run_id"], "--json", cwd=demo).out)
+    train = next(s for s in shown["steps"] if s["step"] == "churn.train")
+    assert train["links"]["tracking_run_id"] == versions[0]["run_id"]
+
     before = _table_hashes(demo)
     second = json.loads(prodml_cli("run", "churn", "--json", cwd=demo).out)
     assert {s["status"] for s in second["steps"]} == {"skipped"}
     shown = json.loads(prodml_cli("runs", "show", second["run_id"], "--json", cwd=demo).out)
-    assert all(s["reason"].startswith("unchanged") for s in shown["steps"]), shown["steps"]
+    reasons = {s["step"]: s["reason"] for s in shown["steps"]}
+    assert "no champion yet" in reasons.pop("churn.score_customers")
+    assert all(r.startswith("unchanged") for r in reasons.values()), reasons
     assert _table_hashes(demo) == before
+
+    assert prodml_cli("models", "promote", "churn", cwd=demo).code == 0
+    scored = json.loads(prodml_cli("run", "churn", "--json", cwd=demo).out)
+    steps = {s["step"]: s for s in scored["steps"]}
+    assert steps["churn.score_customers"]["status"] == "succeeded"
+    assert len(steps["churn.score_customers"]["partitions"]) == 40
+    preview = json.loads(
+        prodml_cli("tables", "preview", "gold.churn_predictions", "--json", cwd=demo).out
+    )
+    assert {(p["model_name"], p["model_version"], p["model_alias"]) for p in preview} == {
+        ("dev.ml.churn", 1, "champion")
+    }
+    assert all(0.0 <= p["prediction"] <= 1.0 for p in preview)
 
     added = prodml_cli("examples", "add-days", "--days", "1", cwd=demo)
     assert added.code == 0, added.err
@@ -73,10 +100,11 @@ def test_run_builds_bronze_silver_gold_then_skips_and_adds_a_day(demo: Path) -> 
         "retail_core.clean_order_lines",
     ):
         assert steps[name]["partitions"] == [new_day], steps[name]
-    # gold recomputes the new day and only the earlier days its late-arriving rows belong to
-    daily = steps["churn.customer_daily"]["partitions"]
-    assert new_day in daily and len(daily) <= 3, daily
-    assert all(p >= "2024-02-07" for p in daily)
+    # gold and scoring recompute the new day and only the earlier days its late rows touched
+    for name in ("churn.customer_daily", "churn.score_customers"):
+        days = steps[name]["partitions"]
+        assert new_day in days and len(days) <= 3, (name, days)
+        assert all(p >= "2024-02-07" for p in days)
 
     repro = prodml_cli("runs", "reproduce", third["run_id"], "--json", cwd=demo)
     report = json.loads(repro.out)
@@ -85,6 +113,7 @@ def test_run_builds_bronze_silver_gold_then_skips_and_adds_a_day(demo: Path) -> 
         "churn.customer_daily",
         "retail_core.clean_orders",
     }
+    assert any("score_customers" in s for s in report["not_reproduced"])
 
 
 def test_demand_reuses_the_shared_layers(demo: Path) -> None:

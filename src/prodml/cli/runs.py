@@ -77,7 +77,7 @@ def show(
         )
         console.table(
             None,
-            ["step", "status", "rows", "cpu s", "peak MB", "reason"],
+            ["step", "status", "rows", "cpu s", "peak MB", "tracking run", "reason"],
             [
                 [
                     s["step"],
@@ -85,6 +85,7 @@ def show(
                     s["rows_written"],
                     s["cpu_seconds"],
                     round(s["peak_rss_bytes"] / 2**20, 1) if s["peak_rss_bytes"] else None,
+                    (s.get("links") or {}).get("tracking_run_id"),
                     s["error"] or s["reason"],
                 ]
                 for s in info["steps"]

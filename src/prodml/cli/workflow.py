@@ -109,7 +109,6 @@ def run(
                     "run_id": result.run_id,
                     "status": result.status,
                     "steps": result.steps,
-                    "promoted": result.promoted,
                 }
             )
             return

@@ -58,7 +58,11 @@ class Improvement(Closed):
     """How much a new version must beat the current champion on one metric."""
 
     metric: str
-    min_delta: float = Field(0.0, description="absolute, or a fraction when relative is true")
+    min_delta: float = Field(
+        0.0,
+        description="how much better than the champion (absolute, or a fraction when relative "
+        "is true); negative: how much worse is still acceptable (non-inferiority)",
+    )
     relative: bool = False
     higher_is_better: bool = True
 

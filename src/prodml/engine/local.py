@@ -68,6 +68,14 @@ class LocalEngine:
                 f"CREATE OR REPLACE VIEW {quote_ident(alias)} AS SELECT * FROM {quote_ident(internal)}"
             )
 
+    def register_alias(self, alias: str, data: Any) -> None:
+        """Make ``data`` queryable as ``alias`` only."""
+        internal = f"__prodml_in_{next(_counter)}"
+        self.con.register(internal, data)
+        self.con.execute(
+            f"CREATE OR REPLACE VIEW {quote_ident(alias)} AS SELECT * FROM {quote_ident(internal)}"
+        )
+
     def sql(self, query: str, **params: Any) -> duckdb.DuckDBPyRelation:
         """Run SQL; names of registered tables and aliases resolve."""
         return self.con.sql(query, params=params or None)

@@ -76,10 +76,10 @@ def check(
         else:
             delta = imp.min_delta * abs(base) if imp.relative else imp.min_delta
             if imp.higher_is_better:
-                rule = f">= champion + {delta:g}"
+                rule = f">= champion {'+' if delta >= 0 else '-'} {abs(delta):g}"
                 ok = value is not None and value >= base + delta
             else:
-                rule = f"<= champion - {delta:g}"
+                rule = f"<= champion {'-' if delta >= 0 else '+'} {abs(delta):g}"
                 ok = value is not None and value <= base - delta
             result.checks.append(Check(imp.metric, rule, value, base, ok))
     return result

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from typing import Any
 
 import pyarrow as pa
 
 from prodml.config.product import ModelConfig
+from prodml.errors import UsageError
 from prodml.models import gate as gates
 from prodml.models.errors import GateFailedError, ModelError
 from prodml.models.registry import CHALLENGER, CHAMPION, METRIC_TAG, ModelRegistry
-from prodml.pipeline.tracking import StepRunInfo
+from prodml.pipeline.errors import SkipStep
+from prodml.pipeline.tracking import TRACKED_STAGES, StepRunInfo
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,10 @@ class MlflowTracker:
         self.model = model
         self.info = info
         client = registry.client
+        self._run_id = ""
+        self._logged: list[int] = []
+        if info.stage not in TRACKED_STAGES:
+            return  # apply steps use the registry without a tracking run
         # MLflow's fluent API is process-global: point it at this environment before starting
         mlflow.set_tracking_uri(registry.target.tracking_uri)
         mlflow.set_registry_uri(registry.target.registry_uri)
@@ -46,23 +52,30 @@ class MlflowTracker:
         run = client.create_run(registry.experiment_id(info.product), tags=tags)
         self._run_id = run.info.run_id
         mlflow.start_run(run_id=self._run_id)  # plain mlflow.log_* calls land in this run too
-        self._logged: list[int] = []
 
     @property
     def tracking_run_id(self) -> str:
         """The MLflow run id."""
         return str(self._run_id)
 
+    def _require_run(self, what: str) -> None:
+        if not self._run_id:
+            raise UsageError(
+                f"ctx.{what} is for train and evaluate steps (this is a {self.info.stage} step)"
+            )
+
     def log_params(self, params: Mapping[str, Any]) -> None:
         """Record parameters."""
         import mlflow
 
+        self._require_run("log_params")
         mlflow.log_params(dict(params))
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         """Record metrics."""
         import mlflow
 
+        self._require_run("log_metrics")
         mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
 
     def log_model(self, model: Any, *, input_example: Any, name: str | None = None) -> pa.Table:
@@ -70,6 +83,7 @@ class MlflowTracker:
         import mlflow
         from mlflow.models import infer_signature
 
+        self._require_run("log_model")
         example = _frame(input_example)
         if example is None:
             raise ModelError(
@@ -126,6 +140,7 @@ class MlflowTracker:
         champion_metrics: Mapping[str, float] | None = None,
     ) -> pa.Table:
         """Check ``version``; on a pass make it the challenger (or champion with auto_promote)."""
+        self._require_run("gate")
         model = self.model.name
         version = self.registry.require_version(model, version=version, alias=None)
         champion = self.registry.alias_version(model, CHAMPION)
@@ -145,8 +160,8 @@ class MlflowTracker:
                 self.registry.registered_name(model), version, result.table(), result.reasons()
             )
         self.registry.set_alias(model, CHALLENGER, version)
-        if self.model.auto_promote:
-            self.registry.promote(model, principal=f"auto:{self.info.run_id}")
+        if self.model.auto_promote or self.info.promote:
+            self.registry.promote(model, principal=f"run:{self.info.run_id}")
         return pa.table(
             {
                 "model": [self.registry.registered_name(model)],
@@ -161,8 +176,63 @@ class MlflowTracker:
             }
         )
 
+    def score(
+        self,
+        data: Any,
+        *,
+        alias: str | None = CHAMPION,
+        version: int | None = None,
+        keep: Sequence[str] = (),
+        chunk_rows: int = 100_000,
+        workers: int = 1,
+    ) -> pa.Table:
+        """Score ``data`` with a registered version (see :func:`prodml.models.scoring.score`)."""
+        from mlflow.artifacts import download_artifacts
+
+        from prodml.models import scoring
+
+        if chunk_rows < 1 or workers < 1:
+            raise UsageError("chunk_rows and workers must be at least 1")
+        model = self.model.name
+        if (
+            version is None
+            and alias is not None
+            and self.registry.alias_version(model, alias) is None
+        ):
+            name = self.registry.registered_name(model)
+            raise SkipStep(
+                f"{name} has no {alias} yet: nothing scored (promote one with 'prodml models "
+                f"promote {self.info.product}', or run with --promote)"
+            )
+        resolved = self.registry.require_version(
+            model, version=version, alias=None if version is not None else alias
+        )
+        uri = self.registry.model_uri(model, version=resolved)
+        features = scoring.input_columns(uri)
+        scoring.check_inputs(
+            scoring.schema_of(data), features, keep, self.registry.registered_name(model)
+        )
+        return scoring.score(
+            data,
+            model_path=download_artifacts(uri),
+            flavor=self.model.flavor,
+            features=[n for n, _ in features],
+            keep=keep,
+            meta={
+                "model_name": self.registry.registered_name(model),
+                "model_version": resolved,
+                "model_alias": alias if version is None else None,
+                "prodml_run_id": self.info.run_id,
+                "scored_at": self.info.now,
+            },
+            chunk_rows=chunk_rows,
+            workers=workers,
+        )
+
     def close(self, *, failed: bool) -> None:
-        """End the MLflow run."""
+        """End the MLflow run (if this step has one)."""
+        if not self._run_id:
+            return
         import mlflow
 
         mlflow.end_run(status="FAILED" if failed else "FINISHED")

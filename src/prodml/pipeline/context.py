@@ -15,7 +15,7 @@ from prodml.catalog.gate import Catalog
 from prodml.catalog.policies import Access
 from prodml.engine.local import LocalEngine
 from prodml.errors import UsageError
-from prodml.names import quote_literal
+from prodml.names import check_column, quote_ident, quote_literal
 from prodml.pipeline.planner import landing_files
 from prodml.pipeline.tracking import Tracker
 
@@ -74,8 +74,9 @@ class StepContext:
     def _tracked(self, what: str) -> Tracker:
         if self.tracker is None:
             raise UsageError(
-                f"ctx.{what} is for train and evaluate steps of a product with a model",
-                hint="declare stage='train' or 'evaluate' and a 'model:' section in product.yaml",
+                f"ctx.{what} is for train, evaluate and apply steps of a product with a model",
+                hint="declare stage='train', 'evaluate' or 'apply' and a 'model:' section in "
+                "product.yaml",
             )
         return self.tracker
 
@@ -97,6 +98,25 @@ class StepContext:
     def load_model(self, *, version: int | None = None, alias: str | None = None) -> Any:
         """Load a version (or the ``champion``/``challenger``) of the product's model."""
         return self._tracked("load_model").load_model(version=version, alias=alias)
+
+    def score(
+        self,
+        data: Any,
+        *,
+        alias: str | None = "champion",
+        version: int | None = None,
+        keep: Sequence[str] = (),
+        chunk_rows: int = 100_000,
+        workers: int = 1,
+    ) -> pa.Table:
+        """Score ``data`` with the product's model (``alias`` or ``version``), chunk by chunk.
+
+        Returns ``keep`` columns, ``prediction`` and the model name, version, alias, run id and
+        scoring time: a predictions table linked to the model version that made it.
+        """
+        return self._tracked("score").score(
+            data, alias=alias, version=version, keep=keep, chunk_rows=chunk_rows, workers=workers
+        )
 
     def candidate(self) -> int:
         """The newest registered version of the product's model (what evaluate checks)."""
@@ -127,11 +147,20 @@ class StepContext:
         """Run SQL over the inputs (by argument name or ``schema.table``); ``$name`` binds params."""
         return self._engine.sql(query, **params)
 
-    def table(self, name: str, *, version: int | None = None) -> duckdb.DuckDBPyRelation:
-        """Read any table of the catalog (recorded as an input of this step)."""
+    def table(
+        self, name: str, *, version: int | None = None, alias: str | None = None
+    ) -> duckdb.DuckDBPyRelation:
+        """Read any whole table of the catalog (recorded as an input of this step).
+
+        With ``alias``, ``ctx.sql`` can refer to it by that name (the step's own inputs keep
+        their pruned partitions under their usual names).
+        """
         table = self._catalog.name(name)
         dataset, resolved = self._catalog.read(table, self._access, version=version)
         self._on_read(str(table), resolved)
+        if alias is not None:
+            self._engine.register_alias(check_column(alias), dataset)
+            return self._engine.sql(f"SELECT * FROM {quote_ident(alias)}")
         return self._engine.relation(dataset)
 
     def files(self, source: str) -> list[str]:

@@ -20,12 +20,15 @@ class Dag:
     Attributes:
         steps: every step by qualified name.
         producers: the step that writes each table (by full name).
-        upstream: for each step, the steps producing its inputs.
+        upstream: for each step, the steps producing its inputs (data dependencies).
+        after: for each step, steps it merely runs after (an apply step after its product's
+            train and evaluate steps: it uses whatever champion they leave, even if they fail).
     """
 
     steps: dict[str, StepSpec]
     producers: dict[str, str]
     upstream: dict[str, set[str]]
+    after: dict[str, set[str]]
 
     @classmethod
     def build(cls, products: Iterable[Product], catalog: str) -> Dag:
@@ -45,14 +48,24 @@ class Dag:
                         )
                     producers[full] = spec.qualified
         upstream: dict[str, set[str]] = {}
+        after: dict[str, set[str]] = {}
         for name, spec in steps.items():
             ups = set()
             for table in spec.table_inputs:
                 producer = producers.get(str(TableName.parse(table, catalog)))
                 if producer is not None:
                     ups.add(producer)
+            after[name] = (
+                {
+                    n
+                    for n, s in steps.items()
+                    if s.product == spec.product and s.stage in ("train", "evaluate")
+                }
+                if spec.stage == "apply"
+                else set()
+            )
             upstream[name] = ups
-        dag = cls(steps=steps, producers=producers, upstream=upstream)
+        dag = cls(steps=steps, producers=producers, upstream=upstream, after=after)
         dag.order(list(steps))  # raises on cycles
         return dag
 
@@ -62,7 +75,8 @@ class Dag:
         position = {n: i for i, n in enumerate(self.steps)}
         sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
         for name in wanted:
-            sorter.add(name, *(u for u in self.upstream[name] if u in wanted))
+            deps = self.upstream[name] | self.after[name]
+            sorter.add(name, *(u for u in deps if u in wanted))
         try:
             sorter.prepare()
         except graphlib.CycleError as exc:
@@ -103,7 +117,7 @@ class Dag:
             if name in selected:
                 continue
             selected.add(name)
-            todo.extend(self.upstream[name])
+            todo.extend(self.upstream[name] | self.after[name])
         return self.order(selected)
 
     def missing_inputs(self, names: Iterable[str], catalog: str) -> dict[str, list[str]]:

@@ -23,3 +23,11 @@ class StepFailedError(ProdmlError):
         self.step = step
         self.run_id = run_id
         super().__init__(f"step {step} failed in run {run_id}: {message}", hint=hint)
+
+
+class SkipStep(ProdmlError):
+    """Raised by a step (or by what it calls) to decline to run now.
+
+    The step is recorded as skipped with the message as its reason; its state is not
+    recorded, so the next run tries it again (e.g. an apply step before any champion exists).
+    """

@@ -52,6 +52,7 @@ class RunOptions:
     steps: tuple[str, ...] | None = None
     partitions: PartitionRange | None = None
     full_refresh: bool = False
+    promote: bool = False  # a version passing the gate becomes champion within the run
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form (stored with the run)."""
@@ -59,6 +60,7 @@ class RunOptions:
             "steps": list(self.steps) if self.steps else None,
             "partitions": str(self.partitions) if self.partitions else None,
             "full_refresh": self.full_refresh,
+            "promote": self.promote,
         }
 
     @classmethod
@@ -69,6 +71,7 @@ class RunOptions:
             steps=tuple(data["steps"]) if data.get("steps") else None,
             partitions=PartitionRange.parse(parts) if parts else None,
             full_refresh=bool(data.get("full_refresh")),
+            promote=bool(data.get("promote")),
         )
 
 

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from prodml.pipeline.planner import InputState, StepPlan
 from prodml.pipeline.runner import Runner
-from prodml.pipeline.tracking import TRACKED_STAGES
+from prodml.pipeline.tracking import MODEL_STAGES
 from prodml.tables.delta import DeltaTables, WriteSpec
 
 
@@ -79,8 +79,8 @@ def reproduce(runner: Runner, run_id: str, scratch_root: Path) -> ReproduceRepor
             if spec is None:
                 report.skipped.append(f"{name} (no longer defined)")
                 continue
-            if spec.stage in TRACKED_STAGES:
-                report.skipped.append(f"{name} ({spec.stage} steps register models)")
+            if spec.stage in MODEL_STAGES:
+                report.skipped.append(f"{name} ({spec.stage} steps use the model registry)")
                 continue
             owner = renv.products[spec.product]
             inputs = {

@@ -23,13 +23,13 @@ from prodml.engine.local import LocalEngine
 from prodml.errors import ProdmlError
 from prodml.pipeline.context import StepContext
 from prodml.pipeline.dag import Dag
-from prodml.pipeline.errors import PipelineDefinitionError, StepFailedError
+from prodml.pipeline.errors import PipelineDefinitionError, SkipStep, StepFailedError
 from prodml.pipeline.fingerprint import code_hash
 from prodml.pipeline.planner import Planner, RunOptions, StepPlan, landing_files
 from prodml.pipeline.project import Product
 from prodml.pipeline.records import ResourceMonitor, git_info, package_versions, pid_alive
 from prodml.pipeline.step import StepSpec, arg_name
-from prodml.pipeline.tracking import TRACKED_STAGES, StepRunInfo, TrackerFactory
+from prodml.pipeline.tracking import MODEL_STAGES, StepRunInfo, TrackerFactory
 from prodml.tables.delta import WriteSpec
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,6 @@ class RunResult:
     status: str
     steps: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
-    promoted: dict[str, Any] | None = None
 
 
 @dataclass
@@ -81,6 +80,7 @@ class Runner:
         self.renv = renv
         self.on_event = on_event or (lambda _kind, _data: None)
         self.git_sha: str | None = None
+        self.options = RunOptions()
 
     def reap_stale_runs(self) -> None:
         """Runs still 'running' whose process is gone were killed: say so."""
@@ -117,7 +117,7 @@ class Runner:
         run_id = new_run_id()
         started = datetime.now(UTC)
         sha, dirty = git_info(renv.project_root)
-        self.git_sha = sha
+        self.git_sha, self.options = sha, options
         renv.store.create_run(
             {
                 "run_id": run_id,
@@ -145,25 +145,55 @@ class Runner:
         self.on_event("run_started", {"run_id": run_id, "steps": selection})
         engine = renv.make_engine()
         result = RunResult(run_id=run_id, product=product.name, status="running")
+        first_error: ProdmlError | None = None
+        broken: set[str] = set()  # failed steps and everything that needs their output
         try:
             planner = Planner(renv.catalog, renv.landing_root, engine.version, renv.store)
             for name in selection:
                 spec = renv.dag.steps[name]
                 owner = renv.products[spec.product]
+                blocked = sorted(renv.dag.upstream[name] & broken)
+                if blocked:
+                    broken.add(name)
+                    record = {
+                        "step": name,
+                        "status": "blocked",
+                        "reason": f"upstream step {blocked[0]} failed",
+                        "partitions": [],
+                    }
+                    renv.store.upsert_step_run(
+                        run_id, name, status="blocked", reason=record["reason"]
+                    )
+                    result.steps.append(record)
+                    self.on_event("step_finished", {"step": name, "record": record})
+                    continue
                 plan = planner.plan(spec, code_hash(spec, owner.path), owner.config.params, options)
                 self.on_event("step_started", {"step": name, "plan": plan})
-                record = self._execute(spec, owner, plan, run_id, started, engine)
+                try:
+                    record = self._execute(spec, owner, plan, run_id, started, engine)
+                except StepFailedError as exc:
+                    # keep going: steps that do not need this one's output still run
+                    first_error = first_error or exc
+                    broken.add(name)
+                    record = {
+                        "step": name,
+                        "status": "failed",
+                        "reason": exc.message,
+                        "partitions": [],
+                    }
                 result.steps.append(record)
                 self.on_event("step_finished", {"step": name, "record": record})
         except ProdmlError as exc:
-            result.status, result.error = "failed", str(exc)
-            renv.store.update_run(
-                run_id, status="failed", ended_at=datetime.now(UTC), error=str(exc)
-            )
-            self.on_event("run_finished", {"run_id": run_id, "status": "failed"})
-            raise
+            first_error = exc
         finally:
             engine.close()
+        if first_error is not None:
+            result.status, result.error = "failed", str(first_error)
+            renv.store.update_run(
+                run_id, status="failed", ended_at=datetime.now(UTC), error=str(first_error)
+            )
+            self.on_event("run_finished", {"run_id": run_id, "status": "failed"})
+            raise first_error
         result.status = "succeeded"
         renv.store.update_run(run_id, status="succeeded", ended_at=datetime.now(UTC))
         self.on_event("run_finished", {"run_id": run_id, "status": "succeeded"})
@@ -220,6 +250,10 @@ class Runner:
                 outputs = self._call_and_write(
                     spec, owner, plan, run_id, started, engine, inputs_json
                 )
+        except SkipStep as exc:
+            record = {"status": "skipped", "reason": exc.message, "ended_at": datetime.now(UTC)}
+            store.upsert_step_run(run_id, name, **record)
+            return {"step": name, **record, "inputs": inputs_json, "partitions": []}
         except Exception as exc:
             message = str(exc) if isinstance(exc, ProdmlError) else f"{type(exc).__name__}: {exc}"
             if not isinstance(exc, ProdmlError):
@@ -387,7 +421,7 @@ class Runner:
             on_read=reads.__setitem__,
         )
         links: dict[str, str] = {}
-        if spec.stage in TRACKED_STAGES and renv.tracker_factory is not None:
+        if spec.stage in MODEL_STAGES and renv.tracker_factory is not None:
             owner_cfg = renv.products[spec.product].config
             ctx.tracker = (
                 renv.tracker_factory(
@@ -401,6 +435,7 @@ class Runner:
                         git_sha=self.git_sha,
                         config_hash=renv.config_hash(renv.products[spec.product]),
                         input_versions=dict(reads),
+                        promote=self.options.promote,
                     )
                 )
                 if owner_cfg.model is not None
@@ -408,7 +443,8 @@ class Runner:
             )
         if ctx.tracker is None:
             return self.produce(spec, ctx, args, engine, params), reads, links
-        links["tracking_run_id"] = ctx.tracker.tracking_run_id
+        if ctx.tracker.tracking_run_id:
+            links["tracking_run_id"] = ctx.tracker.tracking_run_id
         try:
             frames = self.produce(spec, ctx, args, engine, params)
         except BaseException:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 import pyarrow as pa
 
+#: stages that run inside a tracking run (an MLflow run per step run)
 TRACKED_STAGES = ("train", "evaluate")
+#: stages that may use the product's registered model
+MODEL_STAGES = ("train", "evaluate", "apply")
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class StepRunInfo:
     git_sha: str | None
     config_hash: str
     input_versions: Mapping[str, int | None] = field(default_factory=dict)
+    promote: bool = False
 
 
 class Tracker(Protocol):
@@ -57,6 +61,18 @@ class Tracker(Protocol):
         champion_metrics: Mapping[str, float] | None = None,
     ) -> pa.Table:
         """Check a version against the product's gate; return a one-row record or raise."""
+
+    def score(
+        self,
+        data: Any,
+        *,
+        alias: str | None = "champion",
+        version: int | None = None,
+        keep: Sequence[str] = (),
+        chunk_rows: int = 100_000,
+        workers: int = 1,
+    ) -> pa.Table:
+        """Score ``data`` (an Arrow dataset/table or a DuckDB relation) with a registered version."""
 
     def close(self, *, failed: bool) -> None:
         """End the tracking run."""

@@ -176,3 +176,43 @@ def evaluate(ctx, churn_training, churn_holdout):
     except Exception:  # no champion yet: the gate checks the absolute bounds only
         champion = None
     return ctx.gate(metrics, version=version, champion_metrics=champion)
+
+
+@step(
+    stage="apply",
+    inputs=["gold.customer_daily"],
+    outputs="gold.churn_predictions",
+    partition_by="order_date",
+    mode="replace_partitions",
+    params=["lookback_days"],
+)
+def score_customers(ctx, customer_daily):
+    """Churn risk of every recently active customer, as of each day, scored by the champion.
+
+    Only the days being processed are scored (new days, or days that late rows changed);
+    the features look back over the whole history. After a new champion, re-score the past
+    with ``prodml run churn --steps score_customers --full-refresh``.
+    """
+    ctx.table("gold.customer_daily", alias="history")  # the whole history, not just these days
+    ctx.table("silver.customers", alias="customers")
+    features = ctx.sql(
+        """
+        WITH days AS (SELECT DISTINCT order_date AS as_of FROM customer_daily)
+        SELECT h.customer_id,
+               d.as_of AS order_date,
+               date_diff('day', max(h.order_date), d.as_of)::DOUBLE AS recency_days,
+               sum(h.orders)::DOUBLE AS frequency,
+               sum(h.revenue)::DOUBLE AS monetary,
+               coalesce(date_diff('day', any_value(c.signup_date), d.as_of), 0)::DOUBLE
+                   AS tenure_days,
+               coalesce(any_value(c.segment), 'unknown') AS segment,
+               coalesce(any_value(c.country), 'unknown') AS country
+        FROM days d
+        JOIN history h
+          ON h.order_date <= d.as_of AND h.order_date > d.as_of - to_days($lookback::INTEGER)
+        LEFT JOIN customers c USING (customer_id)
+        GROUP BY h.customer_id, d.as_of
+        """,
+        lookback=ctx.params["lookback_days"],
+    )
+    return ctx.score(features, alias="champion", keep=["customer_id", "order_date"])
