@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,80 @@ def test_postgres_backend_store(tmp_path: Path, pg_url: str) -> None:
         [version] = ws.model_versions("clf")
         assert version["aliases"] == ["champion"]
     assert not (root / ".prodml" / "mlflow.db").exists()
+
+
+@pytest.mark.slow
+def test_through_an_mlflow_tracking_server_whose_ui_shows_prodml_tags(tmp_path: Path) -> None:
+    """The environment tracks through `mlflow server`; its REST API (what the UI reads) has our runs."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    store = tmp_path / "server"
+    store.mkdir()
+    bin_dir = Path(sys.executable).parent
+    server = subprocess.Popen(
+        [
+            str(bin_dir / "mlflow"),
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--backend-store-uri",
+            f"sqlite:///{store}/mlflow.db",
+            "--artifacts-destination",
+            str(store / "artifacts"),
+            "--workers",
+            "1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{url}/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        root = platform(tmp_path)
+        yaml = root / "prodml.yaml"
+        yaml.write_text(yaml.read_text() + f"tracking: {{uri: '{url}'}}\n")
+        with prodml.connect(root) as ws:
+            result = ws.run("clf")
+        experiments = json.load(
+            urllib.request.urlopen(
+                urllib.request.Request(
+                    f"{url}/api/2.0/mlflow/experiments/search",
+                    data=json.dumps({"max_results": 10}).encode(),
+                    headers={"Content-Type": "application/json"},
+                )
+            )
+        )
+        ids = [e["experiment_id"] for e in experiments["experiments"] if e["name"] == "dev.clf"]
+        assert ids, experiments
+        body = json.dumps({"experiment_ids": ids, "max_results": 50}).encode()
+        runs = json.load(
+            urllib.request.urlopen(
+                urllib.request.Request(
+                    f"{url}/api/2.0/mlflow/runs/search",
+                    data=body,
+                    headers={"Content-Type": "application/json"},
+                )
+            )
+        )["runs"]
+        tags = [{t["key"]: t["value"] for t in r["data"]["tags"]} for r in runs]
+        assert {t["prodml.step"] for t in tags} == {"train", "evaluate"}
+        assert {t["prodml.run_id"] for t in tags} == {result.run_id}
+        assert not (root / ".prodml" / "mlflow.db").exists()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

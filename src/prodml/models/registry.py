@@ -29,7 +29,7 @@ class TrackingTarget:
     env: str
     tracking_uri: str
     registry_uri: str
-    artifact_root: str
+    artifact_root: str | None  # None: the tracking server decides
 
 
 class ModelRegistry:
@@ -76,6 +76,8 @@ class ModelRegistry:
         found = self.client.get_experiment_by_name(name)
         if found is not None:
             return str(found.experiment_id)
+        if self.target.artifact_root is None:
+            return str(self.client.create_experiment(name))
         root = self.target.artifact_root.rstrip("/")
         return str(self.client.create_experiment(name, artifact_location=f"{root}/{name}"))
 
@@ -225,8 +227,9 @@ def tracking_target(env: str, tracking: Any, state_dir: Path, resolve: Any) -> T
     """The tracking target of an environment from its ``tracking:`` settings."""
     uri = resolve(tracking.uri) if tracking.uri else f"sqlite:///{state_dir / 'mlflow.db'}"
     registry = resolve(tracking.registry_uri) if tracking.registry_uri else uri
-    artifacts = tracking.artifact_root or (state_dir / "mlartifacts").as_uri()
-    if tracking.uri is None or tracking.artifact_root is None:
+    remote = uri.startswith(("http://", "https://", "databricks"))
+    artifacts = tracking.artifact_root or (None if remote else (state_dir / "mlartifacts").as_uri())
+    if not remote:
         state_dir.mkdir(parents=True, exist_ok=True)
     return TrackingTarget(env=env, tracking_uri=uri, registry_uri=registry, artifact_root=artifacts)
 
