@@ -286,8 +286,8 @@ class Workspace:
         A step downstream of one that will run is shown as running: its inputs are about to
         change (the runner re-plans it once they have).
         """
-        from prodml.pipeline.fingerprint import code_hash
         from prodml.pipeline.planner import Planner
+        from prodml.pipeline.runner import step_code
 
         prod = self.product(product)
         options = _options(steps, partitions, full_refresh)
@@ -301,7 +301,7 @@ class Workspace:
         for name in self.dag.selection(prod, options.steps):
             spec = self.dag.steps[name]
             owner = self.products[spec.product]
-            plan = planner.plan(spec, code_hash(spec, owner.path), owner.config.params, options)
+            plan = planner.plan(spec, step_code(spec, owner), owner.config.params, options)
             ups = sorted(self.dag.upstream[name] & changing)
             if plan.action == "skip" and ups:
                 plan.action, plan.reason = "run", f"upstream {ups[0]} will change its inputs"
@@ -323,6 +323,7 @@ class Workspace:
         resume: str | None = None,
         promote: bool = False,
         on_event: Event | None = None,
+        check: bool = True,
     ) -> RunResult:
         """Run a product's pipeline (and the upstream steps it needs).
 
@@ -335,6 +336,7 @@ class Workspace:
             promote: a version that passes the gate becomes champion at once (before the
                 apply steps of the same run score with it).
             on_event: progress callback ``(kind, data)``.
+            check: raise the first step error of a failed run (else it is in the result).
         """
         from prodml.pipeline.planner import RunOptions
 
@@ -363,12 +365,15 @@ class Workspace:
                 promote=base.promote,
             )
             return runner.run(
-                self.product(previous["product"]), options, resumed_from=previous["run_id"]
+                self.product(previous["product"]),
+                options,
+                resumed_from=previous["run_id"],
+                check=check,
             )
         if promote:
             self.model_config(product)  # a clear error for a product without a model
         options = _options(steps, partitions, full_refresh, promote)
-        return runner.run(self.product(product), options)
+        return runner.run(self.product(product), options, check=check)
 
     def runs(self, product: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Recent runs in this environment, newest first."""

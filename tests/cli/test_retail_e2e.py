@@ -88,6 +88,25 @@ def test_run_builds_layers_trains_then_skips_promotes_scores_and_adds_a_day(demo
     }
     assert all(0.0 <= p["prediction"] <= 1.0 for p in preview)
 
+    # a retrain that does not beat the champion is refused by the gate, with a readable table
+    product = demo / "products" / "churn" / "product.yaml"
+    original = product.read_text()
+    product.write_text(original.replace("min_delta: -0.01", "min_delta: 0.001"))
+    refused = prodml_cli(
+        "run", "churn", "--steps", "train,evaluate", "--full-refresh", "--json", cwd=demo
+    )
+    assert refused.code != 0
+    outcome = {s["step"]: s for s in json.loads(refused.out)["steps"]}
+    assert outcome["churn.train"]["status"] == "succeeded"
+    assert outcome["churn.evaluate"]["status"] == "failed"
+    assert "failed the gate" in refused.err and "roc_auc   >= champion + 0.001" in refused.err
+    versions = json.loads(prodml_cli("models", "versions", "churn", "--json", cwd=demo).out)
+    assert [(v["version"], v["gate"], v["aliases"]) for v in versions] == [
+        (2, "failed", []),
+        (1, "passed", ["champion"]),
+    ]
+    product.write_text(original)
+
     added = prodml_cli("examples", "add-days", "--days", "1", cwd=demo)
     assert added.code == 0, added.err
     new_day = added.err.strip().split()[-1]

@@ -102,6 +102,7 @@ def run(
                 resume=resume,
                 promote=promote,
                 on_event=on_event,
+                check=False,
             )
         if json:
             console.emit_json(
@@ -111,6 +112,8 @@ def run(
                     "steps": result.steps,
                 }
             )
+            if result.exception is not None:
+                raise result.exception
             return
         console.table(
             f"run {result.run_id}: {result.status}",
@@ -127,6 +130,8 @@ def run(
                 for s in result.steps
             ],
         )
+        if result.exception is not None:
+            raise result.exception
 
 
 def _split(value: str | None) -> list[str] | None:

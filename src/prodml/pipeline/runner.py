@@ -24,7 +24,7 @@ from prodml.errors import ProdmlError
 from prodml.pipeline.context import StepContext
 from prodml.pipeline.dag import Dag
 from prodml.pipeline.errors import PipelineDefinitionError, SkipStep, StepFailedError
-from prodml.pipeline.fingerprint import code_hash
+from prodml.pipeline.fingerprint import code_hash, digest
 from prodml.pipeline.planner import Planner, RunOptions, StepPlan, landing_files
 from prodml.pipeline.project import Product
 from prodml.pipeline.records import ResourceMonitor, git_info, package_versions, pid_alive
@@ -46,6 +46,7 @@ class RunResult:
     status: str
     steps: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    exception: ProdmlError | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -98,9 +99,18 @@ class Runner:
                         self.renv.store.upsert_step_run(run["run_id"], rec["step"], status="killed")
 
     def run(
-        self, product: Product, options: RunOptions, *, resumed_from: str | None = None
+        self,
+        product: Product,
+        options: RunOptions,
+        *,
+        resumed_from: str | None = None,
+        check: bool = True,
     ) -> RunResult:
-        """Run ``product`` (and the upstream steps it needs) once."""
+        """Run ``product`` (and the upstream steps it needs) once.
+
+        With ``check`` a failed run raises its first error; without, the result says
+        ``failed`` and carries the error (the CLI prints the per-step outcome first).
+        """
         renv = self.renv
         self.reap_stale_runs()
         selection = renv.dag.selection(product, options.steps)
@@ -167,7 +177,7 @@ class Runner:
                     result.steps.append(record)
                     self.on_event("step_finished", {"step": name, "record": record})
                     continue
-                plan = planner.plan(spec, code_hash(spec, owner.path), owner.config.params, options)
+                plan = planner.plan(spec, step_code(spec, owner), owner.config.params, options)
                 self.on_event("step_started", {"step": name, "plan": plan})
                 try:
                     record = self._execute(spec, owner, plan, run_id, started, engine)
@@ -193,7 +203,10 @@ class Runner:
                 run_id, status="failed", ended_at=datetime.now(UTC), error=str(first_error)
             )
             self.on_event("run_finished", {"run_id": run_id, "status": "failed"})
-            raise first_error
+            if check:
+                raise first_error
+            result.exception = first_error
+            return result
         result.status = "succeeded"
         renv.store.update_run(run_id, status="succeeded", ended_at=datetime.now(UTC))
         self.on_event("run_finished", {"run_id": run_id, "status": "succeeded"})
@@ -539,6 +552,15 @@ class Runner:
                 )
             frames[out] = frame
         return frames
+
+
+def step_code(spec: StepSpec, owner: Product) -> str:
+    """What a step's behaviour depends on besides params and inputs: its code, and for
+    train/evaluate/apply steps the product's ``model:`` config (gate, flavor, …)."""
+    code = code_hash(spec, owner.path)
+    if spec.stage in MODEL_STAGES and owner.config.model is not None:
+        return digest(code, owner.config.model.model_dump(mode="json"))
+    return code
 
 
 def step_params(spec: StepSpec, owner: Product) -> dict[str, Any]:
