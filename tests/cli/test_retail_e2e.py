@@ -76,6 +76,26 @@ def test_run_builds_layers_trains_then_skips_promotes_scores_and_adds_a_day(demo
     assert _table_hashes(demo) == before
 
     assert prodml_cli("models", "promote", "churn", cwd=demo).code == 0
+    listed = json.loads(prodml_cli("models", "list", "--json", cwd=demo).out)
+    assert listed == [
+        {
+            "product": "churn",
+            "model": "dev.ml.churn",
+            "versions": 1,
+            "champion": 1,
+            "challenger": None,
+            "deployment": "model",
+        }
+    ]
+    shown = json.loads(prodml_cli("models", "show", "churn", "--json", cwd=demo).out)
+    assert (
+        shown["champion"]["version"] == 1
+        and shown["config"]["gate"]["metrics"]["roc_auc"]["min"] == 0.6
+    )
+    compared = json.loads(prodml_cli("models", "compare", "churn", "--json", cwd=demo).out)
+    assert {r["step"] for r in compared} == {"train", "evaluate"}
+    assert next(r for r in compared if r["step"] == "train")["params"]["c"] == "1.0"
+    assert "roc_auc" in next(r for r in compared if r["step"] == "evaluate")["metrics"]
     scored = json.loads(prodml_cli("run", "churn", "--json", cwd=demo).out)
     steps = {s["step"]: s for s in scored["steps"]}
     assert steps["churn.score_customers"]["status"] == "succeeded"
