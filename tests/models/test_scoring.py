@@ -30,36 +30,37 @@ def rows(ctx):
 
 @step(stage="train", inputs=["gold.rows"], outputs="ml.fit", mode="append", params=[])
 def train(ctx, rows):
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.ensemble import HistGradientBoostingClassifier  # skops must be told its types
     frame = rows.df()
     y = (frame["a"] > 0).astype(int)
-    return ctx.log_model(LogisticRegression().fit(frame[["a", "b"]], y), input_example=frame[["a", "b"]])
+    model = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(frame[["a", "b"]], y)
+    return ctx.log_model(model, input_example=frame[["a", "b"]])
 
 @step(stage="evaluate", inputs=["ml.fit"], outputs="ml.evaluation", mode="append", params=[])
 def evaluate(ctx, fit):
     return ctx.gate({"auc": 0.9}, version=ctx.candidate())
 
 @step(stage="apply", inputs=["gold.rows"], outputs="gold.scores", partition_by="day",
-      mode="replace_partitions", params=["workers", "columns"])
+      mode="replace_partitions", params=["workers", "columns", "where"])
 def score(ctx, rows):
-    data = ctx.sql(f"select {ctx.params['columns']} from rows")
+    data = ctx.sql(f"select {ctx.params['columns']} from rows where {ctx.params['where']}")
     return ctx.score(data, keep=["id", "day"], chunk_rows=700, workers=ctx.params["workers"])
 """
 
-MODEL = """params: {{workers: {workers}, columns: "{columns}"}}
+MODEL = """params: {{workers: {workers}, columns: "{columns}", where: "{where}"}}
 model: {{name: m, gate: {{metrics: {{auc: {{min: 0.5}}}}}}}}
 """
 
 
-def platform(tmp_path: Path, workers: int = 1, columns: str = "*") -> Path:
+def platform(tmp_path: Path, workers: int = 1, columns: str = "*", where: str = "true") -> Path:
     root = make_platform(tmp_path / "p", {"s": PIPELINE})
-    configure(root, workers, columns)
+    configure(root, workers, columns, where)
     return root
 
 
-def configure(root: Path, workers: int = 1, columns: str = "*") -> None:
+def configure(root: Path, workers: int = 1, columns: str = "*", where: str = "true") -> None:
     (root / "products" / "s" / "product.yaml").write_text(
-        PRODUCT.format(name="s") + MODEL.format(workers=workers, columns=columns)
+        PRODUCT.format(name="s") + MODEL.format(workers=workers, columns=columns, where=where)
     )
 
 
@@ -89,6 +90,15 @@ def test_scores_every_row_in_chunks_and_links_the_model(tmp_path: Path, workers:
         rows = ws.read("gold.rows").sort_by("id")
         expected = model.predict_proba(rows.select(["a", "b"]).to_pandas())[:, 1]
         np.testing.assert_allclose(scores.column("prediction").to_numpy(), expected, rtol=1e-12)
+
+
+def test_empty_input_writes_an_empty_predictions_table(tmp_path: Path) -> None:
+    root = platform(tmp_path, where="false")
+    with prodml.connect(root) as ws:
+        ws.run("s", promote=True)
+        empty = ws.read("gold.scores")
+        assert empty.num_rows == 0
+        assert {"id", "prediction", "model_version", "model_alias"} <= set(empty.column_names)
 
 
 def test_scoring_input_missing_or_mistyped_columns(tmp_path: Path) -> None:

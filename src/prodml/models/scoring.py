@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Iterator, Sequence
 from concurrent import futures
 from datetime import datetime
@@ -84,7 +85,9 @@ def schema_of(data: Any) -> pa.Schema:
 def batches(data: Any, columns: Sequence[str], chunk_rows: int) -> Iterator[pa.RecordBatch]:
     """Arrow record batches of at most ``chunk_rows`` rows (never the whole input at once)."""
     if hasattr(data, "to_batches") and not isinstance(data, pa.Table):  # a dataset
-        yield from data.to_batches(columns=list(columns), batch_size=chunk_rows)
+        yield from data.to_batches(
+            columns=list(columns), batch_size=chunk_rows, batch_readahead=1, fragment_readahead=1
+        )
         return
     if isinstance(data, pa.Table):
         yield from data.select(list(columns)).to_batches(max_chunksize=chunk_rows)
@@ -106,7 +109,14 @@ def batches(data: Any, columns: Sequence[str], chunk_rows: int) -> Iterator[pa.R
 _LOADED: dict[str, Any] = {}
 
 
-def _load(path: str, flavor: str) -> None:
+def _load(path: str, flavor: str, threads: int | None = None) -> None:
+    if threads is not None:  # a worker process: share the cores with its siblings
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:  # comes with scikit-learn; without it there is nothing to limit
+            pass
+        else:
+            _LOADED["limits"] = threadpool_limits(threads)
     if flavor == "sklearn":
         import mlflow.sklearn
 
@@ -156,21 +166,18 @@ def score(
     chunk_rows: int,
     workers: int,
 ) -> pa.Table:
-    """Predictions for every row of ``data``: kept columns, ``prediction``, model metadata."""
+    """Predictions for every row of ``data``: kept columns, ``prediction``, model metadata.
+
+    Only the kept columns and the predictions accumulate; input chunks are dropped as soon
+    as they are scored (at most ``2 * workers`` chunks are in flight).
+    """
     columns = list(dict.fromkeys([*keep, *features]))
-    out: list[pa.RecordBatch] = []
+    kept: list[pa.RecordBatch] = []
+    predictions: list[pa.Array] = []
 
     def finish(batch: pa.RecordBatch, prediction: pa.Array) -> None:
-        n = batch.num_rows
-        arrays = [batch.column(k) for k in keep] + [prediction]
-        names = [*keep, "prediction"]
-        for key, value in meta.items():
-            if isinstance(value, datetime):
-                arrays.append(pa.array([value] * n, pa.timestamp("us", tz="UTC")))
-            else:
-                arrays.append(pa.array([value] * n))
-            names.append(key)
-        out.append(pa.record_batch(arrays, names=names))
+        kept.append(batch.select(list(keep)))
+        predictions.append(prediction)
 
     if workers <= 1:
         _load(model_path, flavor)
@@ -178,23 +185,44 @@ def score(
             finish(batch, _predict(batch, features))
     else:
         ctx = multiprocessing.get_context("spawn")  # delta-rs' runtime hangs after fork
+        threads = max(1, (os.cpu_count() or 1) // workers)  # no oversubscription of cores
         with futures.ProcessPoolExecutor(
-            workers, mp_context=ctx, initializer=_load, initargs=(model_path, flavor)
+            workers, mp_context=ctx, initializer=_load, initargs=(model_path, flavor, threads)
         ) as pool:
             pending: list[tuple[pa.RecordBatch, futures.Future[bytes]]] = []
             for batch in batches(data, columns, chunk_rows):
-                pending.append(
-                    (
-                        batch,
-                        pool.submit(_predict_ipc, _to_ipc(batch.select(list(features))), features),
-                    )
-                )
-                if len(pending) >= 2 * workers:  # bounded: memory stays a few chunks
+                payload = _to_ipc(batch.select(list(features)))
+                pending.append((batch, pool.submit(_predict_ipc, payload, features)))
+                if len(pending) >= 2 * workers:
                     done, fut = pending.pop(0)
                     finish(done, pa.ipc.open_stream(fut.result()).read_next_batch().column(0))
             for done, fut in pending:
                 finish(done, pa.ipc.open_stream(fut.result()).read_next_batch().column(0))
-    if not out:
-        schema_batch = pa.record_batch([pa.array([], pa.float64())], names=["prediction"])
-        return pa.Table.from_batches([schema_batch])
-    return pa.Table.from_batches(out)
+    return _assemble(data, keep, kept, predictions, meta)
+
+
+def _assemble(
+    data: Any,
+    keep: Sequence[str],
+    kept: list[pa.RecordBatch],
+    predictions: list[pa.Array],
+    meta: dict[str, Any],
+) -> pa.Table:
+    if kept:
+        table = pa.Table.from_batches(kept)
+        prediction = pa.chunked_array(predictions)
+    else:  # no rows: still the full schema, so writing an empty result works
+        schema = schema_of(data)
+        table = pa.schema([schema.field(k) for k in keep]).empty_table()
+        prediction = pa.chunked_array([], pa.float64())
+    table = table.append_column("prediction", prediction)
+    n = table.num_rows
+    for key, value in meta.items():  # constants: one repeated scalar each, built once
+        if isinstance(value, datetime):
+            scalar = pa.scalar(value, pa.timestamp("us", tz="UTC"))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            scalar = pa.scalar(value, pa.int64())
+        else:
+            scalar = pa.scalar(value, pa.string())
+        table = table.append_column(key, pa.repeat(scalar, n))
+    return table

@@ -93,15 +93,19 @@ class MlflowTracker:
         sample = example.head(5)
         signature = infer_signature(sample, _predict(model, sample))
         registered = self.registry.registered_name(name or self.model.name)
-        flavor = mlflow.sklearn if self.model.flavor == "sklearn" else mlflow.pyfunc
-        info = flavor.log_model(
-            model,
-            name="model",
-            signature=signature,
-            input_example=sample,
-            registered_model_name=registered,
-            pip_requirements=_requirements(self.model.flavor),
-        )
+        common: dict[str, Any] = {
+            "name": "model",
+            "signature": signature,
+            "input_example": sample,
+            "registered_model_name": registered,
+            "pip_requirements": _requirements(self.model.flavor),
+        }
+        if self.model.flavor == "sklearn":
+            info = mlflow.sklearn.log_model(
+                model, skops_trusted_types=_trusted_types(model), **common
+            )
+        else:
+            info = mlflow.pyfunc.log_model(python_model=model, **common)
         version = int(info.registered_model_version)
         self._logged.append(version)
         self.registry.client.set_model_version_tag(
@@ -253,6 +257,19 @@ def _predict(model: Any, sample: Any) -> Any:
     if hasattr(model, "predict_proba"):
         return model.predict_proba(sample)[:, 1]
     return model.predict(sample)
+
+
+def _trusted_types(model: Any) -> list[str] | None:
+    """The types skops must be told to trust to save ``model`` (tree models need some).
+
+    The model was just built in this process, so trusting what it is made of is safe; the
+    list is stored with it and checked again when it is loaded.
+    """
+    try:
+        import skops.io
+    except ImportError:  # MLflow falls back to its other serialisation
+        return None
+    return list(skops.io.get_untrusted_types(data=skops.io.dumps(model))) or None
 
 
 def _requirements(flavor: str) -> list[str]:

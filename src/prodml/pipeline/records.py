@@ -69,7 +69,9 @@ def pid_alive(pid: int | None) -> bool:
 
 
 class ResourceMonitor:
-    """CPU-seconds and peak RSS of this process while a step runs (sampled every 20 ms)."""
+    """CPU-seconds and peak RSS while a step runs (sampled every 20 ms), worker processes
+    included: RSS over the process tree, CPU of the children the step started and waited for.
+    """
 
     def __init__(self, interval: float = 0.02) -> None:
         self._proc = psutil.Process(os.getpid())
@@ -81,9 +83,9 @@ class ResourceMonitor:
         self.wall_seconds = 0.0
 
     def __enter__(self) -> ResourceMonitor:
-        self._cpu0 = sum(self._proc.cpu_times()[:2])
+        self._cpu0 = sum(self._proc.cpu_times()[:4])
         self._t0 = time.perf_counter()
-        self.peak_rss = self._proc.memory_info().rss
+        self.peak_rss = self._tree_rss()
         self._thread.start()
         return self
 
@@ -95,10 +97,20 @@ class ResourceMonitor:
     ) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak_rss = max(self.peak_rss, self._proc.memory_info().rss)
-        self.cpu_seconds = sum(self._proc.cpu_times()[:2]) - self._cpu0
+        self.peak_rss = max(self.peak_rss, self._tree_rss())
+        # user + system of this process and of children it has waited for (pool workers)
+        self.cpu_seconds = sum(self._proc.cpu_times()[:4]) - self._cpu0
         self.wall_seconds = time.perf_counter() - self._t0
 
     def _sample(self) -> None:
         while not self._stop.wait(self._interval):
-            self.peak_rss = max(self.peak_rss, self._proc.memory_info().rss)
+            self.peak_rss = max(self.peak_rss, self._tree_rss())
+
+    def _tree_rss(self) -> int:
+        total = self._proc.memory_info().rss
+        for child in self._proc.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:  # it ended meanwhile
+                continue
+        return int(total)
