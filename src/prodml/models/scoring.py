@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 from collections.abc import Iterator, Sequence
 from concurrent import futures
 from datetime import datetime
@@ -130,6 +131,17 @@ def _load(path: str, flavor: str, threads: int | None = None) -> None:
     _LOADED.update(model=model, proba=proba)
 
 
+def _adopt(payload: bytes, proba: bool, threads: int) -> None:
+    """Worker initializer: take the model the parent loaded (no MLflow import in workers)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        pass
+    else:
+        _LOADED["limits"] = threadpool_limits(threads)
+    _LOADED.update(model=pickle.loads(payload), proba=proba)
+
+
 def _predict(batch: pa.RecordBatch, features: Sequence[str]) -> pa.Array:
     frame = batch.select(list(features)).to_pandas()
     model = _LOADED["model"]
@@ -186,8 +198,14 @@ def score(
     else:
         ctx = multiprocessing.get_context("spawn")  # delta-rs' runtime hangs after fork
         threads = max(1, (os.cpu_count() or 1) // workers)  # no oversubscription of cores
+        _load(model_path, flavor)  # once, here: workers get it pickled, not from MLflow
+        try:
+            init: Any = _adopt
+            initargs: tuple[Any, ...] = (pickle.dumps(_LOADED["model"]), _LOADED["proba"], threads)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            init, initargs = _load, (model_path, flavor, threads)
         with futures.ProcessPoolExecutor(
-            workers, mp_context=ctx, initializer=_load, initargs=(model_path, flavor, threads)
+            workers, mp_context=ctx, initializer=init, initargs=initargs
         ) as pool:
             pending: list[tuple[pa.RecordBatch, futures.Future[bytes]]] = []
             for batch in batches(data, columns, chunk_rows):
