@@ -286,8 +286,8 @@ class Workspace:
         A step downstream of one that will run is shown as running: its inputs are about to
         change (the runner re-plans it once they have).
         """
+        from prodml.pipeline.invoke import step_code
         from prodml.pipeline.planner import Planner
-        from prodml.pipeline.runner import step_code
 
         prod = self.product(product)
         options = _options(steps, partitions, full_refresh)

@@ -18,17 +18,16 @@ import pyarrow as pa
 from prodml.catalog.gate import Catalog
 from prodml.catalog.policies import Access
 from prodml.catalog.store import MetadataStore
-from prodml.engine.frames import ACCEPTED, describe, to_arrow
 from prodml.engine.local import LocalEngine
 from prodml.errors import ProdmlError
 from prodml.pipeline.context import StepContext
 from prodml.pipeline.dag import Dag
 from prodml.pipeline.errors import PipelineDefinitionError, SkipStep, StepFailedError
-from prodml.pipeline.fingerprint import code_hash, digest
+from prodml.pipeline.invoke import as_format, param_names, produce, step_code, step_params
 from prodml.pipeline.planner import Planner, RunOptions, StepPlan, landing_files
 from prodml.pipeline.project import Product
 from prodml.pipeline.records import ResourceMonitor, git_info, package_versions, pid_alive
-from prodml.pipeline.step import StepSpec, arg_name
+from prodml.pipeline.step import StepSpec
 from prodml.pipeline.tracking import MODEL_STAGES, StepRunInfo, TrackerFactory
 from prodml.tables.delta import WriteSpec
 
@@ -455,11 +454,11 @@ class Runner:
                 else None
             )
         if ctx.tracker is None:
-            return self.produce(spec, ctx, args, engine, params), reads, links
+            return produce(spec, ctx, args, engine, params), reads, links
         if ctx.tracker.tracking_run_id:
             links["tracking_run_id"] = ctx.tracker.tracking_run_id
         try:
-            frames = self.produce(spec, ctx, args, engine, params)
+            frames = produce(spec, ctx, args, engine, params)
         except BaseException:
             ctx.tracker.close(failed=True)
             raise
@@ -477,7 +476,7 @@ class Runner:
     ) -> list[Any]:
         """Register the step's inputs with the engine and build its arguments."""
         renv = self.renv
-        names = _param_names(spec)
+        names = param_names(spec)
         args: list[Any] = []
         for input_name, alias in zip(spec.inputs, names, strict=True):
             if input_name.startswith("landing:"):
@@ -513,88 +512,5 @@ class Runner:
             )
             reads[str(table)] = resolved
             engine.register(table, dataset, alias=alias)
-            args.append(_as_format(engine, dataset, spec.input_format, alias))
+            args.append(as_format(engine, dataset, spec.input_format, alias))
         return args
-
-    def produce(
-        self,
-        spec: StepSpec,
-        ctx: StepContext,
-        args: list[Any],
-        engine: LocalEngine,
-        params: Mapping[str, Any],
-    ) -> dict[str, pa.Table]:
-        """Call the step and convert what it returns into one Arrow table per output."""
-        if spec.sql is not None:
-            used = {k: v for k, v in params.items() if f"${k}" in spec.sql}
-            returned: Any = engine.sql(spec.sql, **used)
-        else:
-            assert spec.fn is not None
-            returned = spec.fn(ctx, *args)
-        if len(spec.outputs) == 1:
-            returned = {spec.outputs[0]: returned}
-        elif not isinstance(returned, dict) or set(returned) != set(spec.outputs):
-            raise StepFailedError(
-                spec.qualified,
-                ctx.run_id,
-                f"returned {describe(returned)}; a step with several outputs returns a dict with "
-                f"exactly the keys {', '.join(spec.outputs)}",
-            )
-        frames = {}
-        for out, value in returned.items():
-            frame = to_arrow(value)
-            if frame is None:
-                raise StepFailedError(
-                    spec.qualified,
-                    ctx.run_id,
-                    f"returned {describe(value)} for {out}; expected {ACCEPTED}",
-                    hint=f"return a frame from {spec.where()}",
-                )
-            frames[out] = frame
-        return frames
-
-
-def step_code(spec: StepSpec, owner: Product) -> str:
-    """What a step's behaviour depends on besides params and inputs: its code, and for
-    train/evaluate/apply steps the product's ``model:`` config (gate, flavor, …)."""
-    code = code_hash(spec, owner.path)
-    if spec.stage in MODEL_STAGES and owner.config.model is not None:
-        return digest(code, owner.config.model.model_dump(mode="json"))
-    return code
-
-
-def step_params(spec: StepSpec, owner: Product) -> dict[str, Any]:
-    """The product params a step sees: those it declared, or all of them."""
-    if spec.params is None:
-        return dict(owner.config.params)
-    return {k: owner.config.params.get(k) for k in spec.params}
-
-
-def _param_names(spec: StepSpec) -> list[str]:
-    if spec.fn is None:
-        return [arg_name(i) for i in spec.inputs]
-    import inspect
-
-    params = list(inspect.signature(spec.fn).parameters)[1:]
-    if len(params) == len(spec.inputs):
-        return params
-    return [arg_name(i) for i in spec.inputs]
-
-
-def _as_format(engine: LocalEngine, dataset: Any, fmt: str, alias: str) -> Any:
-    if fmt == "duckdb":
-        return engine.sql(f'SELECT * FROM "{alias}"')
-    table = dataset.to_table()
-    if fmt == "arrow":
-        return table
-    if fmt == "pandas":
-        return table.to_pandas()
-    if fmt == "polars":
-        try:
-            import polars as pl
-        except ImportError:
-            raise ProdmlError(
-                "input_format='polars' needs polars", hint='pip install "prodml[polars]"'
-            ) from None
-        return pl.from_arrow(table)
-    raise ProdmlError(f"unknown input format {fmt!r}")  # pragma: no cover
