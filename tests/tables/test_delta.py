@@ -387,3 +387,40 @@ def test_concurrent_merges_from_two_writers_all_land(tables: DeltaTables, locati
     }
     assert found == set(range(1, 11))
     assert len(versions) == 10
+
+
+def _stream(*tables: pa.Table) -> pa.RecordBatchReader:
+    batches = [b for t in tables for b in t.to_batches()]
+    return pa.RecordBatchReader.from_batches(tables[0].schema, iter(batches))
+
+
+def test_a_stream_is_written_in_one_commit_with_counts(tables: DeltaTables, location: str) -> None:
+    tables.write(location, orders([1], ["d1"]), spec("append", partition_by=["day"]))
+    result = tables.write(
+        location,
+        _stream(orders([2, 3], ["d2", "d2"]), orders([4], ["d3"])),
+        spec("replace_partitions", partitions=["d2", "d3"], partition_column="day"),
+    )
+    assert (result.version, result.rows) == (1, 3)
+    assert sorted(tables.open(location).to_pyarrow_table().column("order_id").to_pylist()) == [
+        1,
+        2,
+        3,
+        4,
+    ]
+
+
+def test_a_bad_batch_late_in_a_stream_writes_nothing(tables: DeltaTables, location: str) -> None:
+    tables.write(location, orders([1], ["d1"]), spec("append", partition_by=["day"]))
+    with pytest.raises(TableError, match=r"partitions that are not being replaced .d9."):
+        tables.write(
+            location,
+            _stream(orders([2], ["d2"]), orders([3], ["d9"])),
+            spec("replace_partitions", partitions=["d2"], partition_column="day"),
+        )
+    assert version(tables, location) == 0
+    with pytest.raises(SchemaMismatchError):
+        tables.write(
+            location, _stream(orders([5], ["d5"]).drop_columns(["amount"])), spec("append")
+        )
+    assert version(tables, location) == 0

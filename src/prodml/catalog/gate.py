@@ -121,7 +121,11 @@ class Catalog:
         )
 
     def write(
-        self, table: TableName, data: pa.Table, spec: WriteSpec, access: Access
+        self,
+        table: TableName,
+        data: pa.Table | pa.RecordBatchReader,
+        spec: WriteSpec,
+        access: Access,
     ) -> WriteResult:
         """Write through the policies: check → one atomic Delta commit → records."""
         event = WriteEvent(table=table, data=data, spec=spec, access=access)

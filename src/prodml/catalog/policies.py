@@ -27,7 +27,7 @@ class WriteEvent:
     """A write about to happen (policies may replace ``data``, e.g. to drop bad rows)."""
 
     table: TableName
-    data: pa.Table
+    data: pa.Table | pa.RecordBatchReader  # a reader is streamed into the commit
     spec: WriteSpec
     access: Access
     extra: dict[str, object] = field(default_factory=dict)

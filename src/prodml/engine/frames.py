@@ -9,12 +9,10 @@ import pyarrow as pa
 ACCEPTED = "a pyarrow Table or RecordBatchReader, a DuckDB relation, a pandas or a Polars DataFrame"
 
 
-def to_arrow(obj: Any) -> pa.Table | None:
-    """The Arrow table for ``obj``, or None when ``obj`` is not a frame prodml knows."""
-    if isinstance(obj, pa.Table):
+def to_arrow(obj: Any) -> pa.Table | pa.RecordBatchReader | None:
+    """Arrow data for ``obj`` (a reader stays a stream), or None for anything else."""
+    if isinstance(obj, pa.Table | pa.RecordBatchReader):
         return obj
-    if isinstance(obj, pa.RecordBatchReader):
-        return obj.read_all()
     if isinstance(obj, pa.RecordBatch):
         return pa.Table.from_batches([obj])
     module = type(obj).__module__.split(".")[0]

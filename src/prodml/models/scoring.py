@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import pickle
@@ -177,70 +178,82 @@ def score(
     meta: dict[str, Any],
     chunk_rows: int,
     workers: int,
-) -> pa.Table:
+) -> pa.RecordBatchReader:
     """Predictions for every row of ``data``: kept columns, ``prediction``, model metadata.
 
-    Only the kept columns and the predictions accumulate; input chunks are dropped as soon
-    as they are scored (at most ``2 * workers`` chunks are in flight).
+    A stream: each chunk is read, scored and handed on (to the Delta writer) before the next
+    is read, so memory stays a few chunks whatever the input's size (``2 * workers`` chunks
+    in flight with worker processes).
     """
     columns = list(dict.fromkeys([*keep, *features]))
-    kept: list[pa.RecordBatch] = []
-    predictions: list[pa.Array] = []
-
-    def finish(batch: pa.RecordBatch, prediction: pa.Array) -> None:
-        kept.append(batch.select(list(keep)))
-        predictions.append(prediction)
-
-    if workers <= 1:
-        _load(model_path, flavor)
-        for batch in batches(data, columns, chunk_rows):
-            finish(batch, _predict(batch, features))
-    else:
-        ctx = multiprocessing.get_context("spawn")  # delta-rs' runtime hangs after fork
-        threads = max(1, (os.cpu_count() or 1) // workers)  # no oversubscription of cores
-        _load(model_path, flavor)  # once, here: workers get it pickled, not from MLflow
-        try:
-            init: Any = _adopt
-            initargs: tuple[Any, ...] = (pickle.dumps(_LOADED["model"]), _LOADED["proba"], threads)
-        except (pickle.PicklingError, TypeError, AttributeError):
-            init, initargs = _load, (model_path, flavor, threads)
-        with futures.ProcessPoolExecutor(
-            workers, mp_context=ctx, initializer=init, initargs=initargs
-        ) as pool:
-            pending: list[tuple[pa.RecordBatch, futures.Future[bytes]]] = []
-            for batch in batches(data, columns, chunk_rows):
-                payload = _to_ipc(batch.select(list(features)))
-                pending.append((batch, pool.submit(_predict_ipc, payload, features)))
-                if len(pending) >= 2 * workers:
-                    done, fut = pending.pop(0)
-                    finish(done, pa.ipc.open_stream(fut.result()).read_next_batch().column(0))
-            for done, fut in pending:
-                finish(done, pa.ipc.open_stream(fut.result()).read_next_batch().column(0))
-    return _assemble(data, keep, kept, predictions, meta)
-
-
-def _assemble(
-    data: Any,
-    keep: Sequence[str],
-    kept: list[pa.RecordBatch],
-    predictions: list[pa.Array],
-    meta: dict[str, Any],
-) -> pa.Table:
-    if kept:
-        table = pa.Table.from_batches(kept)
-        prediction = pa.chunked_array(predictions)
-    else:  # no rows: still the full schema, so writing an empty result works
+    chunks = batches(data, columns, chunk_rows)
+    scored = (
+        _in_process(chunks, model_path, flavor, features)
+        if workers <= 1
+        else _in_workers(chunks, model_path, flavor, features, workers)
+    )
+    out = (_with_meta(batch.select(list(keep)), prediction, meta) for batch, prediction in scored)
+    first = next(out, None)
+    if first is None:  # no rows: still the full schema, so writing an empty result works
         schema = schema_of(data)
-        table = pa.schema([schema.field(k) for k in keep]).empty_table()
-        prediction = pa.chunked_array([], pa.float64())
-    table = table.append_column("prediction", prediction)
-    n = table.num_rows
-    for key, value in meta.items():  # constants: one repeated scalar each, built once
+        kept = pa.schema([schema.field(k) for k in keep])
+        empty = _with_meta(
+            pa.record_batch([pa.array([], f.type) for f in kept], schema=kept),
+            pa.array([], pa.float64()),
+            meta,
+        )
+        return pa.RecordBatchReader.from_batches(empty.schema, [])
+    return pa.RecordBatchReader.from_batches(first.schema, itertools.chain([first], out))
+
+
+def _in_process(
+    chunks: Iterator[pa.RecordBatch], model_path: str, flavor: str, features: Sequence[str]
+) -> Iterator[tuple[pa.RecordBatch, pa.Array]]:
+    _load(model_path, flavor)
+    for batch in chunks:
+        yield batch, _predict(batch, features)
+
+
+def _in_workers(
+    chunks: Iterator[pa.RecordBatch],
+    model_path: str,
+    flavor: str,
+    features: Sequence[str],
+    workers: int,
+) -> Iterator[tuple[pa.RecordBatch, pa.Array]]:
+    ctx = multiprocessing.get_context("spawn")  # delta-rs' runtime hangs after fork
+    threads = max(1, (os.cpu_count() or 1) // workers)  # no oversubscription of cores
+    _load(model_path, flavor)  # once, here: workers get it pickled, not from MLflow
+    try:
+        init: Any = _adopt
+        initargs: tuple[Any, ...] = (pickle.dumps(_LOADED["model"]), _LOADED["proba"], threads)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        init, initargs = _load, (model_path, flavor, threads)
+    with futures.ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=init, initargs=initargs
+    ) as pool:
+        pending: list[tuple[pa.RecordBatch, futures.Future[bytes]]] = []
+        for batch in chunks:
+            payload = _to_ipc(batch.select(list(features)))
+            pending.append((batch, pool.submit(_predict_ipc, payload, features)))
+            if len(pending) >= 2 * workers:
+                done, fut = pending.pop(0)
+                yield done, pa.ipc.open_stream(fut.result()).read_next_batch().column(0)
+        for done, fut in pending:
+            yield done, pa.ipc.open_stream(fut.result()).read_next_batch().column(0)
+
+
+def _with_meta(kept: pa.RecordBatch, prediction: pa.Array, meta: dict[str, Any]) -> pa.RecordBatch:
+    arrays = [*kept.columns, prediction]
+    names = [*kept.schema.names, "prediction"]
+    n = len(prediction)
+    for key, value in meta.items():  # constants: one repeated scalar per chunk
         if isinstance(value, datetime):
             scalar = pa.scalar(value, pa.timestamp("us", tz="UTC"))
         elif isinstance(value, int) and not isinstance(value, bool):
             scalar = pa.scalar(value, pa.int64())
         else:
             scalar = pa.scalar(value, pa.string())
-        table = table.append_column(key, pa.repeat(scalar, n))
-    return table
+        arrays.append(pa.repeat(scalar, n))
+        names.append(key)
+    return pa.record_batch(arrays, names=names)

@@ -189,7 +189,7 @@ class MlflowTracker:
         keep: Sequence[str] = (),
         chunk_rows: int = 100_000,
         workers: int = 1,
-    ) -> pa.Table:
+    ) -> pa.RecordBatchReader:
         """Score ``data`` with a registered version (see :func:`prodml.models.scoring.score`)."""
         from mlflow.artifacts import download_artifacts
 

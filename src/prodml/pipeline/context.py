@@ -108,7 +108,7 @@ class StepContext:
         keep: Sequence[str] = (),
         chunk_rows: int = 100_000,
         workers: int = 1,
-    ) -> pa.Table:
+    ) -> pa.RecordBatchReader:
         """Score ``data`` with the product's model (``alias`` or ``version``), chunk by chunk.
 
         Returns ``keep`` columns, ``prediction`` and the model name, version, alias, run id and

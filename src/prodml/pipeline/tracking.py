@@ -71,7 +71,7 @@ class Tracker(Protocol):
         keep: Sequence[str] = (),
         chunk_rows: int = 100_000,
         workers: int = 1,
-    ) -> pa.Table:
+    ) -> pa.RecordBatchReader:
         """Score ``data`` (an Arrow dataset/table or a DuckDB relation) with a registered version."""
 
     def close(self, *, failed: bool) -> None:

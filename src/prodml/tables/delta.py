@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -185,8 +185,13 @@ class DeltaTables:
                 return int(entry["version"])
         return None
 
-    def write(self, location: str, data: pa.Table, spec: WriteSpec) -> WriteResult:
+    def write(
+        self, location: str, data: pa.Table | pa.RecordBatchReader, spec: WriteSpec
+    ) -> WriteResult:
         """Write ``data`` as one atomic commit, as ``spec`` says.
+
+        A ``RecordBatchReader`` is streamed into the commit (memory stays a few batches), except
+        for ``merge``, which needs its whole source.
 
         Raises:
             SchemaMismatchError: before anything is written.
@@ -194,13 +199,17 @@ class DeltaTables:
         """
         for col in (*spec.partition_by, *spec.keys):
             check_column(col)
-            if col not in data.column_names:
+            if col not in data.schema.names:
                 raise TableError(
                     spec.name,
                     f"column {col!r} (a partition column or key) is not in the data",
-                    hint=f"columns: {', '.join(data.column_names)}",
+                    hint=f"columns: {', '.join(data.schema.names)}",
                 )
         props = CommitProperties(custom_metadata=dict(spec.metadata), max_commit_retries=0)
+        if isinstance(data, pa.RecordBatchReader):
+            if spec.mode != "merge":
+                return self._write_stream(location, data, spec, props)
+            data = data.read_all()
         for attempt in range(1, MAX_ATTEMPTS + 1):
             existing = self.open(location, name=spec.name) if self.exists(location) else None
             schema = pa.schema(existing.schema().to_arrow()) if existing is not None else None
@@ -216,11 +225,59 @@ class DeltaTables:
                 time.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")
 
+    def _write_stream(
+        self,
+        location: str,
+        data: pa.RecordBatchReader,
+        spec: WriteSpec,
+        props: CommitProperties,
+    ) -> WriteResult:
+        """Stream batches into one commit: schema checked first, each batch conformed."""
+        existing = self.open(location, name=spec.name) if self.exists(location) else None
+        schema = pa.schema(existing.schema().to_arrow()) if existing is not None else None
+        target = conform(spec.name, data.schema.empty_table(), schema, evolve=spec.evolve).schema
+        counted = {"rows": 0, "bytes": 0}
+        failure: list[BaseException] = []
+
+        def conformed() -> Iterator[pa.RecordBatch]:
+            try:
+                for batch in data:
+                    table = conform(
+                        spec.name, pa.Table.from_batches([batch]), schema, evolve=spec.evolve
+                    )
+                    if spec.mode == "replace_partitions":
+                        _check_partitions(spec, table)
+                    counted["rows"] += table.num_rows
+                    counted["bytes"] += table.nbytes
+                    yield from table.to_batches()
+            except BaseException as exc:  # surfaces through delta-rs as a generic error
+                failure.append(exc)
+                raise
+
+        stream = pa.RecordBatchReader.from_batches(target, conformed())
+        try:
+            result = self._commit(location, existing, stream, spec, props)
+        except CommitFailedError as exc:
+            raise CommitConflictError(
+                spec.name, f"a concurrent commit won: {exc}", hint="run the step again"
+            ) from None
+        except Exception:
+            if failure:
+                raise failure[0] from None
+            raise
+        return WriteResult(
+            version=result.version,
+            rows=counted["rows"],
+            bytes=counted["bytes"],
+            operation=result.operation,
+            partitions=result.partitions,
+        )
+
     def _commit(
         self,
         location: str,
         existing: DeltaTable | None,
-        rows: pa.Table,
+        rows: pa.Table | pa.RecordBatchReader,
         spec: WriteSpec,
         props: CommitProperties,
     ) -> WriteResult:
@@ -254,7 +311,8 @@ class DeltaTables:
                 raise TableError(name, "replace_partitions needs the partition column and values")
             if not spec.partitions:
                 return self._result(existing.version(), rows, "noop", [])
-            _check_partitions(spec, rows)
+            if isinstance(rows, pa.Table):  # a stream is checked batch by batch
+                _check_partitions(spec, rows)
             values = ", ".join(quote_literal(p) for p in spec.partitions)
             write_deltalake(
                 existing,
@@ -267,6 +325,7 @@ class DeltaTables:
         elif mode == "merge":
             if not spec.keys:
                 raise TableError(name, "merge needs keys", hint="declare keys=[...] on the step")
+            assert isinstance(rows, pa.Table)  # write() reads a streamed merge source whole
             if rows.num_rows == 0:
                 return self._result(existing.version(), rows, "noop", spec.partitions)
             predicate = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in spec.keys)
@@ -290,12 +349,16 @@ class DeltaTables:
 
     @staticmethod
     def _result(
-        version: int, rows: pa.Table, operation: str, partitions: Sequence[str] | None
+        version: int,
+        rows: pa.Table | pa.RecordBatchReader,
+        operation: str,
+        partitions: Sequence[str] | None,
     ) -> WriteResult:
+        table = isinstance(rows, pa.Table)  # a stream's counts are filled in by its caller
         return WriteResult(
             version=version,
-            rows=rows.num_rows,
-            bytes=rows.nbytes,
+            rows=rows.num_rows if table else 0,
+            bytes=rows.nbytes if table else 0,
             operation=operation,
             partitions=list(partitions or []),
         )
