@@ -199,7 +199,7 @@ def evaluate(ctx, training, features):
 
 
 @step(stage="apply", inputs=["gold.features"], outputs="gold.predictions", partition_by="day",
-      mode="replace_partitions")
+      mode="replace_partitions", input_format="dataset")
 def score(ctx, features):
     return ctx.score(features, alias="champion", keep=["id", "day"], chunk_rows=CHUNK,
                      workers=WORKERS)

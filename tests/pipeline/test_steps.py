@@ -132,3 +132,26 @@ def test_sql_header_errors(tmp_path: Path) -> None:
     bad.write_text("/* prodml\nstage: features\noutput: gold.x\n*/\nselect 1")
     with pytest.raises(PipelineDefinitionError, match="did you mean 'outputs'"):
         sql_step_from_file(bad)
+
+
+def test_dataset_input_is_lazy_and_pruned(tmp_path: Path) -> None:
+    code = (
+        FORMATS
+        + """
+@step(stage="features", inputs=["bronze.numbers"], outputs="gold.lazy", partition_by="day",
+      mode="replace_partitions", input_format="dataset", params=[])
+def lazy(ctx, numbers):
+    import pyarrow.dataset as pads
+    assert isinstance(numbers, pads.Dataset)
+    return pa.RecordBatchReader.from_batches(numbers.schema, numbers.to_batches(batch_size=2))
+"""
+    )
+    root = make_platform(tmp_path / "p", {"fmt": code})
+    product = root / "products" / "fmt" / "product.yaml"
+    product.write_text(product.read_text() + "params: {factor: 2}\n")
+    with prodml.connect(root) as ws:
+        ws.run("fmt")
+        assert ws.read("gold.lazy").num_rows == 10
+        backfill = ws.run("fmt", steps=["lazy"], partitions="2024-01-02..2024-01-02")
+        assert backfill.steps[-1]["rows_written"] == 3  # only the pruned partition was read
+        assert ws.read("gold.lazy").num_rows == 10

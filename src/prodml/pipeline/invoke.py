@@ -47,9 +47,16 @@ def param_names(spec: StepSpec) -> list[str]:
 
 
 def as_format(engine: LocalEngine, dataset: Any, fmt: str, alias: str) -> Any:
-    """A table input as the step asked for it (DuckDB relation, Arrow, pandas or Polars)."""
+    """A table input as the step asked for it.
+
+    ``duckdb``: a lazy relation; ``dataset``: the lazy (partition-pruned) Arrow dataset, read
+    chunk by chunk with bounded read-ahead (what batch scoring wants); ``arrow``, ``pandas``,
+    ``polars``: the data in memory.
+    """
     if fmt == "duckdb":
         return engine.sql(f'SELECT * FROM "{alias}"')
+    if fmt == "dataset":
+        return dataset
     table = dataset.to_table()
     if fmt == "arrow":
         return table

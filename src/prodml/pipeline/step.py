@@ -16,7 +16,7 @@ Stage = Literal["ingress", "features", "train", "evaluate", "monitor", "apply", 
 STAGES: tuple[str, ...] = get_args(Stage)
 Mode = Literal["append", "overwrite", "replace_partitions", "merge"]
 MODES: tuple[str, ...] = get_args(Mode)
-InputFormat = Literal["duckdb", "arrow", "pandas", "polars"]
+InputFormat = Literal["duckdb", "dataset", "arrow", "pandas", "polars"]
 LANDING_PREFIX = "landing:"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -175,7 +175,7 @@ def make_spec(
     if mode not in MODES:
         raise fail(f"unknown mode {mode!r}", hint=f"modes: {', '.join(MODES)}")
     if input_format not in get_args(InputFormat):
-        raise fail(f"unknown input_format {input_format!r}", hint="duckdb, arrow, pandas or polars")
+        raise fail(f"unknown input_format {input_format!r}", hint="duckdb, dataset, arrow, pandas or polars")
     outs = (outputs,) if isinstance(outputs, str) else tuple(outputs)
     if not outs:
         raise fail("declares no outputs", hint="every step writes at least one table")
