@@ -104,6 +104,17 @@ class CommandFailedError(RuntimeError):
 # --------------------------------------------------------------------------------------------
 
 
+#: the platform file of every benchmark's scratch platform (one environment, local storage)
+PRODML_YAML = """\
+name: bench
+default_env: dev
+state_dir: .prodml
+landing_dir: landing
+storage: {root: data}
+environments: {dev: {}}
+"""
+
+
 def bin_dir_of(venv: Path) -> Path:
     """The scripts directory of a virtualenv (``bin`` on POSIX, ``Scripts`` on Windows)."""
     return venv / _BIN

@@ -71,7 +71,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import bench_arg_parser, command_env, fmt_mb, print_table, work_dir
+from _common import PRODML_YAML, bench_arg_parser, command_env, fmt_mb, print_table, work_dir
 
 PRODUCT = "bench"
 MODEL = "dev.ml.bench"
@@ -87,14 +87,6 @@ TARGET_VS_BARE = 0.9
 TARGET_VS_PYFUNC = 3.0
 TARGET_MEMORY_GROWTH = 2.0  # RSS growth scoring 100 % of rows / scoring 10 % of rows
 
-PRODML_YAML = """\
-name: bench
-default_env: dev
-state_dir: .prodml
-landing_dir: landing
-storage: {root: data}
-environments: {dev: {}}
-"""
 
 PRODUCT_YAML = f"""\
 name: {PRODUCT}

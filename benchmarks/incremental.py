@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import bench_arg_parser, fmt_mb, print_table, work_dir
+from _common import PRODML_YAML, bench_arg_parser, fmt_mb, print_table, work_dir
 
 PRODUCT = "events"
 SEED = 20240101
@@ -46,14 +46,6 @@ TARGET_PCT = 5.0
 STEPS = ("ingest", "clean", "daily")
 GOLD = "gold.daily_segment"
 
-PRODML_YAML = """\
-name: bench
-default_env: dev
-state_dir: .prodml
-landing_dir: landing
-storage: {root: data}
-environments: {dev: {}}
-"""
 
 PRODUCT_YAML = f"""\
 name: {PRODUCT}

@@ -39,6 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
+    PRODML_YAML,
     CommandFailedError,
     bench_arg_parser,
     command_env,
@@ -56,14 +57,6 @@ TARGET_FIRST = 3.0
 TARGET_CACHED = 1.5
 TARGET_PER_STEP = 0.050
 
-PRODML_YAML = """\
-name: bench
-default_env: dev
-state_dir: .prodml
-landing_dir: landing
-storage: {root: data}
-environments: {dev: {}}
-"""
 
 PRODUCT_YAML = f"""\
 name: {PRODUCT}
