@@ -175,7 +175,10 @@ def make_spec(
     if mode not in MODES:
         raise fail(f"unknown mode {mode!r}", hint=f"modes: {', '.join(MODES)}")
     if input_format not in get_args(InputFormat):
-        raise fail(f"unknown input_format {input_format!r}", hint="duckdb, dataset, arrow, pandas or polars")
+        raise fail(
+            f"unknown input_format {input_format!r}",
+            hint="duckdb, dataset, arrow, pandas or polars",
+        )
     outs = (outputs,) if isinstance(outputs, str) else tuple(outputs)
     if not outs:
         raise fail("declares no outputs", hint="every step writes at least one table")
