@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from prodml.engine.local import LocalEngine
     from prodml.models.registry import ModelRegistry
     from prodml.pipeline.dag import Dag
-    from prodml.pipeline.planner import StepPlan
+    from prodml.pipeline.planner import RunOptions, StepPlan
     from prodml.pipeline.project import Product
     from prodml.pipeline.reproduce import ReproduceReport
     from prodml.pipeline.runner import Event, Runner, RunResult
@@ -253,9 +253,13 @@ class Workspace:
 
     def compare_runs(self, product: str, limit: int = 20) -> list[dict[str, Any]]:
         """The product's tracking runs side by side: params and metrics."""
+        self.model_config(product)  # unknown product / no model: a clear error
         client = self.models.client
+        experiment = client.get_experiment_by_name(self.models.experiment_name(product))
+        if experiment is None:  # nothing tracked yet (and a listing creates nothing)
+            return []
         runs = client.search_runs(
-            [self.models.experiment_id(product)],
+            [experiment.experiment_id],
             order_by=["attributes.start_time DESC"],
             max_results=limit,
         )
@@ -430,7 +434,7 @@ class Workspace:
 
 def _options(
     steps: Sequence[str] | None, partitions: str | None, full_refresh: bool, promote: bool = False
-) -> Any:
+) -> RunOptions:
     from prodml.errors import UsageError
     from prodml.pipeline.planner import PartitionRange, RunOptions
 

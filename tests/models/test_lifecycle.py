@@ -262,3 +262,12 @@ def test_through_an_mlflow_tracking_server_whose_ui_shows_prodml_tags(tmp_path: 
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_compare_needs_a_product_with_a_model_and_creates_nothing(tmp_path: Path) -> None:
+    root = platform(tmp_path)
+    assert_clean_error(prodml_cli("models", "compare", "nope", cwd=root), "unknown product 'nope'")
+    listed = prodml_cli("models", "compare", "clf", "--json", cwd=root)
+    assert listed.code == 0 and json.loads(listed.out) == []
+    with prodml.connect(root) as ws:
+        assert ws.models.client.get_experiment_by_name("dev.clf") is None

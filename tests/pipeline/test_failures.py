@@ -252,3 +252,12 @@ def test_product_overlay_for_an_unknown_environment(tmp_path: Path) -> None:
         "unknown environment",
     )
     assert_clean_error(prodml_cli("runs", "show", "", cwd=root), "unknown run")
+
+
+def test_add_days_on_a_platform_without_example_data(tmp_path: Path) -> None:
+    assert prodml_cli("init", str(tmp_path / "plain")).code == 0
+    assert_clean_error(
+        prodml_cli("examples", "add-days", cwd=tmp_path / "plain"),
+        "no example data",
+        "--example retail",
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -30,7 +30,6 @@ class WriteEvent:
     data: pa.Table | pa.RecordBatchReader  # a reader is streamed into the commit
     spec: WriteSpec
     access: Access
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

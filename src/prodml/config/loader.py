@@ -16,7 +16,12 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from prodml.config.platform import ENV_ONLY_KEYS, EnvironmentSettings, PlatformFile
+from prodml.config.platform import (
+    ENV_ONLY_KEYS,
+    PLATFORM_ONLY_KEYS,
+    EnvironmentSettings,
+    PlatformFile,
+)
 from prodml.config.product import ProductConfig
 from prodml.config.yamlfile import KeyPath, YamlDoc, load_yaml
 from prodml.errors import ConfigError, NotFoundError, did_you_mean
@@ -97,11 +102,7 @@ def load_platform(
     overlay = pfile.environments[name]
     if not isinstance(overlay, dict):
         raise ConfigError("must be a mapping", file=doc.file, key=f"environments.{name}")
-    base = {
-        k: v
-        for k, v in raw.items()
-        if k not in ("name", "description", "default_env", "environments")
-    }
+    base = {k: v for k, v in raw.items() if k not in PLATFORM_ONLY_KEYS}
     origins: dict[KeyPath, Origin] = {p: Origin(doc.file, p, doc.line_of(p)) for p in _paths(base)}
     merged = merge(base, overlay)
     for p in _paths(overlay):

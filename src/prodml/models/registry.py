@@ -70,9 +70,13 @@ class ModelRegistry:
             self._client = MlflowClient(self.target.tracking_uri, self.target.registry_uri)
         return self._client
 
+    def experiment_name(self, product: str) -> str:
+        """``<env>.<product>``: one experiment per product and environment."""
+        return f"{self.env}.{product}"
+
     def experiment_id(self, product: str) -> str:
         """The experiment of ``product`` in this environment (created on first use)."""
-        name = f"{self.env}.{product}"
+        name = self.experiment_name(product)
         found = self.client.get_experiment_by_name(name)
         if found is not None:
             return str(found.experiment_id)

@@ -32,7 +32,6 @@ class MlflowTracker:
         self.info = info
         client = registry.client
         self._run_id = ""
-        self._logged: list[int] = []
         if info.stage not in TRACKED_STAGES:
             return  # apply steps use the registry without a tracking run
         # MLflow's fluent API is process-global: point it at this environment before starting
@@ -107,7 +106,6 @@ class MlflowTracker:
         else:
             info = mlflow.pyfunc.log_model(python_model=model, **common)
         version = int(info.registered_model_version)
-        self._logged.append(version)
         self.registry.client.set_model_version_tag(
             registered, str(version), "prodml.run_id", self.info.run_id
         )

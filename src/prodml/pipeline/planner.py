@@ -113,7 +113,6 @@ class StepPlan:
     inputs: dict[str, InputState] = field(default_factory=dict)
     replace_state: bool = False
     write_mode: str = "overwrite"
-    previous_run: str | None = None
     forced: bool = False  # the user asked for a recompute (--full-refresh, --partitions)
 
     @property

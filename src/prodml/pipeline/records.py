@@ -6,7 +6,6 @@ import functools
 import os
 import subprocess
 import threading
-import time
 from importlib import metadata
 from pathlib import Path
 from types import TracebackType
@@ -80,11 +79,9 @@ class ResourceMonitor:
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self.peak_rss = 0
         self.cpu_seconds = 0.0
-        self.wall_seconds = 0.0
 
     def __enter__(self) -> ResourceMonitor:
         self._cpu0 = sum(self._proc.cpu_times()[:4])
-        self._t0 = time.perf_counter()
         self.peak_rss = self._tree_rss()
         self._thread.start()
         return self
@@ -100,7 +97,6 @@ class ResourceMonitor:
         self.peak_rss = max(self.peak_rss, self._tree_rss())
         # user + system of this process and of children it has waited for (pool workers)
         self.cpu_seconds = sum(self._proc.cpu_times()[:4]) - self._cpu0
-        self.wall_seconds = time.perf_counter() - self._t0
 
     def _sample(self) -> None:
         while not self._stop.wait(self._interval):

@@ -433,25 +433,21 @@ class Runner:
             on_read=reads.__setitem__,
         )
         links: dict[str, str] = {}
-        if spec.stage in MODEL_STAGES and renv.tracker_factory is not None:
-            owner_cfg = renv.products[spec.product].config
-            ctx.tracker = (
-                renv.tracker_factory(
-                    StepRunInfo(
-                        product=spec.product,
-                        env=renv.env,
-                        step=spec.name,
-                        stage=spec.stage,
-                        run_id=run_id,
-                        now=started,
-                        git_sha=self.git_sha,
-                        config_hash=renv.config_hash(renv.products[spec.product]),
-                        input_versions=dict(reads),
-                        promote=self.options.promote,
-                    )
+        uses_model = spec.stage in MODEL_STAGES and owner.config.model is not None
+        if uses_model and renv.tracker_factory is not None:
+            ctx.tracker = renv.tracker_factory(
+                StepRunInfo(
+                    product=spec.product,
+                    env=renv.env,
+                    step=spec.name,
+                    stage=spec.stage,
+                    run_id=run_id,
+                    now=started,
+                    git_sha=self.git_sha,
+                    config_hash=renv.config_hash(owner),
+                    input_versions=dict(reads),
+                    promote=self.options.promote,
                 )
-                if owner_cfg.model is not None
-                else None
             )
         if ctx.tracker is None:
             return produce(spec, ctx, args, engine, params), reads, links
