@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from prodml.catalog.gate import Catalog, TableInfo
     from prodml.catalog.store import MetadataStore
-    from prodml.config.product import ModelConfig
+    from prodml.config.product import Experiment, ModelConfig
     from prodml.engine.local import LocalEngine
     from prodml.models.registry import ModelRegistry
     from prodml.pipeline.dag import Dag
@@ -250,6 +250,219 @@ class Workspace:
             )
         finally:
             target.close()
+
+    # -- serving ----------------------------------------------------------------------------
+
+    def endpoint_products(self, products: Sequence[str] | None = None) -> list[str]:
+        """The products to serve: those named (each must declare an endpoint), else all that do."""
+        from prodml.errors import UsageError
+
+        with_endpoint = [n for n, p in self.products.items() if p.config.endpoint is not None]
+        if not products:
+            if not with_endpoint:
+                raise UsageError(
+                    "no product declares an endpoint",
+                    hint="add an endpoint: section to a product.yaml that has a model",
+                )
+            return with_endpoint
+        for name in products:
+            self.product(name)  # unknown: NotFoundError with the list
+            if name not in with_endpoint:
+                raise UsageError(
+                    f"product {name} declares no endpoint",
+                    hint=f"products with an endpoint: {', '.join(with_endpoint) or 'none'}",
+                )
+        return list(dict.fromkeys(products))
+
+    def serving_app(self, products: Sequence[str] | None = None, *, no_auth: bool = False) -> Any:
+        """The FastAPI app serving ``products`` (default: every product with an endpoint)."""
+        from prodml.serving.app import create_app
+        from prodml.serving.build import build
+
+        names = self.endpoint_products(products)
+        served = build(
+            {n: self.product(n).config for n in names},
+            self.models,
+            self.catalog,
+            principal=f"service:serving@{self.env}",
+            no_auth=no_auth,
+        )
+        return create_app(served)
+
+    # -- A/B tests --------------------------------------------------------------------------
+
+    def experiments(self) -> list[dict[str, Any]]:
+        """Every product's A/B experiments, with their latest decision."""
+        decided = {
+            (d["product"], d["experiment"]): d
+            for d in reversed(self.store.decisions(self.settings.catalog))
+        }
+        return [
+            {
+                "product": pname,
+                "experiment": ename,
+                "control": exp.control,
+                "treatment": exp.treatment,
+                "primary_metric": exp.primary,
+                "decision": decided.get((pname, ename), {}).get("decision"),
+            }
+            for pname, product in self.products.items()
+            for ename, exp in product.config.ab.experiments.items()
+        ]
+
+    def _experiment(self, name: str, product: str | None) -> tuple[str, Experiment]:
+        from prodml.errors import NotFoundError, UsageError
+
+        if product is not None:
+            found = self.product(product).config.ab.experiments
+            if name not in found:
+                raise NotFoundError("experiment", name, list(found))
+            return product, found[name]
+        owners = [p for p, prod in self.products.items() if name in prod.config.ab.experiments]
+        if not owners:
+            raise NotFoundError("experiment", name, [e["experiment"] for e in self.experiments()])
+        if len(owners) > 1:
+            raise UsageError(
+                f"experiment {name} exists in several products: {', '.join(owners)}",
+                hint="name one with --product",
+            )
+        return owners[0], self.products[owners[0]].config.ab.experiments[name]
+
+    def ab_report(
+        self, experiment: str, *, product: str | None = None, chart: Path | None = None
+    ) -> dict[str, Any]:
+        """Analyse an experiment: per-variant results, lift, p-values, SRM, a recommendation.
+
+        A PNG chart of the metrics over time is written to ``chart`` (default: under the state
+        directory) and its path is part of the report.
+        """
+        from prodml.abtest.report import analyse, units
+        from prodml.abtest.report import chart as draw
+        from prodml.catalog.policies import Access
+        from prodml.errors import UsageError
+        from prodml.serving.build import inference_log_table, outcome_table
+
+        pname, exp = self._experiment(experiment, product)
+        config = self.product(pname).config
+        assert config.endpoint is not None  # validated: experiments need an endpoint
+        access = Access(principal=self.principal, step="ab report")
+        log_name = inference_log_table(self.catalog, config)
+        if not self.catalog.exists(log_name):
+            raise UsageError(
+                f"no exposures yet: {log_name} does not exist",
+                hint=f"serve the endpoint ('prodml serve --product {pname}') and send traffic",
+            )
+        log, _ = self.catalog.read(log_name, access)
+        posted_name = outcome_table(self.catalog, pname)
+        posted = (
+            self.catalog.read(posted_name, access)[0] if self.catalog.exists(posted_name) else None
+        )
+        extra = None
+        if exp.outcome_table is not None:
+            extra = self.catalog.read(self.catalog.name(exp.outcome_table), access)[0]
+        engine = self.engine()
+        try:
+            data = units(
+                engine,
+                exp,
+                log=log,
+                outcomes=posted,
+                outcome_table=extra,
+                unit_key=config.endpoint.unit_key or "unit_id",
+            )
+        finally:
+            engine.close()
+        weights = {
+            n: v.weight for n, v in config.endpoint.variants.items() if n != config.endpoint.shadow
+        }
+        report = analyse(experiment, pname, exp, data, weights)
+        path = chart or self.state_dir / "ab" / f"{pname}.{experiment}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draw(report, path)
+        report["chart"] = str(path)
+        return report
+
+    def ab_conclude(
+        self, experiment: str, *, product: str | None = None, decision: str | None = None
+    ) -> dict[str, Any]:
+        """Act on an experiment: promote the treatment's model to the control's alias, or keep
+        the control (the treatment's ``challenger`` alias is removed); record the decision."""
+        from prodml.errors import UsageError
+
+        pname, exp = self._experiment(experiment, product)
+        report = self.ab_report(experiment, product=pname)
+        recommended = report["recommendation"]["decision"]
+        chosen = {"promote": "promote_treatment", "keep": "keep_control", None: recommended}.get(
+            decision
+        )
+        if chosen is None:
+            raise UsageError(f"unknown decision {decision!r}", hint="promote or keep")
+        if chosen in ("continue", "investigate"):
+            raise UsageError(
+                f"the report does not support a decision yet ({recommended}): "
+                f"{report['recommendation']['reason']}",
+                hint="wait for more data, or decide explicitly with --decision promote|keep",
+            )
+        config = self.product(pname).config
+        model = self.model_config(pname).name
+        assert config.endpoint is not None
+        control = config.endpoint.variants[exp.control].alias
+        treatment = config.endpoint.variants[exp.treatment].alias
+        registry = self.models
+        before = registry.alias_version(model, control)
+        winner = registry.alias_version(model, treatment)
+        after: int | None
+        if chosen == "promote_treatment":
+            if winner is None:
+                raise UsageError(
+                    f"{registry.registered_name(model)} has no {treatment!r} alias to promote"
+                )
+            if (control, treatment) == ("champion", "challenger"):
+                registry.promote(model, principal=self.principal)
+            else:
+                registry.set_alias(model, control, winner)
+            after = winner
+        else:
+            if winner is not None and treatment == "challenger":
+                registry.client.delete_registered_model_alias(
+                    registry.registered_name(model), treatment
+                )
+            after = before
+        if winner is not None:
+            registry.tag_version(
+                model,
+                winner,
+                {f"prodml.ab.{experiment}": chosen, "prodml.ab.decided_by": self.principal},
+            )
+        reason = report["recommendation"]["reason"]
+        if decision is not None and chosen != recommended:
+            reason = (
+                f"decided by {self.principal} against the recommendation ({recommended}: {reason})"
+            )
+        decision_id = self.store.record_decision(
+            {
+                "catalog": self.settings.catalog,
+                "product": pname,
+                "experiment": experiment,
+                "decision": chosen,
+                "reason": reason,
+                "model": registry.registered_name(model),
+                "champion_before": before,
+                "champion_after": after,
+                "report": report,
+                "decided_by": self.principal,
+            }
+        )
+        return {
+            "id": decision_id,
+            "product": pname,
+            "experiment": experiment,
+            "decision": chosen,
+            "reason": reason,
+            "model": registry.registered_name(model),
+            f"{control}_before": before,
+            f"{control}_after": after,
+        }
 
     def compare_runs(self, product: str, limit: int = 20) -> list[dict[str, Any]]:
         """The product's tracking runs side by side: params and metrics."""

@@ -45,7 +45,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 metadata = MetaData()
 
 #: the Alembic revision this code expects (a test checks it equals the scripts' head)
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 
 tables = Table(
     "prodml_tables",
@@ -152,4 +152,21 @@ lineage_edges = Table(
     Column("target", String(512), nullable=False, index=True),
     Column("target_version", BigInteger),
     Column("created_at", UTCDateTime(), nullable=False),
+)
+
+ab_decisions = Table(
+    "prodml_ab_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("catalog", String(128), nullable=False),
+    Column("product", String(128), nullable=False, index=True),
+    Column("experiment", String(128), nullable=False, index=True),
+    Column("decision", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("model", String(256)),
+    Column("champion_before", BigInteger),
+    Column("champion_after", BigInteger),
+    Column("report", JSON, nullable=False),
+    Column("decided_by", String(256), nullable=False),
+    Column("decided_at", UTCDateTime(), nullable=False),
 )

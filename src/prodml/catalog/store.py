@@ -275,6 +275,26 @@ class MetadataStore:
             with self.begin() as conn:
                 conn.execute(s.lineage_edges.insert(), rows)
 
+    def record_decision(self, record: Mapping[str, Any]) -> int:
+        """Record an A/B-test decision; returns its id."""
+        with self.begin() as conn:
+            result = conn.execute(s.ab_decisions.insert().values(**record, decided_at=now()))
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
+
+    def decisions(
+        self, catalog: str, *, product: str | None = None, experiment: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Decisions taken, newest first."""
+        query = (
+            sa.select(s.ab_decisions)
+            .where(_decisions_where(catalog, product, experiment))
+            .order_by(s.ab_decisions.c.id.desc())
+        )
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(query)]
+
     def edges(
         self, *, target: str | None = None, source: str | None = None
     ) -> list[dict[str, Any]]:
@@ -286,6 +306,18 @@ class MetadataStore:
             query = query.where(s.lineage_edges.c.source == source)
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(query)]
+
+
+# -- A/B decisions ---------------------------------------------------------------------------
+
+
+def _decisions_where(catalog: str, product: str | None, experiment: str | None) -> Any:
+    cond = [s.ab_decisions.c.catalog == catalog]
+    if product:
+        cond.append(s.ab_decisions.c.product == product)
+    if experiment:
+        cond.append(s.ab_decisions.c.experiment == experiment)
+    return sa.and_(*cond)
 
 
 def _create_engine(url: str) -> Engine:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from prodml.cli import examples, models, products, runs, tables, workflow
+from prodml.cli import ab, examples, models, products, runs, serve, tables, workflow
 
 app = typer.Typer(
     name="prodml",
@@ -24,6 +24,9 @@ app.add_typer(tables.app, name="tables")
 app.add_typer(products.app, name="products")
 app.add_typer(models.app, name="models")
 app.add_typer(examples.app, name="examples")
+app.command("serve")(serve.serve)
+app.add_typer(serve.tokens, name="tokens")
+app.add_typer(ab.app, name="ab")
 
 
 def _print_version(value: bool) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from prodml.config.platform import Closed, check_name
 
@@ -93,6 +94,153 @@ class ModelConfig(Closed):
         return check_name(value, "model name")
 
 
+class Variant(Closed):
+    """One arm of an endpoint: the model alias it serves and its share of the traffic."""
+
+    alias: str = Field(..., pattern=r"^[A-Za-z][A-Za-z0-9_-]*$", description="registry alias")
+    weight: float = Field(1.0, ge=0, description="share of traffic (weights are normalised)")
+
+
+class Batching(Closed):
+    """Micro-batching of concurrent requests for the same model."""
+
+    max_batch_size: int = Field(64, ge=1, le=100_000, description="rows per model call")
+    max_wait_ms: float = Field(
+        0.0,
+        ge=0,
+        le=1000,
+        description="how long a batch waits to fill; 0 batches whatever queued during the "
+        "previous call (no added latency)",
+    )
+
+
+class InferenceLog(Closed):
+    """The endpoint's inference log: a row per scored record in a Delta table."""
+
+    enabled: bool = True
+    table: str | None = Field(None, description="default ml.<product>_inference_log")
+    flush_rows: int = Field(5000, ge=1, description="write when this many rows are waiting")
+    flush_seconds: float = Field(2.0, gt=0, le=3600, description="or when this much time passed")
+    queue_rows: int = Field(
+        200_000, ge=1, description="rows held in memory at most; beyond it requests get 503"
+    )
+
+
+class Token(Closed):
+    """A bearer token, kept only as its SHA-256 hash (``prodml tokens new`` prints both)."""
+
+    name: str = Field(..., min_length=1)
+    sha256: str = Field(..., pattern=r"^[0-9a-f]{64}$")
+
+
+class EndpointAuth(Closed):
+    """Who may call the endpoint."""
+
+    tokens: list[Token] = Field(default_factory=list)
+
+
+class EndpointConfig(Closed):
+    """The product's real-time endpoint."""
+
+    variants: dict[str, Variant] = Field(
+        default_factory=lambda: {"champion": Variant(alias="champion", weight=1.0)},
+        description="traffic arms by name; the first is the default",
+    )
+    shadow: str | None = Field(
+        None, description="a variant scored and logged on every request but never returned"
+    )
+    unit_key: str | None = Field(
+        None, description="record field (or X-Unit-Id header) for sticky variant assignment"
+    )
+    salt: str | None = Field(None, description="assignment salt (default: the product name)")
+    reload_seconds: float = Field(10.0, gt=0, description="how often aliases are checked")
+    batching: Batching = Field(default_factory=Batching)
+    inference_log: InferenceLog = Field(default_factory=InferenceLog)
+    auth: EndpointAuth = Field(default_factory=EndpointAuth)
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="larger requests get 413")
+    max_rows: int = Field(10_000, ge=1, description="records per request at most")
+
+    @field_validator("variants")
+    @classmethod
+    def _variants(cls, value: dict[str, Variant]) -> dict[str, Variant]:
+        if not value:
+            raise ValueError("an endpoint needs at least one variant")
+        for name in value:
+            check_name(name, "variant name")
+        return value
+
+    @model_validator(mode="after")
+    def _traffic(self) -> EndpointConfig:
+        if self.shadow is not None and self.shadow not in self.variants:
+            raise ValueError(
+                f"shadow {self.shadow!r} is not a variant (variants: {', '.join(self.variants)})"
+            )
+        live = [n for n, v in self.variants.items() if n != self.shadow and v.weight > 0]
+        if not live:
+            raise ValueError("no variant has traffic: give one a weight above 0")
+        if self.unit_key is not None:
+            check_name(self.unit_key, "unit_key")
+        return self
+
+
+class Metric(Closed):
+    """An experiment metric: a mean per unit (e.g. revenue) or a rate (converted or not)."""
+
+    kind: Literal["mean", "rate"]
+    higher_is_better: bool = True
+
+
+class Experiment(Closed):
+    """An A/B test between two variants of the product's endpoint."""
+
+    control: str = "champion"
+    treatment: str = "challenger"
+    metrics: dict[str, Metric] = Field(..., min_length=1)
+    primary_metric: str | None = Field(None, description="decides the test (default: the first)")
+    alpha: float = Field(0.05, gt=0, lt=0.5)
+    minimum_sample: int = Field(100, ge=2, description="units per variant before a decision")
+    outcome_table: str | None = Field(
+        None, description="a table with the unit key and one column per metric (besides posts)"
+    )
+    start: datetime | None = Field(None, description="count exposures from this time (UTC)")
+
+    @field_validator("metrics")
+    @classmethod
+    def _metric_names(cls, value: dict[str, Metric]) -> dict[str, Metric]:
+        for name in value:
+            check_name(name, "metric name")
+        return value
+
+    @model_validator(mode="after")
+    def _primary(self) -> Experiment:
+        if self.primary_metric is not None and self.primary_metric not in self.metrics:
+            raise ValueError(
+                f"primary_metric {self.primary_metric!r} is not one of the metrics "
+                f"({', '.join(self.metrics)})"
+            )
+        if self.control == self.treatment:
+            raise ValueError("control and treatment must be different variants")
+        return self
+
+    @property
+    def primary(self) -> str:
+        """The metric that decides the test."""
+        return self.primary_metric or next(iter(self.metrics))
+
+
+class ABConfig(Closed):
+    """The product's A/B experiments."""
+
+    experiments: dict[str, Experiment] = Field(default_factory=dict)
+
+    @field_validator("experiments")
+    @classmethod
+    def _names(cls, value: dict[str, Experiment]) -> dict[str, Experiment]:
+        for name in value:
+            check_name(name, "experiment name")
+        return value
+
+
 class ProductConfig(Closed):
     """A product: ownership, classification, parameters and its pipeline module."""
 
@@ -108,11 +256,27 @@ class ProductConfig(Closed):
     tables: dict[str, ColumnDocs] = Field(default_factory=dict)
     compute_profile: str | None = None
     model: ModelConfig | None = None
+    endpoint: EndpointConfig | None = None
+    ab: ABConfig = Field(default_factory=ABConfig)
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
         return check_name(value, "product name")
+
+    @model_validator(mode="after")
+    def _serving(self) -> ProductConfig:
+        if self.endpoint is not None and self.model is None:
+            raise ValueError("an endpoint serves the product's model: add a model: section")
+        variants = self.endpoint.variants if self.endpoint else {}
+        for name, exp in self.ab.experiments.items():
+            for arm in (exp.control, exp.treatment):
+                if arm not in variants:
+                    raise ValueError(
+                        f"experiment {name}: {arm!r} is not a variant of the endpoint "
+                        f"(variants: {', '.join(variants) or 'none, add an endpoint: section'})"
+                    )
+        return self
 
     @field_validator("owners")
     @classmethod

@@ -1,0 +1,1 @@
+"""A/B testing: sticky assignment, exposure and outcome analysis, decisions."""

@@ -1,0 +1,1 @@
+"""Real-time serving: product endpoints over HTTP, champion/challenger, shadow, inference log."""

@@ -1,0 +1,301 @@
+"""One product's endpoint: its variants' models, traffic assignment, scoring and logging."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from prodml.abtest.assign import Assigner
+from prodml.serving.batching import MicroBatcher, run_model
+from prodml.serving.inference_log import Block, QueueWriter, now
+from prodml.serving.payload import PayloadError, Records, coerce
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from prodml.config.product import EndpointConfig
+    from prodml.serving.model import LoadedModel, Method
+
+log = logging.getLogger(__name__)
+
+# (model name, version) → LoadedModel; loads run in a worker thread
+Loader = Callable[[int], "LoadedModel"]
+Resolver = Callable[[str], "int | None"]  # alias → version (None: alias not set)
+
+
+class NotReadyError(Exception):
+    """The endpoint cannot score yet (no model loaded) or cannot log (queue full)."""
+
+
+@dataclass
+class Slot:
+    """A variant: the alias it serves and the model loaded for it."""
+
+    variant: str
+    alias: str
+    model: LoadedModel | None = None
+    error: str | None = None  # the last load failure
+    missing: bool = False  # the alias is not set in the registry
+    batchers: dict[str, MicroBatcher] = field(default_factory=dict)
+
+    def state(self) -> str:
+        """``ready``, ``loading``, ``no <alias> alias`` or ``failed: …``."""
+        if self.error is not None:
+            return f"failed: {self.error}"
+        if self.model is not None:
+            return "ready"
+        return f"no {self.alias} alias" if self.missing else "loading"
+
+
+@dataclass
+class Scored:
+    """One request's answer: a prediction per record, and which variant/version gave it."""
+
+    request_id: str
+    predictions: np.ndarray
+    variants: list[str]  # per record
+    versions: list[int]  # per record
+    model: str
+
+
+class Endpoint:
+    """Serves one product's model: variants, sticky traffic split, shadow, micro-batching."""
+
+    def __init__(
+        self,
+        product: str,
+        config: EndpointConfig,
+        *,
+        resolve: Resolver,
+        load: Loader,
+        log_writer: QueueWriter | None,
+    ) -> None:
+        self.product = product
+        self.config = config
+        self._resolve = resolve
+        self._load = load
+        self.log_writer = log_writer
+        # called per scored group: (product, variant, version, shadow, rows) — the server's metrics
+        self.on_scored: Callable[[str, str, int, bool, int], None] | None = None
+        self.slots = {name: Slot(name, v.alias) for name, v in config.variants.items()}
+        self.shadow = config.shadow
+        live = {n: v.weight for n, v in config.variants.items() if n != config.shadow}
+        self.assigner = Assigner(live, config.salt or product)
+        self.default = next(n for n, w in live.items() if w > 0)
+        self._refresh_lock = asyncio.Lock()
+
+    # -- models ---------------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        """The default variant has a model, and no variant failed to load."""
+        return self.slots[self.default].model is not None and all(
+            s.error is None for s in self.slots.values()
+        )
+
+    async def refresh(self) -> list[dict[str, Any]]:
+        """Check every alias; load and swap in versions that changed. Returns the changes."""
+        async with self._refresh_lock:
+            changes = []
+            for slot in self.slots.values():
+                try:
+                    version = await asyncio.to_thread(self._resolve, slot.alias)
+                except Exception as exc:  # registry unreachable: keep serving what is loaded
+                    log.warning("%s: cannot resolve @%s: %s", self.product, slot.alias, exc)
+                    if slot.model is None:
+                        slot.error = f"cannot reach the registry: {exc}"
+                    continue
+                current = slot.model.version if slot.model else None
+                if version is None:
+                    slot.missing = True
+                    if slot.model is not None:
+                        changes.append({"variant": slot.variant, "from": current, "to": None})
+                    slot.model, slot.error = None, None
+                    continue
+                slot.missing = False
+                if version == current:
+                    continue
+                try:
+                    model = await asyncio.to_thread(self._load, version)
+                except Exception as exc:
+                    slot.error = f"version {version}: {type(exc).__name__}: {exc}"
+                    log.error("%s: loading %s failed: %s", self.product, slot.variant, exc)
+                    continue
+                slot.model, slot.error = model, None  # the swap: one reference assignment
+                changes.append({"variant": slot.variant, "from": current, "to": version})
+                log.info("%s: %s now serves version %s", self.product, slot.variant, version)
+            return changes
+
+    def _batcher(self, slot: Slot, method: Method) -> MicroBatcher:
+        batcher = slot.batchers.get(method)
+        if batcher is None:
+            batching = self.config.batching
+
+            def current() -> LoadedModel:
+                model = slot.model
+                if model is None:
+                    raise NotReadyError(f"variant {slot.variant} has no model loaded")
+                return model
+
+            batcher = MicroBatcher(
+                run_model(current, method),
+                max_batch_size=batching.max_batch_size,
+                max_wait_ms=batching.max_wait_ms,
+                name=f"{self.product}-{slot.variant}-{method}",
+            )
+            slot.batchers[method] = batcher
+        return batcher
+
+    # -- scoring --------------------------------------------------------------------------
+
+    def schema(self) -> tuple[tuple[str, str], ...]:
+        """The input signature of the default variant's model."""
+        model = self.slots[self.default].model
+        if model is None:
+            raise NotReadyError(f"{self.product}: {self.slots[self.default].state()}")
+        return model.schema
+
+    def _serving_slot(self, variant: str) -> Slot:
+        slot = self.slots[variant]
+        if slot.model is None:  # e.g. no challenger right now: its traffic goes to the default
+            slot = self.slots[self.default]
+            if slot.model is None:
+                raise NotReadyError(f"{self.product}: {slot.state()}")
+        return slot
+
+    def assign(self, records: Records, header_unit: str | None) -> list[str | None]:
+        """The unit id of each record: its ``unit_key`` field, else the request's header."""
+        key = self.config.unit_key
+        if key is not None and key in records.columns:
+            return [None if u is None else str(u) for u in records.columns[key]]
+        return [header_unit] * records.n
+
+    async def score(
+        self,
+        records: Records,
+        *,
+        method: Method,
+        route: str,
+        header_unit: str | None = None,
+        request_id: str | None = None,
+        started: float | None = None,
+    ) -> Scored:
+        """Assign, score (shadow too), log; raises ``PayloadError`` / ``NotReadyError``."""
+        import numpy as np
+
+        started = time.perf_counter() if started is None else started
+        request_id = request_id or uuid.uuid4().hex
+        arrived = now()
+        if records.n > self.config.max_rows:
+            raise PayloadError(
+                f"{records.n} records in one request; this endpoint takes at most "
+                f"{self.config.max_rows}",
+                413,
+            )
+        units = self.assign(records, header_unit)
+        fallback = self.assigner.assign(request_id)
+        wanted = [fallback if u is None else self.assigner.assign(u) for u in units]
+        groups: dict[str, list[int]] = {}
+        for i, variant in enumerate(wanted):
+            groups.setdefault(self._serving_slot(variant).variant, []).append(i)
+        coerced: dict[tuple[tuple[str, str], ...], dict[str, np.ndarray]] = {}
+
+        def inputs_for(slot: Slot) -> dict[str, np.ndarray]:
+            assert slot.model is not None
+            schema = slot.model.schema
+            if schema not in coerced:
+                coerced[schema] = coerce(records, schema, from_text=False)
+            return coerced[schema]
+
+        jobs: list[tuple[Slot, np.ndarray, bool, Any]] = []
+        for variant, rows in groups.items():
+            slot = self.slots[variant]
+            cols = inputs_for(slot)
+            idx = np.asarray(rows)
+            part = cols if len(rows) == records.n else {k: v[idx] for k, v in cols.items()}
+            jobs.append((slot, idx, False, self._batcher(slot, method).submit(part, len(rows))))
+        shadow = self.slots.get(self.shadow) if self.shadow else None
+        if shadow is not None and shadow.model is not None:
+            cols = inputs_for(shadow)
+            idx = np.arange(records.n)
+            jobs.append((shadow, idx, True, self._batcher(shadow, method).submit(cols, records.n)))
+        results = await asyncio.gather(*(j[3] for j in jobs))
+
+        out: np.ndarray | None = None
+        variants: list[str] = [""] * records.n
+        versions: list[int] = [0] * records.n
+        blocks: list[Block] = []
+        latency = (time.perf_counter() - started) * 1000.0
+        model_name = ""
+        for (slot, idx, is_shadow, _), (model, preds) in zip(jobs, results, strict=True):
+            model_name = model.name
+            if not is_shadow:
+                if out is None:
+                    out = np.empty(records.n, dtype=preds.dtype if len(groups) == 1 else object)
+                out[idx] = preds
+                for i in idx.tolist():
+                    variants[i] = slot.variant
+                    versions[i] = model.version
+            if self.log_writer is not None:
+                cols = inputs_for(slot)
+                blocks.append(
+                    Block(
+                        request_id=request_id,
+                        time=arrived,
+                        product=self.product,
+                        route=route,
+                        variant=slot.variant,
+                        shadow=is_shadow,
+                        model=model.name,
+                        model_version=model.version,
+                        rows=idx,
+                        unit_ids=[units[i] for i in idx.tolist()],
+                        inputs=cols
+                        if len(idx) == records.n
+                        else {k: v[idx] for k, v in cols.items()},
+                        outputs=preds,
+                        latency_ms=latency,
+                    )
+                )
+            if self.on_scored is not None:
+                self.on_scored(self.product, slot.variant, model.version, is_shadow, len(idx))
+        if self.log_writer is not None and not self.log_writer.put(blocks):
+            raise NotReadyError(
+                "the inference log is behind (queue full); the request was not served, retry"
+            )
+        assert out is not None
+        return Scored(request_id, out, variants, versions, model_name)
+
+    async def close(self) -> None:
+        """Finish queued batches and stop the batch threads."""
+        for slot in self.slots.values():
+            for batcher in slot.batchers.values():
+                await batcher.drain()
+                batcher.close()
+
+    def info(self) -> dict[str, Any]:
+        """What the endpoint serves (``GET /v1/products/{product}``)."""
+        default = self.slots[self.default].model
+        return {
+            "product": self.product,
+            "ready": self.ready,
+            "model": default.name if default else None,
+            "inputs": [{"name": n, "type": t} for n, t in (default.schema if default else ())],
+            "unit_key": self.config.unit_key,
+            "shadow": self.shadow,
+            "variants": [
+                {
+                    "name": s.variant,
+                    "alias": s.alias,
+                    "weight": self.assigner.shares.get(s.variant, 0.0),
+                    "version": s.model.version if s.model else None,
+                    "state": s.state(),
+                }
+                for s in self.slots.values()
+            ],
+        }

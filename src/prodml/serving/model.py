@@ -1,0 +1,84 @@
+"""A registered model version loaded for serving, and the two ways it is asked to predict."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from prodml.models.registry import ModelRegistry
+
+Method = Literal["score", "predict"]
+_NUMERIC = {"double", "float", "long", "integer", "boolean"}
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """One model version in memory.
+
+    ``predict`` answers MLflow's ``/invocations`` exactly as ``mlflow.pyfunc`` would (the
+    model's ``predict``); ``score`` is the product's own output, the same as batch scoring:
+    the positive-class probability for a binary classifier, else the prediction.
+    """
+
+    name: str  # registered name, <env>.ml.<model>
+    version: int
+    schema: tuple[tuple[str, str], ...]
+    native: Any
+    flavor: str
+    proba: bool  # binary classifier: ``score`` is P(positive class)
+    needs_pandas: bool
+
+    @property
+    def columns(self) -> list[str]:
+        """The input columns, in signature order."""
+        return [name for name, _ in self.schema]
+
+    def run(self, method: Method, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Predict on a batch given column-wise."""
+        import numpy as np
+
+        frame: Any
+        if self.needs_pandas:
+            import pandas as pd
+
+            frame = pd.DataFrame({name: columns[name] for name in self.columns}, copy=False)
+        else:
+            frame = np.column_stack([columns[name] for name in self.columns])
+        if method == "score" and self.proba:
+            return np.asarray(self.native.predict_proba(frame))[:, 1]
+        return np.asarray(self.native.predict(frame))
+
+
+def load(registry: ModelRegistry, model: str, version: int, flavor: str) -> LoadedModel:
+    """Load ``version`` of the product's model with its signature."""
+    from prodml.models.scoring import input_columns
+
+    uri = registry.model_uri(model, version=version)
+    registry.client  # noqa: B018 - configures the tracking and registry URIs
+    schema = tuple(input_columns(uri))
+    native = registry.load(model, version=version, flavor=flavor)
+    classes = getattr(native, "classes_", None)
+    proba = (
+        flavor == "sklearn"
+        and hasattr(native, "predict_proba")
+        and classes is not None
+        and len(classes) == 2
+    )
+    needs_pandas = (
+        flavor != "sklearn"
+        or hasattr(native, "feature_names_in_")
+        or any(kind not in _NUMERIC for _, kind in schema)
+    )
+    return LoadedModel(
+        name=registry.registered_name(model),
+        version=version,
+        schema=schema,
+        native=native,
+        flavor=flavor,
+        proba=proba,
+        needs_pandas=needs_pandas,
+    )
