@@ -389,14 +389,13 @@ class Workspace:
         the control (the treatment's ``challenger`` alias is removed); record the decision."""
         from prodml.errors import UsageError
 
+        choices = {"promote": "promote_treatment", "keep": "keep_control"}
+        if decision is not None and decision not in choices:
+            raise UsageError(f"unknown decision {decision!r}", hint="promote or keep")
         pname, exp = self._experiment(experiment, product)
         report = self.ab_report(experiment, product=pname)
         recommended = report["recommendation"]["decision"]
-        chosen = {"promote": "promote_treatment", "keep": "keep_control", None: recommended}.get(
-            decision
-        )
-        if chosen is None:
-            raise UsageError(f"unknown decision {decision!r}", hint="promote or keep")
+        chosen = choices[decision] if decision is not None else recommended
         if chosen in ("continue", "investigate"):
             raise UsageError(
                 f"the report does not support a decision yet ({recommended}): "

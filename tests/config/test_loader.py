@@ -375,3 +375,79 @@ def test_config_hash_keeps_secret_references_unresolved(tmp_path: Path) -> None:
     one = config_hash(load_platform(root, None, {"PW": "first"}).settings)
     two = config_hash(load_platform(root, None, {"PW": "second"}).settings)
     assert one == two
+
+
+# -- endpoint: and ab: ---------------------------------------------------------------------
+
+ENDPOINT = """model: {name: churn}
+endpoint:
+  unit_key: customer_id
+  variants:
+    champion: {alias: champion, weight: 0.9}
+    challenger: {alias: challenger, weight: 0.1}
+ab:
+  experiments:
+    test_one:
+      metrics: {retained: {kind: rate}}
+"""
+
+
+def endpoint_error(tmp_path: Path, extra: str) -> ConfigError:
+    path = write_product(tmp_path, PRODUCT + extra)
+    with pytest.raises(ConfigError) as info:
+        load_product(path, "dev", display="p.yaml")
+    return info.value
+
+
+def test_endpoint_and_experiment_load(tmp_path: Path) -> None:
+    product = load_product(write_product(tmp_path, PRODUCT + ENDPOINT), "dev", display="p.yaml")
+    assert product.endpoint is not None
+    assert product.endpoint.variants["challenger"].weight == 0.1
+    experiment = product.ab.experiments["test_one"]
+    assert (experiment.control, experiment.treatment, experiment.primary) == (
+        "champion",
+        "challenger",
+        "retained",
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "needles"),
+    [
+        (("weight: 0.9", "weight: -1"), ["weight", "greater than or equal to 0"]),
+        (("kind: rate", "kind: ratio"), ["kind", "'mean'", "'rate'"]),
+        (("unit_key: customer_id", "shadow: nobody"), ["shadow 'nobody' is not a variant"]),
+        (("test_one:", "Test-One:"), ["experiment name 'Test-One'"]),
+        (
+            ("metrics: {retained", "treatment: blue\n      metrics: {retained"),
+            ["'blue' is not a variant", "champion, challenger"],
+        ),
+        (("weight: 0.9", "weight: 0"), []),  # challenger alone still has traffic: loads
+        (
+            (
+                "metrics: {retained: {kind: rate}}",
+                "metrics: {retained: {kind: rate}}\n      primary_metric: revenue",
+            ),
+            ["primary_metric 'revenue' is not one of the metrics (retained)"],
+        ),
+        (("alias: champion, ", "alias: 'no spaces', "), ["alias"]),
+    ],
+)
+def test_endpoint_and_experiment_errors(
+    tmp_path: Path, change: tuple[str, str], needles: list[str]
+) -> None:
+    text = ENDPOINT.replace(*change)
+    if not needles:
+        load_product(write_product(tmp_path, PRODUCT + text), "dev", display="p.yaml")
+        return
+    message = str(endpoint_error(tmp_path, text))
+    assert message.startswith("p.yaml:")
+    for needle in needles:
+        assert needle in message, message
+
+
+def test_endpoint_without_traffic_or_model(tmp_path: Path) -> None:
+    no_traffic = ENDPOINT.replace("weight: 0.9", "weight: 0").replace("weight: 0.1", "weight: 0")
+    assert "no variant has traffic" in str(endpoint_error(tmp_path, no_traffic))
+    no_model = ENDPOINT.replace("model: {name: churn}\n", "")
+    assert "add a model: section" in str(endpoint_error(tmp_path, no_model))

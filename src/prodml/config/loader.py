@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from prodml.config.platform import (
     ENV_ONLY_KEYS,
     PLATFORM_ONLY_KEYS,
+    AtKey,
     EnvironmentSettings,
     PlatformFile,
 )
@@ -237,6 +238,9 @@ def validate(model: type[M], data: dict[str, Any], origins: Mapping[KeyPath, Ori
         errors = exc.errors()
         first = errors[0]
         loc = tuple(first["loc"])
+        keyed = first.get("ctx", {}).get("error")
+        if isinstance(keyed, AtKey):  # a model-level check that knows which key is wrong
+            loc = (*loc, *keyed.path)
         origin, matched = _origin_for(loc, origins)
         file = origin.file if origin else None
         shown_path = (*origin.path, *loc[matched:]) if origin else loc
@@ -250,6 +254,8 @@ def validate(model: type[M], data: dict[str, Any], origins: Mapping[KeyPath, Ori
             )
         elif first["type"] == "missing":
             message = "required key is missing"
+        elif isinstance(keyed, AtKey):
+            message = str(keyed)
         else:
             message = first["msg"]
             if "input" in first and first["type"] not in ("model_type", "dict_type"):

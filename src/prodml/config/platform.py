@@ -16,6 +16,14 @@ class Closed(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class AtKey(ValueError):
+    """A validation error about a key below the model being validated (``path`` from there)."""
+
+    def __init__(self, path: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 def check_name(value: str, what: str) -> str:
     """Validate a lower-case identifier used in names (environments, catalogs, products)."""
     if not NAME_RE.fullmatch(value):

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from prodml.config.platform import Closed, check_name
+from prodml.config.platform import AtKey, Closed, check_name
 
 Role = Literal["responsible", "accountable", "consulted", "informed"]
 Delivery = Literal["batch", "real-time", "api", "report", "file", "dashboard"]
@@ -172,14 +172,18 @@ class EndpointConfig(Closed):
     @model_validator(mode="after")
     def _traffic(self) -> EndpointConfig:
         if self.shadow is not None and self.shadow not in self.variants:
-            raise ValueError(
-                f"shadow {self.shadow!r} is not a variant (variants: {', '.join(self.variants)})"
+            raise AtKey(
+                ("shadow",),
+                f"shadow {self.shadow!r} is not a variant (variants: {', '.join(self.variants)})",
             )
         live = [n for n, v in self.variants.items() if n != self.shadow and v.weight > 0]
         if not live:
-            raise ValueError("no variant has traffic: give one a weight above 0")
+            raise AtKey(("variants",), "no variant has traffic: give one a weight above 0")
         if self.unit_key is not None:
-            check_name(self.unit_key, "unit_key")
+            try:
+                check_name(self.unit_key, "unit_key")
+            except ValueError as exc:
+                raise AtKey(("unit_key",), str(exc)) from None
         return self
 
 
@@ -214,12 +218,13 @@ class Experiment(Closed):
     @model_validator(mode="after")
     def _primary(self) -> Experiment:
         if self.primary_metric is not None and self.primary_metric not in self.metrics:
-            raise ValueError(
+            raise AtKey(
+                ("primary_metric",),
                 f"primary_metric {self.primary_metric!r} is not one of the metrics "
-                f"({', '.join(self.metrics)})"
+                f"({', '.join(self.metrics)})",
             )
         if self.control == self.treatment:
-            raise ValueError("control and treatment must be different variants")
+            raise AtKey(("treatment",), "control and treatment must be different variants")
         return self
 
     @property
@@ -267,14 +272,17 @@ class ProductConfig(Closed):
     @model_validator(mode="after")
     def _serving(self) -> ProductConfig:
         if self.endpoint is not None and self.model is None:
-            raise ValueError("an endpoint serves the product's model: add a model: section")
+            raise AtKey(
+                ("endpoint",), "an endpoint serves the product's model: add a model: section"
+            )
         variants = self.endpoint.variants if self.endpoint else {}
         for name, exp in self.ab.experiments.items():
-            for arm in (exp.control, exp.treatment):
+            for key, arm in (("control", exp.control), ("treatment", exp.treatment)):
                 if arm not in variants:
-                    raise ValueError(
+                    raise AtKey(
+                        ("ab", "experiments", name, key),
                         f"experiment {name}: {arm!r} is not a variant of the endpoint "
-                        f"(variants: {', '.join(variants) or 'none, add an endpoint: section'})"
+                        f"(variants: {', '.join(variants) or 'none, add an endpoint: section'})",
                     )
         return self
 
