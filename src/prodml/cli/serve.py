@@ -6,6 +6,7 @@ import ipaddress
 import json as jsonlib
 import os
 import socket
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -77,7 +78,11 @@ def serve(
         uvicorn.run(app, **options)
         return
     os.environ[_CONFIG_VAR] = jsonlib.dumps(config)
-    uvicorn.run("prodml.cli.serve:app_from_environment", factory=True, workers=workers, **options)
+    with tempfile.TemporaryDirectory(prefix="prodml-metrics-") as metrics_dir:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # /metrics sums the workers
+        uvicorn.run(
+            "prodml.cli.serve:app_from_environment", factory=True, workers=workers, **options
+        )
 
 
 def app_from_environment() -> Any:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+# set by ``prodml serve --workers N`` (N > 1) before the workers start: metrics live in files
+# there and /metrics sums them, whichever worker answers
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 # OpenTelemetry's http.server.request.duration buckets (seconds)
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0)
@@ -34,12 +39,14 @@ class Metrics:
             "Inference-log rows queued and not yet written.",
             ["product"],
             registry=self.registry,
+            multiprocess_mode="livesum",
         )
         self.log_written = Gauge(
             "prodml_inference_log_written_rows",
             "Inference-log rows written since the server started.",
             ["product"],
             registry=self.registry,
+            multiprocess_mode="livesum",
         )
 
     def scored(self, product: str, variant: str, version: int, shadow: bool, n: int) -> None:
@@ -47,7 +54,13 @@ class Metrics:
         self.predictions.labels(product, variant, str(version), str(shadow).lower()).inc(n)
 
     def render(self) -> bytes:
-        """The exposition text."""
+        """The exposition text (summed over worker processes with ``--workers`` > 1)."""
+        if os.environ.get(MULTIPROC_DIR):
+            from prometheus_client import multiprocess
+
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            return generate_latest(registry)
         return generate_latest(self.registry)
 
 
