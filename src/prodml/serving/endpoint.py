@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 import uuid
@@ -129,6 +130,10 @@ class Endpoint:
                 slot.model, slot.error = model, None  # the swap: one reference assignment
                 changes.append({"variant": slot.variant, "from": current, "to": version})
                 log.info("%s: %s now serves version %s", self.product, slot.variant, version)
+            if changes:
+                # the loaded models are long-lived: keep the cyclic GC from re-scanning their
+                # hundreds of thousands of objects (full passes stalled requests for ~250 ms)
+                gc.freeze()
             return changes
 
     def _batcher(self, slot: Slot, method: Method) -> MicroBatcher:
