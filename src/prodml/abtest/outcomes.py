@@ -76,11 +76,11 @@ def parse(doc: Any, metrics: set[str], max_rows: int) -> Outcomes:
         if row.get("time") is not None:
             try:
                 when = datetime.fromisoformat(str(row["time"]))
-            except ValueError:
+                when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+            except (ValueError, OverflowError):
                 raise OutcomeError(
-                    f"{where}.time {row['time']!r} is not an ISO-8601 time"
+                    f"{where}.time {row['time']!r} is not an ISO-8601 time in range"
                 ) from None
-            when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
         out.unit_ids.append(str(unit))
         out.metrics.append(metric)
         out.values.append(float(value))

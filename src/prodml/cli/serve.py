@@ -5,7 +5,9 @@ from __future__ import annotations
 import ipaddress
 import json as jsonlib
 import os
+import signal
 import socket
+import sys
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -74,6 +76,8 @@ def serve(
         "access_log": False,
         "timeout_graceful_shutdown": 30,
     }
+    # uvicorn re-raises SIGTERM once it has shut down gracefully: that is a clean exit here
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if app is not None:
         uvicorn.run(app, **options)
         return
@@ -126,6 +130,8 @@ def new_token(
     from prodml.serving.auth import token_hash
 
     token = make()
-    console.out().print(f"token (shown once, give it to the caller): {token}")
+    console.out().print(f"token (shown once, give it to the caller): {token}", soft_wrap=True)
     console.out().print("add to product.yaml under endpoint.auth.tokens:")
-    console.out().print(f"  - {{name: {name}, sha256: {token_hash(token)}}}", markup=False)
+    console.out().print(
+        f"  - {{name: {name}, sha256: {token_hash(token)}}}", markup=False, soft_wrap=True
+    )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import threading
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +19,9 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 log = logging.getLogger(__name__)
+
+# MLflow keeps one tracking/registry URI per process: loads by models:/ URI take turns
+_GLOBAL_URIS = threading.RLock()
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -195,15 +201,27 @@ class ModelRegistry:
     ) -> Any:
         """Load a version: the native object for ``sklearn`` (predict_proba), else pyfunc."""
         resolved = self.require_version(model, version=version, alias=alias)
-        self.client  # noqa: B018 - configures the URIs
         uri = self.model_uri(model, version=resolved)
-        if flavor == "sklearn":
-            import mlflow.sklearn
+        with self.uris():
+            if flavor == "sklearn":
+                import mlflow.sklearn
 
-            return mlflow.sklearn.load_model(uri)
-        import mlflow.pyfunc
+                return mlflow.sklearn.load_model(uri)
+            import mlflow.pyfunc
 
-        return mlflow.pyfunc.load_model(uri)
+            return mlflow.pyfunc.load_model(uri)
+
+    @contextlib.contextmanager
+    def uris(self) -> Iterator[None]:
+        """MLflow's process-wide tracking and registry URIs set to this environment's, for
+        calls that resolve ``models:/`` through them (another registry may have set them)."""
+        import mlflow
+
+        self.client  # noqa: B018 - imports and checks MLflow
+        with _GLOBAL_URIS:
+            mlflow.set_tracking_uri(self.target.tracking_uri)
+            mlflow.set_registry_uri(self.target.registry_uri)
+            yield
 
     def promote(self, model: str, *, principal: str) -> dict[str, Any]:
         """Make the challenger the champion (the previous champion is remembered in a tag)."""

@@ -146,7 +146,6 @@ _SECURED: dict[str, Any] = {"security": [{"bearer": []}]}
 def create_app(
     served: Mapping[str, Served],
     *,
-    max_body_bytes: int = 1_048_576,
     reload_seconds: float | None = None,
     on_shutdown: Callable[[], None] | None = None,
 ) -> FastAPI:
@@ -249,8 +248,7 @@ def create_app(
         started = time.perf_counter()
         authorize(s, request)
         endpoint = s.endpoint
-        limit = min(max_body_bytes, endpoint.config.max_body_bytes)
-        body = await body_of(request, limit)
+        body = await body_of(request, endpoint.config.max_body_bytes)
         request_id = uuid.uuid4().hex
         if product_shape:
             records = parse_product(body)
@@ -279,6 +277,19 @@ def create_app(
     async def health() -> Response:
         """The process is up."""
         return _json({"status": "ok"})
+
+    @app.get("/ping", tags=["mlflow"])
+    async def ping() -> Response:
+        """MLflow's readiness probe: 200 once the models are loaded."""
+        ok = all(s.endpoint.ready for s in products.values())
+        return Response(b"\n", status_code=200 if ok else 503, media_type="application/json")
+
+    @app.get("/version", tags=["mlflow"])
+    async def version() -> Response:
+        """The server's version (MLflow's scoring servers answer theirs)."""
+        from prodml import __version__
+
+        return Response(__version__.encode(), media_type="text/plain")
 
     @app.get("/ready", tags=["operations"])
     async def ready() -> Response:
@@ -345,7 +356,10 @@ def create_app(
 
     async def invoke(s: Served, request: Request) -> Response:
         scored, headers = await score(s, request, "invocations", False)
-        return _json({"predictions": scored.predictions}, headers=headers)
+        preds = scored.predictions
+        return _json(
+            {"predictions": preds.tolist() if preds.dtype == object else preds}, headers=headers
+        )
 
     @app.post(
         "/v1/products/{product}/invocations",

@@ -80,12 +80,28 @@ class MicroBatcher:
                 results = await loop.run_in_executor(
                     self._executor, self._run, [j.columns for j in jobs], [j.n for j in jobs]
                 )
-            except BaseException as exc:
+            except asyncio.CancelledError:
                 for job in jobs:
                     if not job.future.done():
-                        job.future.set_exception(exc)
-                if isinstance(exc, asyncio.CancelledError):
-                    raise
+                        job.future.cancel()
+                raise
+            except Exception as exc:
+                if len(jobs) == 1:
+                    if not jobs[0].future.done():
+                        jobs[0].future.set_exception(exc)
+                    continue
+                # one caller's bad rows must not fail the others batched with it: alone again
+                for job in jobs:
+                    try:
+                        (result,) = await loop.run_in_executor(
+                            self._executor, self._run, [job.columns], [job.n]
+                        )
+                    except Exception as alone:
+                        if not job.future.done():
+                            job.future.set_exception(alone)
+                    else:
+                        if not job.future.done():
+                            job.future.set_result(result)
                 continue
             self.batches += 1
             self.rows += sum(j.n for j in jobs)

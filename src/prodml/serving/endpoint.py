@@ -94,9 +94,10 @@ class Endpoint:
 
     @property
     def ready(self) -> bool:
-        """The default variant has a model, and no variant failed to load."""
+        """Every variant is settled (loaded, or its alias is not set), none failed, and the
+        default one has a model: sticky assignment holds from the first request."""
         return self.slots[self.default].model is not None and all(
-            s.error is None for s in self.slots.values()
+            s.state() == "ready" or s.missing for s in self.slots.values()
         )
 
     async def refresh(self) -> list[dict[str, Any]]:
@@ -196,6 +197,8 @@ class Endpoint:
         started = time.perf_counter() if started is None else started
         request_id = request_id or uuid.uuid4().hex
         arrived = now()
+        if records.n == 0:
+            raise PayloadError("the request holds no records")
         if records.n > self.config.max_rows:
             raise PayloadError(
                 f"{records.n} records in one request; this endpoint takes at most "
@@ -231,7 +234,8 @@ class Endpoint:
             jobs.append((shadow, idx, True, self._batcher(shadow, method).submit(cols, records.n)))
         results = await asyncio.gather(*(j[3] for j in jobs))
 
-        out: np.ndarray | None = None
+        dtype = np.result_type(*(preds.dtype for (_, preds) in results))
+        out = np.empty(records.n, dtype=dtype)
         variants: list[str] = [""] * records.n
         versions: list[int] = [0] * records.n
         blocks: list[Block] = []
@@ -240,8 +244,6 @@ class Endpoint:
         for (slot, idx, is_shadow, _), (model, preds) in zip(jobs, results, strict=True):
             model_name = model.name
             if not is_shadow:
-                if out is None:
-                    out = np.empty(records.n, dtype=preds.dtype if len(groups) == 1 else object)
                 out[idx] = preds
                 for i in idx.tolist():
                     variants[i] = slot.variant
@@ -273,7 +275,6 @@ class Endpoint:
             raise NotReadyError(
                 "the inference log is behind (queue full); the request was not served, retry"
             )
-        assert out is not None
         return Scored(request_id, out, variants, versions, model_name)
 
     async def close(self) -> None:

@@ -180,8 +180,10 @@ class QueueWriter:
         backoff = 0.0
         while True:
             with self._cond:
-                if not self._closing and self._rows < self.flush_rows:
-                    self._cond.wait(max(self.flush_seconds, backoff))
+                if backoff and not self._closing:
+                    self._cond.wait(backoff)  # after a failed write: wait, whatever is queued
+                elif not self._closing and self._rows < self.flush_rows:
+                    self._cond.wait(self.flush_seconds)
                 closing = self._closing
                 blocks = list(self._blocks)
                 if not blocks:

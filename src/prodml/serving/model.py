@@ -58,9 +58,9 @@ def load(registry: ModelRegistry, model: str, version: int, flavor: str) -> Load
     from prodml.models.scoring import input_columns
 
     uri = registry.model_uri(model, version=version)
-    registry.client  # noqa: B018 - configures the tracking and registry URIs
-    schema = tuple(input_columns(uri))
-    native = registry.load(model, version=version, flavor=flavor)
+    with registry.uris():
+        schema = tuple(input_columns(uri))
+        native = registry.load(model, version=version, flavor=flavor)
     classes = getattr(native, "classes_", None)
     proba = (
         flavor == "sklearn"

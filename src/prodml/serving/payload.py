@@ -176,7 +176,10 @@ def _csv(body: bytes) -> Records:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise PayloadError("the CSV body is not UTF-8") from None
-    rows = list(csv.reader(io.StringIO(text)))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise PayloadError(f"malformed CSV: {exc}") from None
     if not rows or not rows[0]:
         raise PayloadError("the CSV body needs a header row with the column names")
     names, data = rows[0], [r for r in rows[1:] if r]
