@@ -285,11 +285,11 @@ def create_app(
         return Response(b"\n", status_code=200 if ok else 503, media_type="application/json")
 
     @app.get("/version", tags=["mlflow"])
-    async def version() -> Response:
+    async def server_version() -> Response:
         """The server's version (MLflow's scoring servers answer theirs)."""
-        from prodml import __version__
+        from importlib.metadata import version as installed
 
-        return Response(__version__.encode(), media_type="text/plain")
+        return Response(installed("prodml").encode(), media_type="text/plain")
 
     @app.get("/ready", tags=["operations"])
     async def ready() -> Response:
