@@ -1,0 +1,1 @@
+"""Drift monitoring: statistics, reports and alerts."""
