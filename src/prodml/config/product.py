@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from prodml.config.expectations import Expectation
 from prodml.config.platform import AtKey, Closed, check_name
 
 Role = Literal["responsible", "accountable", "consulted", "informed"]
@@ -42,10 +43,24 @@ class SLA(Closed):
 
 
 class ColumnDocs(Closed):
-    """Documentation of one table the product owns."""
+    """Documentation of one table the product owns, and the expectations its writes must meet."""
 
     description: str = ""
     columns: dict[str, str] = Field(default_factory=dict)
+    expectations: list[Expectation] = Field(default_factory=list)
+
+    @field_validator("expectations")
+    @classmethod
+    def _distinct(cls, value: list[Expectation]) -> list[Expectation]:
+        seen: set[str] = set()
+        for i, rule in enumerate(value):
+            label = rule.label()
+            if label in seen:
+                raise AtKey(
+                    (str(i), "name"), f"two expectations are named {label!r}: give one a name:"
+                )
+            seen.add(label)
+        return value
 
 
 class Bound(Closed):

@@ -1,0 +1,1 @@
+"""Data quality: expectations evaluated on every write and on demand, with actions."""
