@@ -16,9 +16,11 @@ if TYPE_CHECKING:
 
     from prodml.catalog.gate import Catalog, TableInfo
     from prodml.catalog.store import MetadataStore
+    from prodml.config.expectations import Expectation
     from prodml.config.product import Experiment, ModelConfig
     from prodml.engine.local import LocalEngine
     from prodml.models.registry import ModelRegistry
+    from prodml.names import TableName
     from prodml.pipeline.dag import Dag
     from prodml.pipeline.planner import RunOptions, StepPlan
     from prodml.pipeline.project import Product
@@ -113,6 +115,7 @@ class Workspace:
         """This environment's catalog (the gate for every table read and write)."""
         from prodml.catalog.gate import Catalog
         from prodml.catalog.policies import RecordsPolicy
+        from prodml.quality.policy import QualityPolicy
         from prodml.tables.delta import DeltaTables
 
         root = self.settings.storage.root
@@ -120,7 +123,27 @@ class Workspace:
             root = str(self._path(root))
         options = {k: self.secrets.resolve(v) for k, v in self.settings.storage.options.items()}
         tables = DeltaTables(root, options)
-        return Catalog(self.settings.catalog, self.store, tables, [RecordsPolicy(self.store)])
+        quality = QualityPolicy(self._expectations, self.store, lambda: self.catalog)
+        return Catalog(
+            self.settings.catalog, self.store, tables, [quality, RecordsPolicy(self.store)]
+        )
+
+    @cached_property
+    def _expectation_index(self) -> dict[str, tuple[list[Expectation], str]]:
+        from prodml.names import TableName
+
+        index: dict[str, tuple[list[Expectation], str]] = {}
+        for name, product in self.products.items():
+            for key, docs in product.config.tables.items():
+                if docs.expectations:
+                    table = TableName.parse(key, self.settings.catalog)
+                    where = f"products/{name}/product.yaml: tables.{key}.expectations"
+                    index[str(table)] = (list(docs.expectations), where)
+        return index
+
+    def _expectations(self, table: TableName) -> tuple[list[Expectation], str] | None:
+        """The expectations a table's writes must meet (from its product's product.yaml)."""
+        return self._expectation_index.get(str(table))
 
     @cached_property
     def products(self) -> dict[str, Product]:
@@ -288,6 +311,71 @@ class Workspace:
             no_auth=no_auth,
         )
         return create_app(served)
+
+    # -- data quality -----------------------------------------------------------------------
+
+    def quality_check(self, target: str) -> list[dict[str, Any]]:
+        """Evaluate expectations on whole tables now: a table, or every table of a product.
+
+        Nothing is dropped or quarantined (the table is already written); the results are
+        recorded like those of writes.
+        """
+        from prodml.catalog.policies import Access
+        from prodml.errors import UsageError
+        from prodml.quality.policy import evaluate_with, record
+
+        if target in self.products:
+            tables = [
+                self.catalog.name(key)
+                for key, docs in self.product(target).config.tables.items()
+                if docs.expectations
+            ]
+            if not tables:
+                raise UsageError(
+                    f"product {target} declares no expectations",
+                    hint="add expectations: under tables.<schema.table> in its product.yaml",
+                )
+        else:
+            tables = [self.catalog.name(target)]
+        access = Access(principal=self.principal, step="quality check")
+        out = []
+        for table in tables:
+            found = self._expectations(table)
+            if not found:
+                with_rules = sorted(self._expectation_index)
+                raise UsageError(
+                    f"{table.short} has no expectations",
+                    hint=f"tables with expectations: {', '.join(with_rules) or 'none'}",
+                )
+            self.catalog.require(table)
+            dataset, version = self.catalog.read(table, access)
+            evaluation = evaluate_with(
+                self.catalog, self.store, dataset.to_table(), found[0], table, found[1]
+            )
+            record(
+                self.catalog,
+                self.store,
+                table,
+                evaluation.results,
+                version=version,
+                run_id=None,
+                step="quality check",
+                access=access,
+            )
+            out.append(
+                {
+                    "table": str(table),
+                    "version": version,
+                    "rows": evaluation.rows_in,
+                    "results": [r.to_json() for r in evaluation.results],
+                }
+            )
+        return out
+
+    def quality_report(self, table: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Recorded data-quality results, newest first (of one table, or all)."""
+        name = str(self.catalog.name(table)) if table else None
+        return self.store.dq_results(self.settings.catalog, table=name, limit=limit)
 
     # -- A/B tests --------------------------------------------------------------------------
 

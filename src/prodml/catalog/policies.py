@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -30,6 +30,7 @@ class WriteEvent:
     data: pa.Table | pa.RecordBatchReader  # a reader is streamed into the commit
     spec: WriteSpec
     access: Access
+    notes: dict[str, Any] = field(default_factory=dict)  # what a policy hands its after_write
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 metadata = MetaData()
 
 #: the Alembic revision this code expects (a test checks it equals the scripts' head)
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 
 tables = Table(
     "prodml_tables",
@@ -169,4 +169,25 @@ ab_decisions = Table(
     Column("report", JSON, nullable=False),
     Column("decided_by", String(256), nullable=False),
     Column("decided_at", UTCDateTime(), nullable=False),
+)
+
+dq_results = Table(
+    "prodml_dq_results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("catalog", String(128), nullable=False),
+    Column("table_name", String(512), nullable=False, index=True),
+    Column("version", BigInteger),
+    Column("run_id", String(64), index=True),
+    Column("step", String(256)),
+    Column("rule", String(256), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("passed", Boolean),
+    Column("failed_rows", BigInteger),
+    Column("total_rows", BigInteger, nullable=False),
+    Column("observed", Float),
+    Column("samples", JSON, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("checked_at", UTCDateTime(), nullable=False),
 )

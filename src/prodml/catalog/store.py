@@ -295,6 +295,39 @@ class MetadataStore:
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(query)]
 
+    # -- data quality -----------------------------------------------------------------------
+
+    def record_dq(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Append data-quality results."""
+        stamp = now()
+        values = [{**r, "checked_at": stamp} for r in rows]
+        if values:
+            with self.begin() as conn:
+                conn.execute(s.dq_results.insert(), values)
+
+    def dq_results(
+        self, catalog: str, *, table: str | None = None, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """Data-quality results, newest first."""
+        t = s.dq_results
+        query = sa.select(t).where(t.c.catalog == catalog).order_by(t.c.id.desc()).limit(limit)
+        if table:
+            query = query.where(t.c.table_name == table)
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(query)]
+
+    def dq_history(self, table: str, rule: str, limit: int = 60) -> list[float]:
+        """Earlier observed values of a rule on a table, oldest first (anomaly checks)."""
+        t = s.dq_results
+        query = (
+            sa.select(t.c.observed)
+            .where(t.c.table_name == table, t.c.rule == rule, t.c.observed.is_not(None))
+            .order_by(t.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [float(v) for (v,) in conn.execute(query)][::-1]
+
     def edges(
         self, *, target: str | None = None, source: str | None = None
     ) -> list[dict[str, Any]]:

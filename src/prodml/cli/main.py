@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from prodml.cli import ab, examples, models, products, runs, serve, tables, workflow
+from prodml.cli import ab, examples, models, products, quality, runs, serve, tables, workflow
 
 app = typer.Typer(
     name="prodml",
@@ -27,6 +27,7 @@ app.add_typer(examples.app, name="examples")
 app.command("serve")(serve.serve)
 app.add_typer(serve.tokens, name="tokens")
 app.add_typer(ab.app, name="ab")
+app.add_typer(quality.app, name="quality")
 
 
 def _print_version(value: bool) -> None:

@@ -1,0 +1,472 @@
+"""Expectations evaluated in one DuckDB pass over the data being written (or a whole table).
+
+Every row rule becomes a boolean column of one query (with the row's position), so the rules
+cost one scan whatever their number; the table rules are aggregates of the same query. The
+flags come back as NumPy masks that split the input into kept, dropped and quarantined rows.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from prodml.config.expectations import (
+    AllowedValues,
+    Anomaly,
+    Expectation,
+    Expression,
+    Freshness,
+    NotNull,
+    Pattern,
+    Range,
+    Referential,
+    RowCount,
+    SchemaRule,
+    Unique,
+)
+from prodml.errors import ProdmlError, did_you_mean
+from prodml.names import quote_ident, quote_literal
+
+if TYPE_CHECKING:
+    import duckdb
+    import numpy as np
+    import pyarrow as pa
+
+SAMPLES = 5
+FAILED_RULES = "_dq_failed_rules"
+_IDX = "__dq_idx"
+
+
+class ExpectationError(ProdmlError):
+    """An expectation cannot be evaluated on this table (unknown column, wrong type, bad SQL)."""
+
+
+@dataclass
+class RuleResult:
+    """What one rule found."""
+
+    rule: str
+    kind: str
+    action: str
+    columns: list[str]
+    passed: bool | None  # None: not judged (e.g. not enough history for an anomaly check)
+    failed_rows: int | None
+    total_rows: int
+    observed: float | None = None
+    samples: list[Any] = field(default_factory=list)
+    message: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data (samples as JSON-safe values)."""
+        return {
+            "rule": self.rule,
+            "kind": self.kind,
+            "action": self.action,
+            "columns": self.columns,
+            "passed": self.passed,
+            "failed_rows": self.failed_rows,
+            "total_rows": self.total_rows,
+            "observed": self.observed,
+            "samples": [
+                v if isinstance(v, (int, float, str, bool)) or v is None else str(v)
+                for v in self.samples
+            ],
+            "message": self.message,
+        }
+
+
+@dataclass
+class Evaluation:
+    """The verdict on one write: results per rule and the rows to keep and to quarantine."""
+
+    table: str
+    rows_in: int
+    results: list[RuleResult]
+    kept: pa.Table
+    quarantined: pa.Table | None
+    dropped: int
+
+    @property
+    def failed(self) -> list[RuleResult]:
+        """Rules with action ``fail`` that failed: the write must not happen."""
+        return [r for r in self.results if r.action == "fail" and r.passed is False]
+
+    def summary(self) -> dict[str, int]:
+        """Row accounting: in = kept + dropped + quarantined."""
+        quarantined = 0 if self.quarantined is None else self.quarantined.num_rows
+        return {
+            "rows_in": self.rows_in,
+            "kept": self.kept.num_rows,
+            "dropped": self.dropped,
+            "quarantined": quarantined,
+        }
+
+
+_NUMERIC_TYPES = ("integer", "floating", "decimal")
+
+
+def _type_class(t: pa.DataType) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_boolean(t):
+        return "boolean"
+    if pa.types.is_integer(t):
+        return "integer"
+    if pa.types.is_floating(t):
+        return "float"
+    if pa.types.is_decimal(t):
+        return "decimal"
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return "string"
+    if pa.types.is_date(t):
+        return "date"
+    if pa.types.is_timestamp(t):
+        return "timestamp"
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        return "binary"
+    if pa.types.is_null(t):
+        return "null"
+    return str(t)
+
+
+def check_rules(rules: Sequence[Expectation], schema: pa.Schema, table: str, where: str) -> None:
+    """Columns exist and have types the rules can judge; raises ``ExpectationError``."""
+    have = {f.name: _type_class(f.type) for f in schema}
+    for i, rule in enumerate(rules):
+        at = f"{where}[{i}] ({rule.label()})"
+        columns = _columns_of(rule)
+        for col in columns:
+            if col not in have:
+                hint = did_you_mean(col, list(have)) or f"columns: {', '.join(have)}"
+                raise ExpectationError(f"{at}: {table} has no column {col!r}", hint=hint)
+        if isinstance(rule, Range) and have[rule.column] not in (
+            "integer",
+            "float",
+            "decimal",
+            "date",
+            "timestamp",
+            "null",
+        ):
+            raise ExpectationError(
+                f"{at}: range needs a numeric or date column; {rule.column} is {have[rule.column]}",
+                hint="use allowed_values or pattern for text, or cast it in the step",
+            )
+        if isinstance(rule, Freshness) and have[rule.column] not in ("date", "timestamp", "null"):
+            raise ExpectationError(
+                f"{at}: freshness needs a date or timestamp column; {rule.column} is "
+                f"{have[rule.column]}"
+            )
+        if (
+            isinstance(rule, Anomaly)
+            and rule.metric in ("mean", "p50", "p95")
+            and rule.column is not None
+            and have[rule.column] not in ("integer", "float", "decimal", "null")
+        ):
+            raise ExpectationError(
+                f"{at}: the {rule.metric} of {rule.column} needs a numeric column; it is "
+                f"{have[rule.column]}",
+                hint="use metric: null_rate or row_count for other columns",
+            )
+
+
+def _columns_of(rule: Expectation) -> list[str]:
+    if isinstance(rule, Unique):
+        return list(rule.columns)
+    if isinstance(rule, SchemaRule | RowCount | Expression):
+        return []
+    column = getattr(rule, "column", None)
+    return [column] if column else []
+
+
+def evaluate(
+    con: duckdb.DuckDBPyConnection,
+    data: pa.Table,
+    rules: Sequence[Expectation],
+    *,
+    table: str,
+    where: str = "expectations",
+    reference: Callable[[str], Any] | None = None,
+    history: Callable[[str], list[float]] | None = None,
+    now: datetime | None = None,
+) -> Evaluation:
+    """Judge ``data`` (about to be written to ``table``) by ``rules``.
+
+    Args:
+        con: a DuckDB connection (the engine's).
+        data: the rows.
+        rules: the table's expectations.
+        table: its name (messages, results).
+        where: where the rules are declared (messages).
+        reference: resolves a referential rule's table name to an Arrow dataset/table.
+        history: earlier observed values of a rule (by label), oldest first, for anomalies.
+        now: the time freshness is judged at (default: now, UTC).
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    now = now or datetime.now(UTC)
+    check_rules(rules, data.schema, table, where)
+    n = data.num_rows
+    indexed = data.append_column(_IDX, pa.array(np.arange(n, dtype=np.int64)))
+    con.register("__dq_data", indexed)
+    row_rules = [r for r in rules if not r.table_level]
+    joins: list[str] = []
+    preds: list[str] = []
+    for i, rule in enumerate(row_rules):
+        preds.append(f"{_predicate(rule, i, joins, con, reference)} AS f{i}")
+    aggregates = ["count(*) AS n"] + [
+        f"{expr} AS a{i}" for i, rule in enumerate(rules) if (expr := _aggregate(rule))
+    ]
+    results: list[RuleResult] = []
+    masks: dict[int, np.ndarray] = {}
+    try:
+        if row_rules:
+            query = f"SELECT d.{_IDX}, {', '.join(preds)} FROM __dq_data d {' '.join(joins)}"
+            flags = _run(con, query, where).to_arrow_table()
+            idx = flags.column(_IDX).to_numpy()
+            for i in range(len(row_rules)):
+                mask = np.zeros(n, dtype=bool)
+                mask[idx] = flags.column(f"f{i}").fill_null(False).to_numpy(zero_copy_only=False)
+                masks[i] = mask
+        agg = _run(con, f"SELECT {', '.join(aggregates)} FROM __dq_data", where).fetchall()[0]
+    finally:
+        con.unregister("__dq_data")
+        for j in range(len(joins)):
+            con.unregister(f"__dq_ref{j}")
+    assert agg is not None
+    values = dict(
+        zip(["n"] + [f"a{i}" for i, r in enumerate(rules) if _aggregate(r)], agg, strict=True)
+    )
+    for i, rule in enumerate(row_rules):
+        mask = masks[i]
+        failed = int(mask.sum())
+        cols = _columns_of(rule)
+        samples: list[Any] = []
+        if failed and cols:
+            rows = np.flatnonzero(mask)[:SAMPLES]
+            samples = data.column(cols[0]).take(pa.array(rows)).to_pylist()
+        results.append(
+            RuleResult(
+                rule=rule.label(),
+                kind=rule.rule,
+                action=rule.action,
+                columns=cols,
+                passed=failed == 0,
+                failed_rows=failed,
+                total_rows=n,
+                observed=float(failed) / n if n else 0.0,
+                samples=samples,
+                message=f"{failed} of {n} rows fail" if failed else "",
+            )
+        )
+    for i, rule in enumerate(rules):
+        if rule.table_level:
+            results.append(_table_result(rule, values.get(f"a{i}"), n, data.schema, history, now))
+    order = {r.label(): k for k, r in enumerate(rules)}
+    results.sort(key=lambda r: order[r.rule])
+    # split the rows: quarantine wins over drop, so nothing leaves without a trace
+    quarantine = np.zeros(n, dtype=bool)
+    drop = np.zeros(n, dtype=bool)
+    labels_for_quarantine: list[tuple[str, np.ndarray]] = []
+    for i, rule in enumerate(row_rules):
+        if rule.action == "quarantine":
+            quarantine |= masks[i]
+            labels_for_quarantine.append((rule.label(), masks[i]))
+        elif rule.action == "drop":
+            drop |= masks[i]
+        elif rule.action == "fail":
+            pass
+    drop &= ~quarantine
+    keep = ~(quarantine | drop)
+    kept = data if keep.all() else data.filter(pa.array(keep))
+    quarantined = None
+    if quarantine.any():
+        rows = np.flatnonzero(quarantine)
+        part = data.take(pa.array(rows))
+        reasons = [[label for label, m in labels_for_quarantine if m[r]] for r in rows.tolist()]
+        quarantined = part.append_column(FAILED_RULES, pa.array(reasons, pa.list_(pa.string())))
+    return Evaluation(table, n, results, kept, quarantined, int(drop.sum()))
+
+
+def _run(con: duckdb.DuckDBPyConnection, query: str, where: str) -> Any:
+    import duckdb
+
+    try:
+        return con.sql(query)
+    except duckdb.Error as exc:
+        raise ExpectationError(
+            f"{where}: the expectations cannot be evaluated: {exc}",
+            hint="check the column names and SQL of expression rules",
+        ) from None
+
+
+def _predicate(
+    rule: Expectation,
+    i: int,
+    joins: list[str],
+    con: duckdb.DuckDBPyConnection,
+    reference: Callable[[str], Any] | None,
+) -> str:
+    """The SQL that is true when the row FAILS ``rule``."""
+    if isinstance(rule, NotNull):
+        return f"d.{quote_ident(rule.column)} IS NULL"
+    if isinstance(rule, Range):
+        col = f"d.{quote_ident(rule.column)}"
+        parts = []
+        if rule.min is not None:
+            parts.append(f"{col} < {rule.min!r}")
+        if rule.max is not None:
+            parts.append(f"{col} > {rule.max!r}")
+        return f"coalesce({' OR '.join(parts)}, false)"
+    if isinstance(rule, AllowedValues):
+        col = f"d.{quote_ident(rule.column)}"
+        values = ", ".join(_literal(v) for v in rule.values)
+        return f"({col} IS NOT NULL AND {col} NOT IN ({values}))"
+    if isinstance(rule, Pattern):
+        col = f"d.{quote_ident(rule.column)}"
+        return (
+            f"({col} IS NOT NULL AND NOT regexp_full_match(CAST({col} AS VARCHAR), "
+            f"{quote_literal(rule.regex)}))"
+        )
+    if isinstance(rule, Expression):
+        return f"NOT coalesce(({rule.sql}), false)"
+    if isinstance(rule, Unique):
+        keys = ", ".join(f"d.{quote_ident(c)}" for c in rule.columns)
+        return f"(row_number() OVER (PARTITION BY {keys} ORDER BY d.{_IDX}) > 1)"
+    if isinstance(rule, Referential):
+        if reference is None:
+            raise ExpectationError(f"{rule.label()}: no catalog to look up {rule.table}")
+        alias = f"__dq_ref{len(joins)}"
+        con.register(alias, reference(rule.table))
+        key = quote_ident(rule.key or rule.column)
+        joins.append(
+            f"LEFT JOIN (SELECT DISTINCT {key} AS k FROM {alias}) r{len(joins)} "
+            f"ON d.{quote_ident(rule.column)} = r{len(joins)}.k"
+        )
+        return f"(d.{quote_ident(rule.column)} IS NOT NULL AND r{len(joins) - 1}.k IS NULL)"
+    raise AssertionError(f"not a row rule: {rule.rule}")
+
+
+def _aggregate(rule: Expectation) -> str | None:
+    if isinstance(rule, Freshness):
+        return f"max({quote_ident(rule.column)})"
+    if isinstance(rule, Anomaly) and rule.column is not None:
+        col = quote_ident(rule.column)
+        return {
+            "null_rate": f"avg(CASE WHEN {col} IS NULL THEN 1.0 ELSE 0.0 END)",
+            "mean": f"avg({col})",
+            "p50": f"quantile_cont({col}, 0.5)",
+            "p95": f"quantile_cont({col}, 0.95)",
+        }.get(rule.metric)
+    return None
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return quote_literal(str(value))
+
+
+def _table_result(
+    rule: Expectation,
+    value: Any,
+    n: int,
+    schema: pa.Schema,
+    history: Callable[[str], list[float]] | None,
+    now: datetime,
+) -> RuleResult:
+    base: dict[str, Any] = {
+        "rule": rule.label(),
+        "kind": rule.rule,
+        "action": rule.action,
+        "columns": _columns_of(rule),
+        "failed_rows": None,
+        "total_rows": n,
+    }
+    if isinstance(rule, RowCount):
+        low = rule.min is not None and n < rule.min
+        high = rule.max is not None and n > rule.max
+        bounds = f"[{rule.min if rule.min is not None else ''}, {rule.max or ''}]"
+        return RuleResult(
+            **base,
+            passed=not (low or high),
+            observed=float(n),
+            message=f"{n} rows, outside {bounds}" if low or high else "",
+        )
+    if isinstance(rule, Freshness):
+        if value is None:
+            return RuleResult(**base, passed=False, message=f"{rule.column} has no values")
+        newest = (
+            value
+            if isinstance(value, datetime)
+            else datetime(value.year, value.month, value.day, tzinfo=UTC)
+        )
+        if newest.tzinfo is None:
+            newest = newest.replace(tzinfo=UTC)
+        age = (now - newest).total_seconds() / 3600.0
+        ok = age <= rule.max_age_hours
+        return RuleResult(
+            **base,
+            passed=ok,
+            observed=age,
+            message=""
+            if ok
+            else f"newest {rule.column} is {age:.1f} h old (max {rule.max_age_hours:g} h)",
+        )
+    if isinstance(rule, SchemaRule):
+        have = {f.name: _type_class(f.type) for f in schema}
+        wrong = [
+            f"{c}: {have.get(c, 'missing')} (expected {t})"
+            for c, t in rule.columns.items()
+            if have.get(c) != t
+        ]
+        return RuleResult(
+            **base, passed=not wrong, observed=float(len(wrong)), message="; ".join(wrong)
+        )
+    if isinstance(rule, Anomaly):
+        observed = (
+            float(n) if rule.metric == "row_count" else (None if value is None else float(value))
+        )
+        past = history(rule.label()) if history else []
+        if observed is None:
+            return RuleResult(**base, passed=None, message="no values to measure")
+        if len(past) < rule.min_history:
+            return RuleResult(
+                **base,
+                passed=None,
+                observed=observed,
+                message=f"not enough history: {len(past)} earlier values, "
+                f"{rule.min_history} needed",
+            )
+        median = statistics.median(past)
+        mad = statistics.median(abs(x - median) for x in past)
+        if mad == 0:
+            z = 0.0 if observed == median else float("inf")
+        else:
+            z = 0.6745 * (observed - median) / mad
+        ok = abs(z) <= rule.threshold
+        return RuleResult(
+            **base,
+            passed=ok,
+            observed=observed,
+            message=""
+            if ok
+            else f"{rule.metric} {observed:.4g} vs median {median:.4g} "
+            f"(robust z {z:+.2f}, threshold {rule.threshold:g})",
+        )
+    raise AssertionError(f"not a table rule: {rule.rule}")
+
+
+def quarantine_name(table: str) -> str:
+    """``<table>__quarantine``."""
+    return f"{table}__quarantine"
+
+
+def results_rows(results: Sequence[RuleResult], context: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Result rows for the store and ``monitoring.dq_results``."""
+    return [{**context, **r.to_json()} for r in results]

@@ -1,0 +1,217 @@
+"""The quality policy on the catalog gate: every write of a table with expectations is judged
+before its commit; failing rows are dropped or quarantined, a ``fail`` rule stops the write."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from prodml.catalog.policies import AllowAll, WriteEvent
+from prodml.errors import ProdmlError
+from prodml.quality.engine import FAILED_RULES, Evaluation, RuleResult, evaluate, quarantine_name
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from prodml.catalog.gate import Catalog
+    from prodml.catalog.store import MetadataStore
+    from prodml.config.expectations import Expectation
+    from prodml.names import TableName
+    from prodml.tables.delta import WriteResult
+
+RESULTS_TABLE = "monitoring.dq_results"
+
+
+class QualityFailedError(ProdmlError):
+    """A ``fail`` expectation failed: nothing was written."""
+
+
+# table → (its expectations, where they are declared)
+Rules = Callable[["TableName"], "tuple[Sequence[Expectation], str] | None"]
+
+
+def describe_failures(table: str, failed: Sequence[RuleResult]) -> str:
+    """One line per failed rule: what, how many, examples."""
+    parts = []
+    for r in failed:
+        count = f"{r.failed_rows} of {r.total_rows} rows" if r.failed_rows is not None else ""
+        example = f", e.g. {r.samples[:3]}" if r.samples else ""
+        parts.append(f"{r.rule} ({count or r.message}{example})")
+    return f"{table}: expectation(s) with action fail failed: {'; '.join(parts)}"
+
+
+class QualityPolicy(AllowAll):
+    """Evaluates expectations on writes; records results; writes the quarantine."""
+
+    def __init__(self, rules: Rules, store: MetadataStore, catalog: Callable[[], Catalog]) -> None:
+        self._rules = rules
+        self._store = store
+        self._catalog = catalog
+
+    def before_write(self, event: WriteEvent) -> None:
+        """Judge the rows; drop/quarantine them out of ``event.data``; stop on ``fail``."""
+        import pyarrow as pa
+
+        found = self._rules(event.table)
+        if not found or not found[0]:
+            return
+        rules, where = found
+        data = event.data if isinstance(event.data, pa.Table) else event.data.read_all()
+        catalog = self._catalog()
+        evaluation = evaluate_with(catalog, self._store, data, rules, event.table, where)
+        if evaluation.failed:
+            self._record(event, evaluation, None)
+            raise QualityFailedError(
+                describe_failures(str(event.table), evaluation.failed),
+                hint="nothing was written; fix the data or the rule "
+                f"('prodml quality report {event.table.short}' shows the history)",
+            )
+        event.data = evaluation.kept
+        event.notes["quality"] = evaluation
+
+    def after_write(self, event: WriteEvent, result: WriteResult) -> None:
+        """Quarantine the rows set aside and record the results against the new version."""
+        evaluation: Evaluation | None = event.notes.get("quality")
+        if evaluation is None:
+            return
+        if evaluation.quarantined is not None:
+            write_quarantine(self._catalog(), event, evaluation.quarantined)
+        self._record(event, evaluation, result.version)
+
+    def _record(self, event: WriteEvent, evaluation: Evaluation, version: int | None) -> None:
+        record(
+            self._catalog(),
+            self._store,
+            event.table,
+            evaluation.results,
+            version=version,
+            run_id=event.access.run_id,
+            step=event.access.step,
+            access=event.access,
+        )
+
+
+def evaluate_with(
+    catalog: Catalog,
+    store: MetadataStore,
+    data: pa.Table,
+    rules: Sequence[Expectation],
+    table: TableName,
+    where: str,
+) -> Evaluation:
+    """``evaluate`` with the catalog for referential rules and the store for history."""
+    import duckdb
+
+    from prodml.catalog.policies import Access
+
+    access = Access(principal="system:quality")
+    con = duckdb.connect(
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
+    try:
+        return evaluate(
+            con,
+            data,
+            rules,
+            table=str(table),
+            where=where,
+            reference=lambda name: catalog.read(catalog.name(name), access)[0],
+            history=lambda rule: store.dq_history(str(table), rule),
+            now=datetime.now(UTC),
+        )
+    finally:
+        con.close()
+
+
+def write_quarantine(catalog: Catalog, event: WriteEvent, rows: pa.Table) -> None:
+    """Append the quarantined rows (with the failed rules, run and time) to
+    ``<table>__quarantine``."""
+    import pyarrow as pa
+
+    from prodml.tables.delta import WriteSpec
+
+    n = rows.num_rows
+    stamp = datetime.now(UTC)
+    extra = pa.table(
+        {
+            "_dq_run_id": pa.array([event.access.run_id] * n, pa.string()),
+            "_dq_step": pa.array([event.access.step] * n, pa.string()),
+            "_dq_checked_at": pa.array([stamp] * n, pa.timestamp("us", tz="UTC")),
+        }
+    )
+    for name in extra.column_names:
+        rows = rows.append_column(name, extra.column(name))
+    table = catalog.name(quarantine_name(f"{event.table.schema}.{event.table.table}"))
+    if not catalog.exists(table):
+        catalog.register(
+            table,
+            owner_product=None,
+            producer_step=event.access.step,
+            description=f"Rows of {event.table} set aside by its expectations.",
+            column_docs={FAILED_RULES: "The expectations the row failed."},
+            partition_by=[],
+            keys=[],
+            schema=rows.schema,
+        )
+    catalog.write(table, rows, WriteSpec(str(table), "append", evolve=True), event.access)
+
+
+def record(
+    catalog: Catalog,
+    store: MetadataStore,
+    table: TableName,
+    results: Sequence[RuleResult],
+    *,
+    version: int | None,
+    run_id: str | None,
+    step: str | None,
+    access: Any,
+) -> None:
+    """Store results in the metadata store and append them to ``monitoring.dq_results``."""
+    import pyarrow as pa
+
+    from prodml.tables.delta import WriteSpec
+
+    context: Mapping[str, Any] = {
+        "catalog": table.catalog,
+        "table_name": str(table),
+        "version": version,
+        "run_id": run_id,
+        "step": step,
+    }
+    rows = [
+        {**context, **{k: v for k, v in r.to_json().items() if k != "columns"}} for r in results
+    ]
+    store.record_dq(rows)
+    stamp = datetime.now(UTC)
+    target = catalog.name(RESULTS_TABLE)
+    data = pa.table(
+        {
+            "table_name": pa.array([r["table_name"] for r in rows], pa.string()),
+            "version": pa.array([r["version"] for r in rows], pa.int64()),
+            "run_id": pa.array([r["run_id"] for r in rows], pa.string()),
+            "step": pa.array([r["step"] for r in rows], pa.string()),
+            "rule": pa.array([r["rule"] for r in rows], pa.string()),
+            "kind": pa.array([r["kind"] for r in rows], pa.string()),
+            "action": pa.array([r["action"] for r in rows], pa.string()),
+            "passed": pa.array([r["passed"] for r in rows], pa.bool_()),
+            "failed_rows": pa.array([r["failed_rows"] for r in rows], pa.int64()),
+            "total_rows": pa.array([r["total_rows"] for r in rows], pa.int64()),
+            "observed": pa.array([r["observed"] for r in rows], pa.float64()),
+            "message": pa.array([r["message"] for r in rows], pa.string()),
+            "checked_at": pa.array([stamp] * len(rows), pa.timestamp("us", tz="UTC")),
+        }
+    )
+    if not catalog.exists(target):
+        catalog.register(
+            target,
+            owner_product=None,
+            producer_step=None,
+            description="Data-quality results: one row per expectation per judged write.",
+            column_docs={},
+            partition_by=[],
+            keys=[],
+            schema=data.schema,
+        )
+    catalog.write(target, data, WriteSpec(str(target), "append"), access)

@@ -1,0 +1,198 @@
+"""Expectations on writes (drop / quarantine / fail / warn), on demand, and their bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+from pydantic import TypeAdapter
+from tests.helpers import PRODUCT, assert_clean_error, make_platform, prodml_cli
+
+import prodml
+from prodml.config.expectations import Expectation
+from prodml.pipeline.errors import StepFailedError
+from prodml.quality.engine import ExpectationError, evaluate
+
+RULES = TypeAdapter(list[Expectation])
+
+PIPELINE = """
+import pyarrow as pa
+from prodml import step
+
+@step(stage="ingress", outputs="bronze.orders", params=["batch"])
+def orders(ctx):
+    b = ctx.params["batch"]
+    return pa.table({
+        "order_id": [f"{b}-1", f"{b}-2", f"{b}-2", None, f"{b}-5", f"{b}-6"],
+        "amount": [10.0, 20.0, 20.0, 5.0, -3.0, 7.0],
+        "status": ["placed", "placed", "placed", "placed", "placed", "lost"],
+        "customer": ["c1", "c2", "c2", "c1", "c9", "c1"],
+    })
+
+@step(stage="ingress", outputs="silver.customers")
+def customers(ctx):
+    return pa.table({"customer": ["c1", "c2", "c3"]})
+
+@step(stage="ingress", inputs=["bronze.orders", "silver.customers"], outputs="silver.orders")
+def clean(ctx, orders, customers):
+    return ctx.sql("SELECT * FROM orders")
+"""
+
+TABLES = """params: {{batch: b1}}
+tables:
+  silver.orders:
+    expectations:
+      - {{rule: not_null, column: order_id, action: quarantine}}
+      - {{rule: unique, columns: [order_id], action: drop}}
+      - {{rule: range, column: amount, min: 0, action: quarantine}}
+      - {{rule: allowed_values, column: status, values: [placed, shipped], action: warn}}
+      - {{rule: referential, column: customer, table: silver.customers, action: {ref}}}
+      - {{rule: row_count, min: 1, action: fail}}
+"""
+
+
+def platform(tmp_path: Path, ref: str = "quarantine", extra: str = "") -> Path:
+    root = make_platform(tmp_path / "p", {"shop": PIPELINE})
+    (root / "products" / "shop" / "product.yaml").write_text(
+        PRODUCT.format(name="shop") + TABLES.format(ref=ref) + extra
+    )
+    return root
+
+
+def test_rows_are_dropped_and_quarantined_and_every_row_is_accounted_for(tmp_path: Path) -> None:
+    root = platform(tmp_path)
+    with prodml.connect(root) as ws:
+        ws.run("shop")
+        kept = ws.read("silver.orders")
+        quarantined = ws.read("silver.orders__quarantine")
+        bronze = ws.read("bronze.orders")
+        results = {r["rule"]: r for r in ws.quality_report("silver.orders")}
+    # null id, negative amount and unknown customer are quarantined; the duplicate is dropped
+    assert sorted(kept.column("order_id").to_pylist()) == ["b1-1", "b1-2", "b1-6"]
+    reasons = dict(
+        zip(
+            quarantined.column("amount").to_pylist(),
+            quarantined.column("_dq_failed_rules").to_pylist(),
+            strict=True,
+        )
+    )
+    assert reasons == {5.0: ["not_null_order_id"], -3.0: ["range_amount", "referential_customer"]}
+    dropped = results["unique_order_id"]["failed_rows"]
+    assert kept.num_rows + quarantined.num_rows + dropped == bronze.num_rows
+    assert results["allowed_values_status"]["passed"] is False  # warn: recorded, row kept
+    assert results["allowed_values_status"]["samples"] == ["lost"]
+    assert results["row_count"]["passed"] is True
+    assert quarantined.column("_dq_step").to_pylist() == ["shop.clean"] * 2
+    with prodml.connect(root) as ws:
+        monitoring = ws.read("monitoring.dq_results")
+    assert set(monitoring.column("table_name").to_pylist()) == {"dev.silver.orders"}
+
+
+def test_a_fail_rule_writes_nothing_and_says_why(tmp_path: Path) -> None:
+    root = platform(tmp_path, ref="fail")
+    with prodml.connect(root) as ws:
+        with pytest.raises(StepFailedError) as info:
+            ws.run("shop")
+        message = str(info.value)
+        assert "referential_customer" in message and "c9" in message
+        assert not ws.catalog.exists(ws.catalog.name("silver.orders"))
+        assert not ws.catalog.exists(ws.catalog.name("silver.orders__quarantine"))
+        failed = [r for r in ws.quality_report("silver.orders") if r["passed"] is False]
+        assert {r["rule"] for r in failed} >= {"referential_customer"}
+        assert all(r["version"] is None for r in failed)
+
+
+def test_quality_check_and_report_on_the_cli(tmp_path: Path) -> None:
+    root = platform(tmp_path)
+    assert prodml_cli("run", "shop", cwd=root).code == 0
+    checked = prodml_cli("quality", "check", "silver.orders", "--json", cwd=root)
+    assert checked.code == 0, checked.err
+    (item,) = json.loads(checked.out)
+    verdicts = {r["rule"]: r["passed"] for r in item["results"]}
+    # the written table is clean except for the warn rule's row
+    assert verdicts["not_null_order_id"] and verdicts["unique_order_id"]
+    assert verdicts["allowed_values_status"] is False
+    by_product = prodml_cli("quality", "check", "shop", cwd=root)
+    assert by_product.code == 0 and "allowed_values_status" in by_product.out
+    report = prodml_cli("quality", "report", "silver.orders", "--json", cwd=root)
+    steps = {r["step"] for r in json.loads(report.out)}
+    assert steps == {"shop.clean", "quality check"}
+    assert_clean_error(
+        prodml_cli("quality", "check", "silver.customers", cwd=root), "no expectations"
+    )
+    assert_clean_error(prodml_cli("quality", "check", "silver.nope", cwd=root), "nope")
+
+
+def test_unknown_column_says_did_you_mean(tmp_path: Path) -> None:
+    root = platform(tmp_path, extra="      - {rule: not_null, column: amout}\n")
+    with prodml.connect(root) as ws, pytest.raises(StepFailedError) as info:
+        ws.run("shop")
+    assert "has no column 'amout'" in str(info.value)
+    assert "did you mean 'amount'" in str(info.value)
+    assert "tables.silver.orders.expectations[6]" in str(info.value)
+
+
+def test_anomaly_needs_history_then_flags_an_outlier() -> None:
+    rules = RULES.validate_python(
+        [{"rule": "anomaly", "metric": "mean", "column": "x", "min_history": 5}]
+    )
+    con = duckdb.connect()
+    data = pa.table({"x": [100.0, 101.0]})
+    short = evaluate(con, data, rules, table="t", history=lambda _: [1.0, 2.0])
+    assert short.results[0].passed is None and "not enough history" in short.results[0].message
+    steady = [10.0, 10.5, 9.5, 10.2, 9.8, 10.1]
+    flagged = evaluate(con, data, rules, table="t", history=lambda _: steady)
+    assert flagged.results[0].passed is False and "robust z" in flagged.results[0].message
+    normal = evaluate(
+        con, pa.table({"x": [10.0, 10.2]}), rules, table="t", history=lambda _: steady
+    )
+    assert normal.results[0].passed is True
+
+
+@pytest.mark.parametrize(
+    ("rule", "data", "needle"),
+    [
+        ({"rule": "range", "column": "s", "min": 0}, {"s": ["a"]}, "range needs a numeric"),
+        (
+            {"rule": "freshness", "column": "s", "max_age_hours": 1},
+            {"s": ["a"]},
+            "date or timestamp",
+        ),
+        (
+            {"rule": "anomaly", "metric": "mean", "column": "s"},
+            {"s": ["a"]},
+            "needs a numeric column",
+        ),
+        ({"rule": "expression", "sql": "nope > 1"}, {"s": ["a"]}, "cannot be evaluated"),
+    ],
+)
+def test_rules_that_cannot_apply_are_clear_errors(rule: dict, data: dict, needle: str) -> None:
+    with pytest.raises(ExpectationError, match=needle):
+        evaluate(duckdb.connect(), pa.table(data), RULES.validate_python([rule]), table="t")
+
+
+@pytest.mark.parametrize(
+    ("rule", "needle"),
+    [
+        ({"rule": "row_count", "min": 1, "action": "drop"}, "action must be warn or fail"),
+        ({"rule": "range", "column": "x"}, "needs min, max or both"),
+        ({"rule": "pattern", "column": "x", "regex": "("}, "invalid regular expression"),
+        ({"rule": "expression", "sql": "1; DROP TABLE x"}, "without ';'"),
+        ({"rule": "nullable", "column": "x"}, "not_null"),
+    ],
+)
+def test_bad_rule_config(rule: dict, needle: str) -> None:
+    with pytest.raises(ValueError, match=needle):
+        RULES.validate_python([rule])
+
+
+def test_empty_input_is_judged_not_nan() -> None:
+    rules = RULES.validate_python(
+        [{"rule": "not_null", "column": "x"}, {"rule": "row_count", "min": 1}]
+    )
+    result = evaluate(duckdb.connect(), pa.table({"x": pa.array([], pa.int64())}), rules, table="t")
+    assert [r.passed for r in result.results] == [True, False]
+    assert result.results[0].observed == 0.0
