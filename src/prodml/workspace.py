@@ -377,6 +377,159 @@ class Workspace:
         name = str(self.catalog.name(table)) if table else None
         return self.store.dq_results(self.settings.catalog, table=name, limit=limit)
 
+    # -- drift ------------------------------------------------------------------------------
+
+    def drift_run(
+        self,
+        target: str,
+        *,
+        reference: str | None = None,
+        current: str | None = None,
+        html: Path | None = None,
+    ) -> dict[str, Any]:
+        """Compare the watched tables of a product (or one table) between two windows.
+
+        Results go to ``monitoring.drift_results``; a JSON and a self-contained HTML report are
+        written (default: under the state directory); drift raises an alert, and retrains when
+        the product says so.
+        """
+        from datetime import UTC, datetime
+
+        from prodml.catalog.policies import Access
+        from prodml.config.product import DriftConfig, DriftTable
+        from prodml.drift.report import render
+        from prodml.drift.run import table_drift
+        from prodml.drift.windows import parse
+        from prodml.errors import UsageError
+        from prodml.utils.notify import notify
+
+        product = self.products.get(target)
+        if product is not None:
+            config = product.config.drift
+            if not config.tables:
+                raise UsageError(
+                    f"product {target} watches no tables for drift",
+                    hint="add drift.tables.<schema.table> to its product.yaml",
+                )
+            tables = {self.catalog.name(k): v for k, v in config.tables.items()}
+        else:
+            table = self.catalog.name(target)
+            owner = next(
+                (
+                    p
+                    for p in self.products.values()
+                    if any(self.catalog.name(k) == table for k in p.config.drift.tables)
+                ),
+                None,
+            )
+            config = owner.config.drift if owner else DriftConfig()
+            watched = {self.catalog.name(k): v for k, v in config.tables.items()}
+            tables = {table: watched.get(table, DriftTable())}
+            product = owner
+        cur = parse(current or config.current, "current")
+        ref = parse(reference or config.reference, "reference")
+        access = Access(principal=self.principal, step="drift run")
+        engine = self.engine()
+        try:
+            results = [
+                table_drift(self.catalog, engine, t, c, cur, ref, access, config.correction)
+                for t, c in tables.items()
+            ]
+        finally:
+            engine.close()
+        stamp = datetime.now(UTC)
+        drifted = [r["table"] for r in results if r["result"]["drift"]]
+        columns = [
+            f"{r['table']}.{c['column']}"
+            for r in results
+            for c in r["result"]["columns"]
+            if c["drift"]
+        ]
+        report: dict[str, Any] = {
+            "target": target,
+            "product": product.name if product else None,
+            "env": self.env,
+            "checked_at": stamp.isoformat(timespec="seconds"),
+            "current": cur.spec,
+            "reference": ref.spec,
+            "drift": bool(drifted),
+            "drifted_tables": drifted,
+            "drifted_columns": columns,
+            "tables": results,
+        }
+        self._store_drift(report, access, stamp)
+        out = html or self.state_dir / "drift" / f"{target}.{stamp:%Y%m%dT%H%M%S}.html"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(render(report))
+        report["html"] = str(out)
+        if columns:
+            alerts = product.config.alerts if product else None
+            webhook = self.secrets.resolve(alerts.webhook) if alerts and alerts.webhook else None
+            report["alert"] = notify(
+                {
+                    "kind": "drift",
+                    "env": self.env,
+                    "target": target,
+                    "summary": f"drift in {', '.join(columns)}",
+                    "drifted_tables": drifted,
+                    "report": str(out),
+                },
+                webhook=webhook,
+                timeout=alerts.timeout_seconds if alerts else 5.0,
+            )
+            if product is not None and config.retrain and drifted:
+                from prodml.pipeline.tracking import TRACKED_STAGES
+
+                steps = [s.name for s in product.steps if s.stage in TRACKED_STAGES]
+                if steps:
+                    report["retrain"] = self.run(product.name, steps=steps, check=False).run_id
+        return report
+
+    def _store_drift(self, report: dict[str, Any], access: Any, stamp: Any) -> None:
+        import pyarrow as pa
+
+        from prodml.tables.delta import WriteSpec
+
+        rows = [
+            {**c, "table_name": t["table"]}
+            for t in report["tables"]
+            for c in t["result"]["columns"]
+        ]
+        if not rows:
+            return
+        n = len(rows)
+        data = pa.table(
+            {
+                "checked_at": pa.array([stamp] * n, pa.timestamp("us", tz="UTC")),
+                "target": pa.array([report["target"]] * n, pa.string()),
+                "table_name": pa.array([r["table_name"] for r in rows], pa.string()),
+                "column": pa.array([r["column"] for r in rows], pa.string()),
+                "kind": pa.array([r["kind"] for r in rows], pa.string()),
+                "method": pa.array([r["method"] for r in rows], pa.string()),
+                "statistic": pa.array([r["statistic"] for r in rows], pa.float64()),
+                "p_value": pa.array([r["p_value"] for r in rows], pa.float64()),
+                "threshold": pa.array([r["threshold"] for r in rows], pa.float64()),
+                "drift": pa.array([r["drift"] for r in rows], pa.bool_()),
+                "status": pa.array([r["status"] for r in rows], pa.string()),
+                "psi": pa.array([r["psi"] for r in rows], pa.float64()),
+                "reference": pa.array([report["reference"]] * n, pa.string()),
+                "current": pa.array([report["current"]] * n, pa.string()),
+            }
+        )
+        table = self.catalog.name("monitoring.drift_results")
+        if not self.catalog.exists(table):
+            self.catalog.register(
+                table,
+                owner_product=None,
+                producer_step=None,
+                description="Drift results: one row per column per drift run.",
+                column_docs={},
+                partition_by=[],
+                keys=[],
+                schema=data.schema,
+            )
+        self.catalog.write(table, data, WriteSpec(str(table), "append"), access)
+
     # -- A/B tests --------------------------------------------------------------------------
 
     def experiments(self) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from prodml.cli import ab, examples, models, products, quality, runs, serve, tables, workflow
+from prodml.cli import ab, drift, examples, models, products, quality, runs, serve, tables, workflow
 
 app = typer.Typer(
     name="prodml",
@@ -28,6 +28,7 @@ app.command("serve")(serve.serve)
 app.add_typer(serve.tokens, name="tokens")
 app.add_typer(ab.app, name="ab")
 app.add_typer(quality.app, name="quality")
+app.add_typer(drift.app, name="drift")
 
 
 def _print_version(value: bool) -> None:

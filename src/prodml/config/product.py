@@ -261,6 +261,37 @@ class ABConfig(Closed):
         return value
 
 
+class DriftTable(Closed):
+    """A table whose distribution the product watches."""
+
+    columns: list[str] | None = Field(
+        None, description="columns to compare (default: all but keys, partitions and _meta)"
+    )
+    time_column: str | None = Field(
+        None, description="what windows cut on (default: the table's partition column)"
+    )
+    kinds: dict[str, Literal["numeric", "categorical"]] = Field(
+        default_factory=dict, description="column kinds where inference should not decide"
+    )
+
+
+class DriftConfig(Closed):
+    """Drift monitoring: which tables, which windows by default, what happens on drift."""
+
+    tables: dict[str, DriftTable] = Field(default_factory=dict)
+    current: str = Field("last:7d", description="the window under test (see prodml drift run)")
+    reference: str = Field("before", description="what it is compared with")
+    correction: Literal["none", "bonferroni", "holm", "bh"] = "none"
+    retrain: bool = Field(False, description="run the product's train steps when drift is found")
+
+
+class Alerts(Closed):
+    """Where alerts go (drift found, a fail expectation fired): the log always, and a webhook."""
+
+    webhook: str | None = Field(None, description="URL (a ${secret:NAME} reference is best)")
+    timeout_seconds: float = Field(5.0, gt=0, le=60)
+
+
 class ProductConfig(Closed):
     """A product: ownership, classification, parameters and its pipeline module."""
 
@@ -278,6 +309,8 @@ class ProductConfig(Closed):
     model: ModelConfig | None = None
     endpoint: EndpointConfig | None = None
     ab: ABConfig = Field(default_factory=ABConfig)
+    drift: DriftConfig = Field(default_factory=DriftConfig)
+    alerts: Alerts = Field(default_factory=Alerts)
 
     @field_validator("name")
     @classmethod

@@ -1,0 +1,146 @@
+"""One table's drift: cut the two windows in DuckDB, compare the columns, keep histograms."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from prodml.drift import stats
+from prodml.drift.windows import Window, bounds
+from prodml.errors import UsageError, did_you_mean
+from prodml.names import quote_ident
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from prodml.catalog.gate import Catalog, TableInfo
+    from prodml.catalog.policies import Access
+    from prodml.config.product import DriftTable
+    from prodml.engine.local import LocalEngine
+    from prodml.names import TableName
+
+_TEMPORAL = ("date", "timestamp")
+
+
+def default_columns(info: TableInfo, schema: pa.Schema, time_column: str | None) -> list[str]:
+    """Every column but keys, partitions, the time column and ``_meta`` ones."""
+    skip = {*info.keys, *info.partition_by, *([time_column] if time_column else [])}
+    return [f.name for f in schema if f.name not in skip and not f.name.startswith("_")]
+
+
+def table_drift(
+    catalog: Catalog,
+    engine: LocalEngine,
+    table: TableName,
+    config: DriftTable,
+    current: Window,
+    reference: Window,
+    access: Access,
+    correction: stats.Correction,
+) -> dict[str, Any]:
+    """The drift of ``table`` between the windows, as plain data (with histograms)."""
+    catalog.require(table)
+    info = catalog.describe(table)
+    cur_ds, cur_version = catalog.read(table, access, version=current.version)
+    ref_ds, ref_version = catalog.read(table, access, version=reference.version)
+    schema = cur_ds.schema
+    names = schema.names
+    time_column = config.time_column or (info.partition_by[0] if info.partition_by else None)
+    if (current.timed or reference.timed) and time_column is None:
+        raise UsageError(
+            f"{table.short} has no time column to cut windows on",
+            hint="set drift.tables.<table>.time_column in product.yaml, or compare versions (vN)",
+        )
+    if time_column is not None and time_column not in names:
+        raise UsageError(
+            f"{table.short} has no column {time_column!r} (drift time_column)",
+            hint=did_you_mean(time_column, names) or f"columns: {', '.join(names)}",
+        )
+    columns = config.columns or default_columns(info, schema, time_column)
+    unknown = [c for c in columns if c not in names]
+    if unknown:
+        hints = [did_you_mean(c, names) for c in unknown]
+        raise UsageError(
+            f"{table.short} has no column(s) {', '.join(unknown)} (drift columns)",
+            hint="; ".join(h for h in hints if h) or f"columns: {', '.join(names)}",
+        )
+    engine.register_alias("__drift_cur", cur_ds)
+    engine.register_alias("__drift_ref", ref_ds)
+    newest: date | None = None
+    if time_column is not None:
+        value = engine.sql(f"SELECT max({quote_ident(time_column)}) FROM __drift_cur").fetchall()[
+            0
+        ][0]
+        newest = value.date() if hasattr(value, "date") else value
+    cur_bounds, ref_bounds = bounds(current, reference, newest)
+    cur = _load(engine, "__drift_cur", columns, time_column, cur_bounds)
+    ref = _load(engine, "__drift_ref", columns, time_column, ref_bounds)
+    windows = {
+        "current": _describe(current, cur_bounds),
+        "reference": _describe(reference, ref_bounds),
+    }
+    for side, data in (("current", cur), ("reference", ref)):
+        if data.num_rows == 0:
+            raise UsageError(
+                f"the {side} window of {table.short} ({windows[side]}) holds no rows",
+                hint=f"the newest {time_column} is {newest}" if newest else "pick another window",
+            )
+    kinds = {c: k for c, k in config.kinds.items() if c in columns}
+    ref_cols = {c: _values(ref.column(c)) for c in columns}
+    cur_cols = {c: _values(cur.column(c)) for c in columns}
+    result = stats.dataset_drift(ref_cols, cur_cols, kinds, correction=correction, columns=columns)
+    histograms = {}
+    for c in result.columns:
+        histograms[c.column] = stats.histogram(ref_cols[c.column], cur_cols[c.column], c.kind)
+    return {
+        "table": str(table),
+        "time_column": time_column,
+        "current_version": cur_version,
+        "reference_version": ref_version,
+        "current_window": windows["current"],
+        "reference_window": windows["reference"],
+        "current_rows": cur.num_rows,
+        "reference_rows": ref.num_rows,
+        "result": result.to_json(),
+        "histograms": histograms,
+    }
+
+
+def _load(
+    engine: LocalEngine,
+    source: str,
+    columns: Sequence[str],
+    time_column: str | None,
+    window: tuple[date | None, date | None],
+) -> pa.Table:
+    where = []
+    params: dict[str, Any] = {}
+    if time_column is not None and window[0] is not None:
+        where.append(f"CAST({quote_ident(time_column)} AS DATE) >= $start")
+        params["start"] = window[0]
+    if time_column is not None and window[1] is not None:
+        where.append(f"CAST({quote_ident(time_column)} AS DATE) <= $end")
+        params["end"] = window[1]
+    query = f"SELECT {', '.join(quote_ident(c) for c in columns)} FROM {source}"
+    if where:
+        query += " WHERE " + " AND ".join(where)
+    return engine.sql(query, **params).to_arrow_table()
+
+
+def _values(column: Any) -> Any:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    return column.to_numpy(zero_copy_only=False)
+
+
+def _describe(window: Window, cut: tuple[date | None, date | None]) -> str:
+    if window.kind == "version":
+        return f"version {window.version}"
+    if window.kind == "all":
+        return "all rows"
+    start = cut[0].isoformat() if cut[0] else "…"
+    end = cut[1].isoformat() if cut[1] else "…"
+    return f"{window.spec}: {start}..{end}"
