@@ -23,6 +23,8 @@ bench:  ## every benchmark (peers install into benchmarks/.venvs on first use)
 	$(PY) benchmarks/incremental.py
 	$(PY) benchmarks/batch_scoring.py
 	$(PY) benchmarks/serving.py
+	$(PY) benchmarks/quality.py
+	$(PY) benchmarks/drift.py
 
 example:  ## create ./demo from the retail example and run churn
 	rm -rf demo && .venv/bin/prodml init demo --example retail && cd demo && ../.venv/bin/prodml run churn

@@ -195,6 +195,7 @@ def test_table_commands(demo: Path) -> None:
     preview = json.loads(shown_rows.out)
     assert len(preview) == 3 and "revenue" in preview[0]
     plan = json.loads(prodml_cli("plan", "churn", "--json", cwd=demo).out)
-    assert {p["action"] for p in plan} == {"skip"}
+    # scoring waits for a champion, which only the other test of this module promotes
+    assert {p["action"] for p in plan if p["step"] != "churn.score_customers"} == {"skip"}
     runs = json.loads(prodml_cli("runs", "list", "--product", "churn", "--json", cwd=demo).out)
     assert runs and runs[0]["git_sha"] is None  # not a git repository

@@ -196,3 +196,24 @@ def test_empty_input_is_judged_not_nan() -> None:
     result = evaluate(duckdb.connect(), pa.table({"x": pa.array([], pa.int64())}), rules, table="t")
     assert [r.passed for r in result.results] == [True, False]
     assert result.results[0].observed == 0.0
+
+
+def test_nan_is_missing_for_range_and_a_column_named_k_is_fine() -> None:
+    rules = RULES.validate_python(
+        [
+            {"rule": "range", "column": "k", "min": 0},
+            {"rule": "referential", "column": "c", "table": "s.t"},
+            {"rule": "expression", "sql": "k < 100"},
+            {"rule": "unique", "columns": ["c"], "action": "drop"},
+        ]
+    )
+    data = pa.table({"k": [1.0, float("nan"), -1.0, 500.0], "c": ["a", "b", "z", "a"]})
+    ref = pa.table({"c": ["a", "b"]})
+    result = evaluate(duckdb.connect(), data, rules, table="t", reference=lambda _: ref)
+    failed = {r.rule: r.failed_rows for r in result.results}
+    # an expression is plain SQL: NaN < 100 is false there, so NaN fails it
+    assert failed == {"range_k": 1, "referential_c": 1, "expression": 2, "unique_c": 1}
+    assert result.kept.column("k").to_pylist()[:2] == [
+        1.0,
+        pytest.approx(float("nan"), nan_ok=True),
+    ]

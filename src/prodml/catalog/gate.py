@@ -135,6 +135,20 @@ class Catalog:
             policy.after_write(event, result)
         return result
 
+    def prepare(
+        self,
+        table: TableName,
+        data: pa.Table | pa.RecordBatchReader,
+        spec: WriteSpec,
+        access: Access,
+    ) -> pa.Table | pa.RecordBatchReader:
+        """The rows a write of ``data`` would commit (after the policies' changes, e.g. rows
+        dropped by expectations), with no side effects: for reproducing a write elsewhere."""
+        event = WriteEvent(table=table, data=data, spec=spec, access=access)
+        for policy in self.policies:
+            policy.prepare(event)
+        return event.data
+
     def read(
         self,
         table: TableName,

@@ -45,6 +45,9 @@ class ReadEvent:
 class Policy(Protocol):
     """A hook around reads and writes; raise a ``ProdmlError`` to refuse."""
 
+    def prepare(self, event: WriteEvent) -> None:
+        """Transform ``event.data`` as a write would, without side effects (reproduction)."""
+
     def before_write(self, event: WriteEvent) -> None:
         """Check or transform a write before the commit."""
 
@@ -60,6 +63,9 @@ class Policy(Protocol):
 
 class AllowAll:
     """The access policy until governance arrives: everything is allowed."""
+
+    def prepare(self, event: WriteEvent) -> None:
+        """Nothing to change."""
 
     def before_write(self, event: WriteEvent) -> None:
         """Allow."""

@@ -11,6 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from prodml.catalog.policies import Access
 from prodml.pipeline.planner import InputState, StepPlan
 from prodml.pipeline.runner import Runner
 from prodml.pipeline.tracking import MODEL_STAGES
@@ -130,18 +131,19 @@ def reproduce(runner: Runner, run_id: str, scratch_root: Path) -> ReproduceRepor
                             name=str(table), mode="overwrite", partition_by=spec.output_partition_by
                         ),
                     )
+                write = WriteSpec(
+                    name=str(table),
+                    mode=plan.write_mode,  # type: ignore[arg-type]
+                    partition_by=spec.output_partition_by,
+                    keys=spec.keys,
+                    partitions=partitions,
+                    partition_column=spec.partition_by,
+                    evolve=spec.schema_evolution,
+                )
+                # the rows the real write kept (expectations drop and quarantine before commit)
+                access = Access(principal=renv.principal, run_id=run["run_id"], step=spec.name)
                 scratch_tables.write(
-                    target,
-                    data,
-                    WriteSpec(
-                        name=str(table),
-                        mode=plan.write_mode,  # type: ignore[arg-type]
-                        partition_by=spec.output_partition_by,
-                        keys=spec.keys,
-                        partitions=partitions,
-                        partition_column=spec.partition_by,
-                        evolve=spec.schema_evolution,
-                    ),
+                    target, renv.catalog.prepare(table, data, write, access), write
                 )
                 recorded = renv.catalog.tables.open(real, version).to_pyarrow_table()
                 rebuilt = scratch_tables.open(target).to_pyarrow_table()

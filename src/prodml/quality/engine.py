@@ -146,13 +146,12 @@ def check_rules(rules: Sequence[Expectation], schema: pa.Schema, table: str, whe
             "integer",
             "float",
             "decimal",
-            "date",
-            "timestamp",
             "null",
         ):
             raise ExpectationError(
-                f"{at}: range needs a numeric or date column; {rule.column} is {have[rule.column]}",
-                hint="use allowed_values or pattern for text, or cast it in the step",
+                f"{at}: range needs a numeric column; {rule.column} is {have[rule.column]}",
+                hint="for dates use freshness or an expression rule; for text allowed_values "
+                "or pattern",
             )
         if isinstance(rule, Freshness) and have[rule.column] not in ("date", "timestamp", "null"):
             raise ExpectationError(
@@ -214,22 +213,40 @@ def evaluate(
     con.register("__dq_data", indexed)
     row_rules = [r for r in rules if not r.table_level]
     joins: list[str] = []
-    preds: list[str] = []
-    for i, rule in enumerate(row_rules):
-        preds.append(f"{_predicate(rule, i, joins, con, reference)} AS f{i}")
+    exprs = [
+        "" if isinstance(rule, Unique) else _predicate(rule, i, joins, con, reference)
+        for i, rule in enumerate(row_rules)
+    ]
+    # duplicates are judged among the rows that stay: a quarantined copy never shadows a good one
+    held = " OR ".join(
+        f"coalesce({e}, false)"
+        for e, r in zip(exprs, row_rules, strict=True)
+        if r.action == "quarantine" and e
+    )
+    source = f"__dq_data d {' '.join(joins)}"
     aggregates = ["count(*) AS n"] + [
         f"{expr} AS a{i}" for i, rule in enumerate(rules) if (expr := _aggregate(rule))
     ]
     results: list[RuleResult] = []
     masks: dict[int, np.ndarray] = {}
     try:
-        if row_rules:
-            query = f"SELECT d.{_IDX}, {', '.join(preds)} FROM __dq_data d {' '.join(joins)}"
-            flags = _run(con, query, where).to_arrow_table()
-            idx = flags.column(_IDX).to_numpy()
-            for i in range(len(row_rules)):
+        plain = [(i, e) for i, e in enumerate(exprs) if e]
+        if plain:  # one scan; only the failing rows come back
+            flags = ", ".join(f"coalesce({e}, false) AS f{i}" for i, e in plain)
+            any_fails = " OR ".join(f"coalesce({e}, false)" for _, e in plain)
+            query = f"SELECT d.{_IDX}, {flags} FROM {source} WHERE {any_fails}"
+            failing = _run(con, query, where).to_arrow_table()
+            idx = failing.column(_IDX).to_numpy()
+            for i, _ in plain:
                 mask = np.zeros(n, dtype=bool)
-                mask[idx] = flags.column(f"f{i}").fill_null(False).to_numpy(zero_copy_only=False)
+                mask[idx] = failing.column(f"f{i}").to_numpy(zero_copy_only=False)
+                masks[i] = mask
+        for i, rule in enumerate(row_rules):
+            if isinstance(rule, Unique):  # its own query: the window needs only the keys
+                query = _duplicates_query(rule, held, source)
+                idx = _run(con, query, where).to_arrow_table().column(0).to_numpy()
+                mask = np.zeros(n, dtype=bool)
+                mask[idx] = True
                 masks[i] = mask
         agg = _run(con, f"SELECT {', '.join(aggregates)} FROM __dq_data", where).fetchall()[0]
     finally:
@@ -320,7 +337,8 @@ def _predicate(
             parts.append(f"{col} < {rule.min!r}")
         if rule.max is not None:
             parts.append(f"{col} > {rule.max!r}")
-        return f"coalesce({' OR '.join(parts)}, false)"
+        # NaN is a missing value, as a null is (not_null judges those)
+        return f"coalesce(({' OR '.join(parts)}) AND {col} = {col}, false)"
     if isinstance(rule, AllowedValues):
         col = f"d.{quote_ident(rule.column)}"
         values = ", ".join(_literal(v) for v in rule.values)
@@ -333,21 +351,31 @@ def _predicate(
         )
     if isinstance(rule, Expression):
         return f"NOT coalesce(({rule.sql}), false)"
-    if isinstance(rule, Unique):
-        keys = ", ".join(f"d.{quote_ident(c)}" for c in rule.columns)
-        return f"(row_number() OVER (PARTITION BY {keys} ORDER BY d.{_IDX}) > 1)"
     if isinstance(rule, Referential):
         if reference is None:
             raise ExpectationError(f"{rule.label()}: no catalog to look up {rule.table}")
         alias = f"__dq_ref{len(joins)}"
         con.register(alias, reference(rule.table))
         key = quote_ident(rule.key or rule.column)
+        j = len(joins)
         joins.append(
-            f"LEFT JOIN (SELECT DISTINCT {key} AS k FROM {alias}) r{len(joins)} "
-            f"ON d.{quote_ident(rule.column)} = r{len(joins)}.k"
+            f"LEFT JOIN (SELECT DISTINCT {key} AS __dq_k{j} FROM {alias}) __dq_r{j} "
+            f"ON d.{quote_ident(rule.column)} = __dq_r{j}.__dq_k{j}"
         )
-        return f"(d.{quote_ident(rule.column)} IS NOT NULL AND r{len(joins) - 1}.k IS NULL)"
+        return f"(d.{quote_ident(rule.column)} IS NOT NULL AND __dq_r{j}.__dq_k{j} IS NULL)"
     raise AssertionError(f"not a row rule: {rule.rule}")
+
+
+def _duplicates_query(rule: Unique, held: str, source: str) -> str:
+    """The positions of every row of a key after its first (in input order), among the rows
+    not quarantined by another rule."""
+    keys = ", ".join(f"d.{quote_ident(c)}" for c in rule.columns)
+    hold = f"({held})" if held else "false"
+    return (
+        f"SELECT {_IDX} FROM (SELECT d.{_IDX}, {hold} AS held, row_number() OVER "
+        f"(PARTITION BY {keys}, {hold} ORDER BY d.{_IDX}) AS rn FROM {source}) "
+        "WHERE rn > 1 AND NOT held"
+    )
 
 
 def _aggregate(rule: Expectation) -> str | None:

@@ -49,6 +49,19 @@ class QualityPolicy(AllowAll):
         self._store = store
         self._catalog = catalog
 
+    def prepare(self, event: WriteEvent) -> None:
+        """The rows a write would keep (no results recorded, no quarantine written)."""
+        import pyarrow as pa
+
+        found = self._rules(event.table)
+        if not found or not found[0]:
+            return
+        data = event.data if isinstance(event.data, pa.Table) else event.data.read_all()
+        evaluation = evaluate_with(self._catalog(), None, data, found[0], event.table, found[1])
+        if evaluation.failed:
+            raise QualityFailedError(describe_failures(str(event.table), evaluation.failed))
+        event.data = evaluation.kept
+
     def before_write(self, event: WriteEvent) -> None:
         """Judge the rows; drop/quarantine them out of ``event.data``; stop on ``fail``."""
         import pyarrow as pa
@@ -80,11 +93,28 @@ class QualityPolicy(AllowAll):
         self._record(event, evaluation, result.version)
 
     def _record(self, event: WriteEvent, evaluation: Evaluation, version: int | None) -> None:
+        counts = evaluation.summary()
+        accounting = RuleResult(
+            rule="rows",
+            kind="accounting",
+            action="-",
+            columns=[],
+            passed=None,
+            failed_rows=counts["dropped"] + counts["quarantined"],
+            total_rows=counts["rows_in"],
+            observed=float(counts["kept"]),
+            message=(
+                f"{counts['rows_in']} in = {counts['kept']} kept + {counts['dropped']} dropped "
+                f"+ {counts['quarantined']} quarantined"
+                if version is not None
+                else f"{counts['rows_in']} in, nothing written"
+            ),
+        )
         record(
             self._catalog(),
             self._store,
             event.table,
-            evaluation.results,
+            [*evaluation.results, accounting],
             version=version,
             run_id=event.access.run_id,
             step=event.access.step,
@@ -94,7 +124,7 @@ class QualityPolicy(AllowAll):
 
 def evaluate_with(
     catalog: Catalog,
-    store: MetadataStore,
+    store: MetadataStore | None,
     data: pa.Table,
     rules: Sequence[Expectation],
     table: TableName,
@@ -117,7 +147,7 @@ def evaluate_with(
             table=str(table),
             where=where,
             reference=lambda name: catalog.read(catalog.name(name), access)[0],
-            history=lambda rule: store.dq_history(str(table), rule),
+            history=(lambda rule: store.dq_history(str(table), rule)) if store else None,
             now=datetime.now(UTC),
         )
     finally:

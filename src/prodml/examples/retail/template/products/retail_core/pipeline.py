@@ -85,10 +85,11 @@ def ingest_order_lines(ctx, order_lines):
     keys=["customer_id"],
 )
 def clean_customers(ctx, customers):
-    """Typed customers; the latest update of each customer wins."""
+    """Typed customers, newest update first: the expectations of silver.customers (product.yaml)
+    quarantine rows without an id and drop the older updates of a customer."""
     return ctx.sql(
         """
-        SELECT customer_id,
+        SELECT nullif(trim(customer_id), '') AS customer_id,
                nullif(trim(name), '') AS name,
                CASE WHEN email LIKE '%_@_%' THEN lower(trim(email)) END AS email,
                CASE WHEN regexp_full_match(country, '[A-Z]{2}') AND country <> 'XX'
@@ -98,10 +99,7 @@ def clean_customers(ctx, customers):
                try_cast(updated_at AS TIMESTAMPTZ) AS updated_at,
                batch_date AS _batch_date
         FROM customers
-        WHERE nullif(trim(customer_id), '') IS NOT NULL
-        QUALIFY row_number() OVER (
-            PARTITION BY customer_id ORDER BY try_cast(updated_at AS TIMESTAMPTZ) DESC NULLS LAST,
-            batch_date DESC) = 1
+        ORDER BY customer_id, try_cast(updated_at AS TIMESTAMPTZ) DESC NULLS LAST, batch_date DESC
         """
     )
 
@@ -116,10 +114,11 @@ def clean_customers(ctx, customers):
     keys=["order_id"],
 )
 def clean_orders(ctx, orders):
-    """Typed orders; duplicates collapse and a re-sent order's latest status wins."""
+    """Typed orders, newest batch first: the expectations of silver.orders quarantine rows
+    without an id or a readable date and drop the older copies of a re-sent order."""
     return ctx.sql(
         f"""
-        SELECT order_id,
+        SELECT nullif(trim(order_id), '') AS order_id,
                nullif(trim(customer_id), '') AS customer_id,
                try_cast(order_date AS DATE) AS order_date,
                try_cast(order_ts AS TIMESTAMPTZ) AS order_ts,
@@ -128,8 +127,7 @@ def clean_orders(ctx, orders):
                currency,
                batch_date AS _batch_date
         FROM orders
-        WHERE nullif(trim(order_id), '') IS NOT NULL AND try_cast(order_date AS DATE) IS NOT NULL
-        QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY batch_date DESC) = 1
+        ORDER BY order_id, batch_date DESC
         """
     )
 
@@ -144,10 +142,12 @@ def clean_orders(ctx, orders):
     keys=["order_id", "line_no"],
 )
 def clean_order_lines(ctx, order_lines):
-    """Typed order lines; non-positive quantities and unparseable prices become NULL."""
+    """Typed order lines, newest batch first; non-positive quantities and unparseable prices
+    become NULL. The expectations of silver.order_lines quarantine lines without an order, a
+    line number or a readable date, and drop older copies of a line."""
     return ctx.sql(
         """
-        SELECT order_id,
+        SELECT nullif(trim(order_id), '') AS order_id,
                try_cast(line_no AS INTEGER) AS line_no,
                try_cast(order_date AS DATE) AS order_date,
                product_id,
@@ -157,9 +157,6 @@ def clean_order_lines(ctx, order_lines):
                    AS unit_price,
                batch_date AS _batch_date
         FROM order_lines
-        WHERE nullif(trim(order_id), '') IS NOT NULL
-          AND try_cast(line_no AS INTEGER) IS NOT NULL
-          AND try_cast(order_date AS DATE) IS NOT NULL
-        QUALIFY row_number() OVER (PARTITION BY order_id, line_no ORDER BY batch_date DESC) = 1
+        ORDER BY order_id, line_no, batch_date DESC
         """
     )
