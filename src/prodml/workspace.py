@@ -123,7 +123,9 @@ class Workspace:
             root = str(self._path(root))
         options = {k: self.secrets.resolve(v) for k, v in self.settings.storage.options.items()}
         tables = DeltaTables(root, options)
-        quality = QualityPolicy(self._expectations, self.store, lambda: self.catalog)
+        quality = QualityPolicy(
+            self._expectations, self.store, lambda: self.catalog, self._quality_alert
+        )
         return Catalog(
             self.settings.catalog, self.store, tables, [quality, RecordsPolicy(self.store)]
         )
@@ -140,6 +142,25 @@ class Workspace:
                     where = f"products/{name}/product.yaml: tables.{key}.expectations"
                     index[str(table)] = (list(docs.expectations), where)
         return index
+
+    def _quality_alert(self, table: TableName, message: str) -> None:
+        """A ``fail`` expectation fired: alert like drift does (log, and the owner's webhook)."""
+        from prodml.utils.notify import notify
+
+        owner = next(
+            (
+                p
+                for p in self.products.values()
+                if any(self.catalog.name(k) == table for k in p.config.tables)
+            ),
+            None,
+        )
+        alerts = owner.config.alerts if owner else None
+        notify(
+            {"kind": "quality", "env": self.env, "table": str(table), "summary": message},
+            webhook=self.secrets.resolve(alerts.webhook) if alerts and alerts.webhook else None,
+            timeout=alerts.timeout_seconds if alerts else 5.0,
+        )
 
     def _expectations(self, table: TableName) -> tuple[list[Expectation], str] | None:
         """The expectations a table's writes must meet (from its product's product.yaml)."""

@@ -91,11 +91,15 @@ def test_rows_are_dropped_and_quarantined_and_every_row_is_accounted_for(tmp_pat
     assert set(monitoring.column("table_name").to_pylist()) == {"dev.silver.orders"}
 
 
-def test_a_fail_rule_writes_nothing_and_says_why(tmp_path: Path) -> None:
+def test_a_fail_rule_writes_nothing_and_says_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     root = platform(tmp_path, ref="fail")
     with prodml.connect(root) as ws:
-        with pytest.raises(StepFailedError) as info:
+        with pytest.raises(StepFailedError) as info, caplog.at_level("WARNING", "prodml.alerts"):
             ws.run("shop")
+        alerts = [r.getMessage() for r in caplog.records if r.name == "prodml.alerts"]
+        assert alerts and "ALERT quality" in alerts[0] and "referential_customer" in alerts[0]
         message = str(info.value)
         assert "referential_customer" in message and "c9" in message
         assert not ws.catalog.exists(ws.catalog.name("silver.orders"))
@@ -217,3 +221,15 @@ def test_nan_is_missing_for_range_and_a_column_named_k_is_fine() -> None:
         1.0,
         pytest.approx(float("nan"), nan_ok=True),
     ]
+
+
+def test_changing_a_shaping_rule_reruns_the_step(tmp_path: Path) -> None:
+    root = platform(tmp_path)
+    with prodml.connect(root) as ws:
+        ws.run("shop")
+    yaml = root / "products" / "shop" / "product.yaml"
+    yaml.write_text(yaml.read_text().replace("min: 0, action: quarantine", "min: 0, action: drop"))
+    with prodml.connect(root) as ws:
+        steps = {s["step"]: s["status"] for s in ws.run("shop").steps}
+        assert steps["shop.clean"] == "succeeded"  # the rows it writes change: not skipped
+        assert steps["shop.orders"] == "skipped"

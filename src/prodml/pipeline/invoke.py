@@ -20,12 +20,20 @@ from prodml.pipeline.tracking import MODEL_STAGES
 
 
 def step_code(spec: StepSpec, owner: Product) -> str:
-    """What a step's behaviour depends on besides params and inputs: its code, and for
-    train/evaluate/apply steps the product's ``model:`` config (gate, flavor, …)."""
+    """What a step's behaviour depends on besides params and inputs: its code, for
+    train/evaluate/apply steps the product's ``model:`` config (gate, flavor, …), and the
+    expectations of its outputs that change what is written (drop, quarantine)."""
     code = code_hash(spec, owner.path)
     if spec.stage in MODEL_STAGES and owner.config.model is not None:
-        return digest(code, owner.config.model.model_dump(mode="json"))
-    return code
+        code = digest(code, owner.config.model.model_dump(mode="json"))
+    shaping = [
+        rule.model_dump(mode="json")
+        for out in spec.outputs
+        if out in owner.config.tables
+        for rule in owner.config.tables[out].expectations
+        if rule.action in ("drop", "quarantine")
+    ]
+    return digest(code, shaping) if shaping else code
 
 
 def step_params(spec: StepSpec, owner: Product) -> dict[str, Any]:

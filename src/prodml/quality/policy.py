@@ -44,10 +44,17 @@ def describe_failures(table: str, failed: Sequence[RuleResult]) -> str:
 class QualityPolicy(AllowAll):
     """Evaluates expectations on writes; records results; writes the quarantine."""
 
-    def __init__(self, rules: Rules, store: MetadataStore, catalog: Callable[[], Catalog]) -> None:
+    def __init__(
+        self,
+        rules: Rules,
+        store: MetadataStore,
+        catalog: Callable[[], Catalog],
+        on_failure: Callable[[TableName, str], None] | None = None,
+    ) -> None:
         self._rules = rules
         self._store = store
         self._catalog = catalog
+        self._on_failure = on_failure
 
     def prepare(self, event: WriteEvent) -> None:
         """The rows a write would keep (no results recorded, no quarantine written)."""
@@ -75,8 +82,11 @@ class QualityPolicy(AllowAll):
         evaluation = evaluate_with(catalog, self._store, data, rules, event.table, where)
         if evaluation.failed:
             self._record(event, evaluation, None)
+            message = describe_failures(str(event.table), evaluation.failed)
+            if self._on_failure is not None:
+                self._on_failure(event.table, message)
             raise QualityFailedError(
-                describe_failures(str(event.table), evaluation.failed),
+                message,
                 hint="nothing was written; fix the data or the rule "
                 f"('prodml quality report {event.table.short}' shows the history)",
             )
