@@ -450,12 +450,35 @@ class Workspace:
         cur = parse(current or config.current, "current")
         ref = parse(reference or config.reference, "reference")
         access = Access(principal=self.principal, step="drift run")
+        optional = {}
+        if product is not None and product.config.endpoint is not None and target == product.name:
+            from prodml.serving.build import inference_log_table
+
+            log = inference_log_table(self.catalog, product.config)
+            if self.catalog.exists(log) and log not in tables:  # prediction drift
+                optional[log] = DriftTable(
+                    columns=[],
+                    derived={
+                        "prediction": "TRY_CAST(json_extract_string(outputs, '$.prediction') "
+                        "AS DOUBLE)"
+                    },
+                    where="NOT shadow",
+                    time_column="date",
+                )
         engine = self.engine()
+        notes = []
         try:
             results = [
                 table_drift(self.catalog, engine, t, c, cur, ref, access, config.correction)
                 for t, c in tables.items()
             ]
+            for t, c in optional.items():
+                try:
+                    results.append(
+                        table_drift(self.catalog, engine, t, c, cur, ref, access, config.correction)
+                    )
+                except UsageError as exc:
+                    notes.append(f"{t.short} (predictions) not compared: {exc}")
         finally:
             engine.close()
         stamp = datetime.now(UTC)
@@ -476,6 +499,7 @@ class Workspace:
             "drift": bool(drifted),
             "drifted_tables": drifted,
             "drifted_columns": columns,
+            "notes": notes,
             "tables": results,
         }
         self._store_drift(report, access, stamp)

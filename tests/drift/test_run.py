@@ -37,7 +37,7 @@ def events(ctx):
             "channel": rng.choice(["web", "mobile", "store"], n,
                                   p=[0.1, 0.8, 0.1] if shifted else [0.5, 0.3, 0.2]),
             "country": rng.choice(["DE", "FR", "NL"], n),
-        }))
+}))
     return pa.concat_tables(parts)
 """
 
@@ -140,3 +140,25 @@ def test_unknown_column_and_unwatched_product_on_the_cli(tmp_path: Path) -> None
     product_yaml.write_text(PRODUCT.format(name="shop") + "params: {days: 3, shift_from: 9}\n")
     with prodml.connect(root) as ws, pytest.raises(UsageError, match="watches no tables"):
         ws.drift_run("shop")
+
+
+def test_derived_columns_filters_target_relation_and_correlations(tmp_path: Path) -> None:
+    root = platform(tmp_path)
+    yaml = root / "products" / "shop" / "product.yaml"
+    yaml.write_text(
+        yaml.read_text().replace(
+            "silver.events: {columns: [amount, steady, channel, country]}",
+            "silver.events: {columns: [steady], derived: {double_amount: 'amount * 2'}, "
+            "where: \"country <> 'NL'\", target: amount}",
+        )
+    )
+    with prodml.connect(root) as ws:
+        ws.run("shop")
+        (table,) = ws.drift_run("shop")["tables"]
+    columns = {c["column"]: c for c in table["result"]["columns"]}
+    assert set(columns) == {"steady", "double_amount"}  # the target is not a drift column
+    assert columns["double_amount"]["drift"] is True
+    assert table["current_rows"] < 7 * 400  # NL rows filtered out
+    assert table["correlations"]["columns"] == ["steady", "double_amount"]
+    relation = table["target_relation"]
+    assert relation["target"] == "amount" and relation["max_abs_diff"] is not None

@@ -273,6 +273,13 @@ class DriftTable(Closed):
     kinds: dict[str, Literal["numeric", "categorical"]] = Field(
         default_factory=dict, description="column kinds where inference should not decide"
     )
+    derived: dict[str, str] = Field(
+        default_factory=dict, description="extra columns compared: name → SQL expression"
+    )
+    where: str | None = Field(None, description="a SQL filter on the rows compared")
+    target: str | None = Field(
+        None, description="the label column: how each feature relates to it is compared too"
+    )
 
 
 class DriftConfig(Closed):

@@ -57,8 +57,13 @@ def table_drift(
             f"{table.short} has no column {time_column!r} (drift time_column)",
             hint=did_you_mean(time_column, names) or f"columns: {', '.join(names)}",
         )
-    columns = config.columns or default_columns(info, schema, time_column)
-    unknown = [c for c in columns if c not in names]
+    listed = config.columns
+    if listed is None:
+        listed = default_columns(info, schema, time_column) if not config.derived else []
+    columns = [*listed, *config.derived]
+    if config.target and config.target not in columns:
+        columns.append(config.target)
+    unknown = [c for c in columns if c not in names and c not in config.derived]
     if unknown:
         hints = [did_you_mean(c, names) for c in unknown]
         raise UsageError(
@@ -74,8 +79,8 @@ def table_drift(
         ][0]
         newest = value.date() if hasattr(value, "date") else value
     cur_bounds, ref_bounds = bounds(current, reference, newest)
-    cur = _load(engine, "__drift_cur", columns, time_column, cur_bounds)
-    ref = _load(engine, "__drift_ref", columns, time_column, ref_bounds)
+    cur = _load(engine, "__drift_cur", columns, time_column, cur_bounds, config)
+    ref = _load(engine, "__drift_ref", columns, time_column, ref_bounds, config)
     windows = {
         "current": _describe(current, cur_bounds),
         "reference": _describe(reference, ref_bounds),
@@ -89,10 +94,25 @@ def table_drift(
     kinds = {c: k for c, k in config.kinds.items() if c in columns}
     ref_cols = {c: _values(ref.column(c)) for c in columns}
     cur_cols = {c: _values(cur.column(c)) for c in columns}
-    result = stats.dataset_drift(ref_cols, cur_cols, kinds, correction=correction, columns=columns)
+    compared = [c for c in columns if c != config.target]
+    result = stats.dataset_drift(ref_cols, cur_cols, kinds, correction=correction, columns=compared)
     histograms = {}
     for c in result.columns:
         histograms[c.column] = stats.histogram(ref_cols[c.column], cur_cols[c.column], c.kind)
+    numeric = [c.column for c in result.columns if c.kind == "numeric" and c.status == "ok"]
+    correlations = (
+        stats.correlation_change(ref_cols, cur_cols, numeric) if len(numeric) >= 2 else None
+    )
+    relation = None
+    if config.target:  # feature-target relation: the correlation of each feature with the label
+        change = stats.correlation_change(
+            ref_cols, cur_cols, [*numeric, config.target], threshold=0.1
+        )
+        relation = {
+            "target": config.target,
+            "changed": [p for p in change["pairs"] if config.target in p["columns"]],
+            "max_abs_diff": change["max_abs_diff"],
+        }
     return {
         "table": str(table),
         "time_column": time_column,
@@ -103,6 +123,8 @@ def table_drift(
         "current_rows": cur.num_rows,
         "reference_rows": ref.num_rows,
         "result": result.to_json(),
+        "correlations": correlations,
+        "target_relation": relation,
         "histograms": histograms,
     }
 
@@ -113,8 +135,9 @@ def _load(
     columns: Sequence[str],
     time_column: str | None,
     window: tuple[date | None, date | None],
+    config: DriftTable,
 ) -> pa.Table:
-    where = []
+    where = [f"({config.where})"] if config.where else []
     params: dict[str, Any] = {}
     if time_column is not None and window[0] is not None:
         where.append(f"CAST({quote_ident(time_column)} AS DATE) >= $start")
@@ -122,10 +145,22 @@ def _load(
     if time_column is not None and window[1] is not None:
         where.append(f"CAST({quote_ident(time_column)} AS DATE) <= $end")
         params["end"] = window[1]
-    query = f"SELECT {', '.join(quote_ident(c) for c in columns)} FROM {source}"
+    selected = [
+        f"({config.derived[c]}) AS {quote_ident(c)}" if c in config.derived else quote_ident(c)
+        for c in columns
+    ]
+    query = f"SELECT {', '.join(selected)} FROM {source}"
     if where:
         query += " WHERE " + " AND ".join(where)
-    return engine.sql(query, **params).to_arrow_table()
+    import duckdb
+
+    try:
+        return engine.sql(query, **params).to_arrow_table()
+    except duckdb.Error as exc:
+        raise UsageError(
+            f"the drift columns cannot be read: {exc}",
+            hint="check drift.tables.<table>.derived and where in product.yaml",
+        ) from None
 
 
 def _values(column: Any) -> Any:
