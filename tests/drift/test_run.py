@@ -37,7 +37,7 @@ def events(ctx):
             "channel": rng.choice(["web", "mobile", "store"], n,
                                   p=[0.1, 0.8, 0.1] if shifted else [0.5, 0.3, 0.2]),
             "country": rng.choice(["DE", "FR", "NL"], n),
-}))
+        }))
     return pa.concat_tables(parts)
 """
 
