@@ -141,6 +141,15 @@ class Workspace:
                     table = TableName.parse(key, self.settings.catalog)
                     where = f"products/{name}/product.yaml: tables.{key}.expectations"
                     index[str(table)] = (list(docs.expectations), where)
+            for spec in product.steps:  # expectations declared on @step, after the YAML ones
+                for key, rules in spec.expectations:
+                    table = TableName.parse(key, self.settings.catalog)
+                    where = f"{spec.source_file}:{spec.line}: @step {spec.name} expectations"
+                    yaml_rules, yaml_where = index.get(str(table), ([], ""))
+                    index[str(table)] = (
+                        [*yaml_rules, *rules],
+                        f"{yaml_where} + {where}" if yaml_where else where,
+                    )
         return index
 
     def _quality_alert(self, table: TableName, message: str) -> None:

@@ -233,3 +233,42 @@ def test_changing_a_shaping_rule_reruns_the_step(tmp_path: Path) -> None:
         steps = {s["step"]: s["status"] for s in ws.run("shop").steps}
         assert steps["shop.clean"] == "succeeded"  # the rows it writes change: not skipped
         assert steps["shop.orders"] == "skipped"
+
+
+CODE_PIPELINE = """
+import pyarrow as pa
+from prodml import step
+
+@step(stage="ingress", outputs="silver.scores",
+      expectations=[{"rule": "range", "column": "score", "min": 0, "max": 1, "action": "drop"}])
+def scores(ctx):
+    return pa.table({"score": [0.2, 1.5, 0.9, -0.1]})
+"""
+
+
+def test_expectations_declared_on_the_step(tmp_path: Path) -> None:
+    root = make_platform(tmp_path / "p", {"m": CODE_PIPELINE})
+    with prodml.connect(root) as ws:
+        ws.run("m")
+        assert ws.read("silver.scores").column("score").to_pylist() == [0.2, 0.9]
+        (rows,) = [r for r in ws.quality_report("silver.scores") if r["rule"] == "rows"]
+        assert rows["message"] == "4 in = 2 kept + 2 dropped + 0 quarantined"
+
+
+@pytest.mark.parametrize(
+    ("expectations", "needle"),
+    [
+        ('[{"rule": "range", "column": "score"}]', "needs min, max or both"),
+        ('{"silver.other": [{"rule": "not_null", "column": "x"}]}', "does not write"),
+    ],
+)
+def test_bad_step_expectations_name_the_step(
+    tmp_path: Path, expectations: str, needle: str
+) -> None:
+    code = CODE_PIPELINE.replace(
+        '[{"rule": "range", "column": "score", "min": 0, "max": 1, "action": "drop"}]',
+        expectations,
+    )
+    root = make_platform(tmp_path / "p", {"m": code})
+    result = prodml_cli("run", "m", cwd=root)
+    assert_clean_error(result, "step scores", needle)

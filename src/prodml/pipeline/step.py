@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args
@@ -64,6 +64,8 @@ class StepSpec:
     source_file: str = ""
     line: int = 0
     product: str = ""
+    # output table → expectations declared in code (beside product.yaml's)
+    expectations: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
     @property
     def qualified(self) -> str:
@@ -101,6 +103,7 @@ def step(
     params: Sequence[str] | None = None,
     schema_evolution: bool = False,
     input_format: InputFormat = "duckdb",
+    expectations: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Mapping[str, Any]]] = (),
 ) -> Callable[[F], F]:
     """Declare a pipeline step. The function receives ``ctx`` then one argument per input.
 
@@ -129,6 +132,7 @@ def step(
             params=params,
             schema_evolution=schema_evolution,
             input_format=input_format,
+            expectations=expectations,
             description=inspect.getdoc(fn) or "",
             fn=fn,
             source_file=source_file,
@@ -154,6 +158,7 @@ def make_spec(
     params: Sequence[str] | None = None,
     schema_evolution: bool = False,
     input_format: str = "duckdb",
+    expectations: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Mapping[str, Any]]] = (),
     description: str = "",
     fn: Callable[..., Any] | None = None,
     sql: str | None = None,
@@ -207,6 +212,7 @@ def make_spec(
         raise fail("a partitioned step writes one output table")
     if any(i.startswith(LANDING_PREFIX) for i in inputs) and stage != "ingress":
         raise fail("only ingress steps read landing sources")
+    rules = _expectations(expectations, outs, fail)
     return StepSpec(
         name=name,
         stage=stage,
@@ -224,7 +230,47 @@ def make_spec(
         sql=sql,
         source_file=source_file,
         line=line,
+        expectations=rules,
     )
+
+
+def _expectations(
+    declared: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Mapping[str, Any]]],
+    outputs: tuple[str, ...],
+    fail: Callable[..., PipelineDefinitionError],
+) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """``expectations=[...]`` (one output) or ``{output: [...]}`` → validated rules per output."""
+    if not declared:
+        return ()
+    if isinstance(declared, Mapping):
+        per_output = dict(declared)
+        unknown = [t for t in per_output if t not in outputs]
+        if unknown:
+            raise fail(
+                f"expectations for {', '.join(unknown)}, which the step does not write",
+                hint=f"outputs: {', '.join(outputs)}",
+            )
+    elif len(outputs) > 1:
+        raise fail(
+            "a list of expectations needs one output",
+            hint="map each output to its list: expectations={'schema.table': [...]}",
+        )
+    else:
+        per_output = {outputs[0]: declared}
+    from pydantic import TypeAdapter, ValidationError
+
+    from prodml.config.expectations import Expectation
+
+    adapter: TypeAdapter[list[Any]] = TypeAdapter(list[Expectation])
+    out = []
+    for table, rules in per_output.items():
+        try:
+            out.append((table, tuple(adapter.validate_python(list(rules)))))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            at = ".".join(str(p) for p in first["loc"])
+            raise fail(f"expectations for {table}: [{at}] {first['msg']}") from None
+    return tuple(out)
 
 
 def _check_signature(spec: StepSpec, fn: Callable[..., Any]) -> None:
