@@ -176,6 +176,8 @@ def _describe(window: Window, cut: tuple[date | None, date | None]) -> str:
         return f"version {window.version}"
     if window.kind == "all":
         return "all rows"
-    start = cut[0].isoformat() if cut[0] else "…"
-    end = cut[1].isoformat() if cut[1] else "…"
-    return f"{window.spec}: {start}..{end}"
+    if cut[0] is None:
+        return f"{window.spec}: up to {cut[1]}"
+    if cut[1] is None:
+        return f"{window.spec}: from {cut[0]}"
+    return f"{window.spec}: {cut[0]}..{cut[1]}"
