@@ -352,7 +352,7 @@ class Workspace:
         """
         from prodml.catalog.policies import Access
         from prodml.errors import UsageError
-        from prodml.quality.policy import evaluate_with, record
+        from prodml.quality.policy import judge_with, record
 
         if target in self.products:
             tables = [
@@ -379,14 +379,12 @@ class Workspace:
                 )
             self.catalog.require(table)
             dataset, version = self.catalog.read(table, access)
-            evaluation = evaluate_with(
-                self.catalog, self.store, dataset.to_table(), found[0], table, found[1]
-            )
+            results = judge_with(self.catalog, self.store, dataset, found[0], table, found[1])
             record(
                 self.catalog,
                 self.store,
                 table,
-                evaluation.results,
+                results,
                 version=version,
                 run_id=None,
                 step="quality check",
@@ -396,8 +394,8 @@ class Workspace:
                 {
                     "table": str(table),
                     "version": version,
-                    "rows": evaluation.rows_in,
-                    "results": [r.to_json() for r in evaluation.results],
+                    "rows": results[0].total_rows if results else 0,
+                    "results": [r.to_json() for r in results],
                 }
             )
         return out

@@ -272,3 +272,45 @@ def test_bad_step_expectations_name_the_step(
     root = make_platform(tmp_path / "p", {"m": code})
     result = prodml_cli("run", "m", cwd=root)
     assert_clean_error(result, "step scores", needle)
+
+
+def test_judging_a_whole_table_counts_what_evaluating_a_write_counts(tmp_path: Path) -> None:
+    import numpy as np
+    import pyarrow.dataset as pads
+    import pyarrow.parquet as pq
+
+    from prodml.quality.engine import judge
+
+    rng = np.random.default_rng(5)
+    n = 5000
+    ids = rng.integers(0, 4000, n)
+    data = pa.table(
+        {
+            "id": pa.array([None if i % 97 == 0 else int(v) for i, v in enumerate(ids)]),
+            "amount": rng.normal(10, 5, n),
+            "status": rng.choice(["ok", "late", "bad"], n),
+            "code": rng.choice(["A1", "B2", "zz"], n),
+            "cust": rng.integers(0, 60, n),
+        }
+    )
+    rules = RULES.validate_python(
+        [
+            {"rule": "not_null", "column": "id", "action": "quarantine"},
+            {"rule": "unique", "columns": ["id"], "action": "drop"},
+            {"rule": "range", "column": "amount", "min": 0, "action": "quarantine"},
+            {"rule": "allowed_values", "column": "status", "values": ["ok", "late"]},
+            {"rule": "pattern", "column": "code", "regex": "[A-Z][0-9]"},
+            {"rule": "referential", "column": "cust", "table": "s.c", "action": "quarantine"},
+            {"rule": "expression", "sql": "amount < 25 OR status = 'late'"},
+            {"rule": "row_count", "min": 1},
+        ]
+    )
+    ref = pa.table({"cust": list(range(50))})
+    written = evaluate(duckdb.connect(), data, rules, table="t", reference=lambda _: ref)
+    pq.write_table(data, tmp_path / "t.parquet")
+    lazy = pads.dataset(tmp_path / "t.parquet")
+    judged = judge(duckdb.connect(), lazy, rules, table="t", reference=lambda _: ref)
+    assert [(r.rule, r.failed_rows, r.passed) for r in judged] == [
+        (r.rule, r.failed_rows, r.passed) for r in written.results
+    ]
+    assert all(r.failed_rows for r in judged if r.kind != "row_count")

@@ -308,6 +308,100 @@ def evaluate(
     return Evaluation(table, n, results, kept, quarantined, int(drop.sum()))
 
 
+def judge(
+    con: duckdb.DuckDBPyConnection,
+    data: Any,
+    rules: Sequence[Expectation],
+    *,
+    table: str,
+    where: str = "expectations",
+    reference: Callable[[str], Any] | None = None,
+    history: Callable[[str], list[float]] | None = None,
+    now: datetime | None = None,
+) -> list[RuleResult]:
+    """Judge a whole table (an Arrow table or a lazy dataset) without splitting it: one
+    aggregate scan counts every row rule's failures, so nothing is materialised.
+
+    Duplicates count the rows of a key beyond its first, as ``evaluate`` does.
+    """
+    now = now or datetime.now(UTC)
+    check_rules(rules, data.schema, table, where)
+    con.register("__dq_data", data)
+    row_rules = [r for r in rules if not r.table_level]
+    joins: list[str] = []
+    try:
+        exprs = [
+            "" if isinstance(rule, Unique) else _predicate(rule, i, joins, con, reference)
+            for i, rule in enumerate(row_rules)
+        ]
+        held = " OR ".join(
+            f"coalesce({e}, false)"
+            for e, r in zip(exprs, row_rules, strict=True)
+            if r.action == "quarantine" and e
+        )
+        source = f"__dq_data d {' '.join(joins)}"
+        counts = [
+            f"count(*) FILTER (WHERE coalesce({e}, false)) AS f{i}"
+            for i, e in enumerate(exprs)
+            if e
+        ]
+        aggregates = ["count(*) AS n", *counts] + [
+            f"{expr} AS a{i}" for i, rule in enumerate(rules) if (expr := _aggregate(rule))
+        ]
+        row = _run(con, f"SELECT {', '.join(aggregates)} FROM {source}", where).fetchall()[0]
+        names = ["n", *(f"f{i}" for i, e in enumerate(exprs) if e)] + [
+            f"a{i}" for i, r in enumerate(rules) if _aggregate(r)
+        ]
+        values = dict(zip(names, row, strict=True))
+        for i, rule in enumerate(row_rules):
+            if isinstance(rule, Unique):
+                keys = ", ".join(f"d.{quote_ident(c)}" for c in rule.columns)
+                hold = f"WHERE NOT ({held})" if held else ""
+                query = (
+                    f"SELECT coalesce(sum(c - 1), 0) FROM (SELECT count(*) AS c FROM {source} "
+                    f"{hold} GROUP BY {keys})"
+                )
+                values[f"f{i}"] = _run(con, query, where).fetchall()[0][0]
+        n = int(values["n"])
+        results: list[RuleResult] = []
+        for i, rule in enumerate(row_rules):
+            failed = int(values[f"f{i}"])
+            cols = _columns_of(rule)
+            samples: list[Any] = []
+            if failed and cols and exprs[i]:
+                sample = (
+                    f"SELECT d.{quote_ident(cols[0])} FROM {source} "
+                    f"WHERE coalesce({exprs[i]}, false) LIMIT {SAMPLES}"
+                )
+                samples = [r[0] for r in _run(con, sample, where).fetchall()]
+            results.append(
+                RuleResult(
+                    rule=rule.label(),
+                    kind=rule.rule,
+                    action=rule.action,
+                    columns=cols,
+                    passed=failed == 0,
+                    failed_rows=failed,
+                    total_rows=n,
+                    observed=float(failed) / n if n else 0.0,
+                    samples=samples,
+                    message=f"{failed} of {n} rows fail" if failed else "",
+                )
+            )
+        for i, rule in enumerate(rules):
+            if rule.table_level:
+                results.append(
+                    _table_result(rule, values.get(f"a{i}"), n, data.schema, history, now)
+                )
+    finally:
+        con.unregister("__dq_data")
+        for j in range(len(joins)):
+            con.unregister(f"__dq_ref{j}")
+    order = {r.label(): k for k, r in enumerate(rules)}
+    results.sort(key=lambda r: order[r.rule])
+    return results
+
+
 def _run(con: duckdb.DuckDBPyConnection, query: str, where: str) -> Any:
     import duckdb
 

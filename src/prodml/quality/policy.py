@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from prodml.catalog.policies import AllowAll, WriteEvent
 from prodml.errors import ProdmlError
-from prodml.quality.engine import FAILED_RULES, Evaluation, RuleResult, evaluate, quarantine_name
+from prodml.quality.engine import (
+    FAILED_RULES,
+    Evaluation,
+    RuleResult,
+    evaluate,
+    judge,
+    quarantine_name,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -158,6 +165,38 @@ def evaluate_with(
             where=where,
             reference=lambda name: catalog.read(catalog.name(name), access)[0],
             history=(lambda rule: store.dq_history(str(table), rule)) if store else None,
+            now=datetime.now(UTC),
+        )
+    finally:
+        con.close()
+
+
+def judge_with(
+    catalog: Catalog,
+    store: MetadataStore,
+    data: Any,
+    rules: Sequence[Expectation],
+    table: TableName,
+    where: str,
+) -> list[RuleResult]:
+    """``judge`` (a whole table, scanned lazily) with the catalog and the store."""
+    import duckdb
+
+    from prodml.catalog.policies import Access
+
+    access = Access(principal="system:quality")
+    con = duckdb.connect(
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
+    try:
+        return judge(
+            con,
+            data,
+            rules,
+            table=str(table),
+            where=where,
+            reference=lambda name: catalog.read(catalog.name(name), access)[0],
+            history=lambda rule: store.dq_history(str(table), rule),
             now=datetime.now(UTC),
         )
     finally:
