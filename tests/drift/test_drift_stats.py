@@ -20,6 +20,11 @@ from prodml.drift.stats import (
     SELECTION_RULES,
     ColumnDrift,
     Defaults,
+    _category_counts,
+    _clean_input,
+    _quantile_bin_counts,
+    _Sorted,
+    _sorted_quantiles,
     adjust_p_values,
     column_drift,
     correlation_change,
@@ -572,6 +577,170 @@ def test_import_is_light() -> None:
     code = (
         "import sys, prodml.drift.stats; "
         "print(any(m in sys.modules for m in ('numpy', 'scipy', 'pandas', 'pyarrow')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------------------------
+# fast paths: equal to the plain NumPy / SciPy computations they replace
+# --------------------------------------------------------------------------------------------
+
+
+def _tied_samples(seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = _rng(seed)
+    n, m = (int(x) for x in rng.integers(1, 3000, size=2))
+    rounded = np.round(rng.normal(0.0, 1.0, n), 1), np.round(rng.normal(0.3, 1.3, m), 1)
+    zeros = rng.choice(np.array([0.0, -0.0, 1.0, 2.5]), n), rng.choice(np.array([-0.0, 2.5]), m)
+    return [
+        rounded,  # many ties, within and across the samples
+        zeros,  # 0.0 and -0.0 are one value
+        (rng.poisson(4.0, n).astype(float), rng.poisson(4.5, m).astype(float)),
+        (rng.normal(size=n), rng.normal(0.1, 1.0, m)),  # no ties
+        (np.full(n, 3.0), np.full(m, 3.0)),
+        (np.full(n, 3.0), rng.normal(3.0, 1.0, m)),
+        (np.array([1.0]), np.array([2.0])),
+    ]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_merge_based_wasserstein_equals_scipy_with_ties(seed: int) -> None:
+    for ref, cur in _tied_samples(60 + seed):
+        pair = _Sorted(ref, cur)
+        expected = stats.wasserstein_distance(ref, cur)
+        assert pair.wasserstein() == pytest.approx(expected, rel=1e-12, abs=1e-300)
+        both = np.concatenate([ref, cur])
+        assert pair.n_unique == np.unique(both).size
+        cats, ref_counts, cur_counts = pair.counts()
+        keys, inverse = np.unique(both, return_inverse=True)
+        np.testing.assert_array_equal(cats, keys)
+        np.testing.assert_array_equal(
+            ref_counts, np.bincount(inverse[: ref.size], minlength=keys.size)
+        )
+        np.testing.assert_array_equal(
+            cur_counts, np.bincount(inverse[ref.size :], minlength=keys.size)
+        )
+        r = column_drift(
+            "x", ref, cur, "numeric", method="wasserstein", defaults=Defaults(min_rows=1)
+        )
+        norm = max(float(np.std(ref)), 0.001)
+        assert r.statistic == pytest.approx(expected / norm, rel=1e-12, abs=1e-300)
+        assert r.n_unique == pair.n_unique
+        oor = float(np.mean((cur < ref.min()) | (cur > ref.max())))
+        assert r.out_of_range_share == oor
+
+
+def test_sorted_quantiles_and_psi_bins_equal_numpy() -> None:
+    rng = _rng(70)
+    for n in (1, 2, 3, 7, 10, 11, 99, 1000, 1001):
+        for x in (rng.normal(size=n), np.round(rng.normal(size=n), 1), rng.poisson(2.0, n) * 1.0):
+            s = np.sort(x)
+            cur = rng.normal(0.2, 1.0, 500)
+            for bins in (1, 2, 3, 4, 10, 12):
+                q = np.linspace(0.0, 1.0, bins + 1)[1:-1]
+                np.testing.assert_array_equal(_sorted_quantiles(s, q), np.quantile(x, q))
+                cuts, rc, cc = _quantile_bin_counts(s, np.sort(cur), bins)
+                k = cuts.size + 1
+                np.testing.assert_array_equal(
+                    rc, np.bincount(np.searchsorted(cuts, x, side="right"), minlength=k)
+                )
+                np.testing.assert_array_equal(
+                    cc, np.bincount(np.searchsorted(cuts, cur, side="right"), minlength=k)
+                )
+
+
+def _category_forms(values: np.ndarray) -> dict[str, object]:
+    """One categorical sample (object array with None/NaN) in every supported input form."""
+    pd = pytest.importorskip("pandas")
+    strings = pa.array(values, from_pandas=True)
+    half = len(values) // 2
+    return {
+        "object": values,
+        "list": list(values),
+        "pyarrow": strings,
+        "pyarrow_chunked": pa.chunked_array([strings[:half], strings[half:]]),
+        "pyarrow_large": strings.cast(pa.large_string()),
+        "pandas_str": pd.Series(values, dtype="str"),
+        "pandas_object": pd.Series(values, dtype=object),
+    }
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "numpy_str",
+        "object",
+        "list",
+        "pyarrow",
+        "pyarrow_chunked",
+        "pyarrow_large",
+        "pandas_str",
+        "pandas_object",
+    ],
+)
+def test_category_counts_equal_np_unique_with_nulls(form: str) -> None:
+    rng = _rng(71)
+    labels = np.array(["a", "b", "ccc", "", "é", "zz"], dtype=object)
+    ref = rng.choice(labels[:5], 2000, p=[0.4, 0.3, 0.1, 0.1, 0.1])
+    cur = rng.choice(labels, 1500)  # "zz" is new
+    if form != "numpy_str":  # nulls: None and NaN (dropped, not categories)
+        ref[rng.random(ref.size) < 0.1] = None
+        cur[rng.random(cur.size) < 0.05] = float("nan")
+        cur[rng.random(cur.size) < 0.05] = None
+    kept_ref = np.asarray([v for v in ref if isinstance(v, str)])
+    kept_cur = np.asarray([v for v in cur if isinstance(v, str)])
+    keys, inverse = np.unique(np.concatenate([kept_ref, kept_cur]), return_inverse=True)
+    exp_ref = np.bincount(inverse[: kept_ref.size], minlength=keys.size)
+    exp_cur = np.bincount(inverse[kept_ref.size :], minlength=keys.size)
+
+    if form == "numpy_str":
+        ref_in, cur_in = ref.astype(str), cur.astype(str)
+    else:
+        ref_in, cur_in = _category_forms(ref)[form], _category_forms(cur)[form]
+    cats, ref_counts, cur_counts = _category_counts(
+        _clean_input(ref_in, "reference"), _clean_input(cur_in, "current")
+    )
+    assert cats.tolist() == keys.tolist()
+    np.testing.assert_array_equal(ref_counts, exp_ref)
+    np.testing.assert_array_equal(cur_counts, exp_cur)
+
+    r = column_drift("c", ref_in, cur_in)  # type: ignore[arg-type]
+    assert r.kind == "categorical" and r.method == "jensenshannon"
+    assert (r.n_reference, r.n_current, r.n_unique) == (kept_ref.size, kept_cur.size, keys.size)
+    assert r.null_share_reference == pytest.approx(1 - kept_ref.size / ref.size, abs=TOL)
+    assert r.null_share_current == pytest.approx(1 - kept_cur.size / cur.size, abs=TOL)
+    assert r.new_categories == ("zz",) and r.missing_categories == ()
+    expected = distance.jensenshannon(exp_ref / exp_ref.sum(), exp_cur / exp_cur.sum())
+    assert r.statistic == pytest.approx(expected, abs=TOL)
+    h = histogram(ref_in, cur_in, "categorical", bins=100)  # type: ignore[arg-type]
+    assert dict(zip(h["categories"], h["reference"], strict=True)) == dict(
+        zip(keys.tolist(), exp_ref.tolist(), strict=True)
+    )
+
+
+def test_category_counts_of_numbers_and_mixed_objects_equal_np_unique() -> None:
+    rng = _rng(72)
+    ints_ref, ints_cur = rng.integers(0, 5, 3000), rng.integers(1, 7, 2000)
+    bools_ref, bools_cur = rng.random(3000) < 0.3, rng.random(2000) < 0.4
+    mixed_ref = np.array(["a", 1, None, "b", 2.5] * 40, dtype=object)  # numpy path
+    mixed_cur = np.array(["a", 1, "c", float("nan")] * 40, dtype=object)
+    for ref, cur in ((ints_ref, ints_cur), (bools_ref, bools_cur), (mixed_ref, mixed_cur)):
+        r_clean, c_clean = _clean_input(ref, "reference"), _clean_input(cur, "current")
+        cats, ref_counts, cur_counts = _category_counts(r_clean, c_clean)
+        both = np.concatenate([r_clean.values, c_clean.values])
+        keys, inverse = np.unique(both, return_inverse=True)
+        assert cats.tolist() == keys.tolist()
+        n = r_clean.values.size
+        np.testing.assert_array_equal(ref_counts, np.bincount(inverse[:n], minlength=keys.size))
+        np.testing.assert_array_equal(cur_counts, np.bincount(inverse[n:], minlength=keys.size))
+
+
+def test_counting_strings_does_not_import_pandas() -> None:
+    code = (
+        "import sys, numpy as np; from prodml.drift.stats import column_drift; "
+        "ref = np.array(['a', 'b', None] * 400, dtype=object); "
+        "column_drift('c', ref, ref); column_drift('c', ref.astype(str), ref.astype(str)); "
+        "print('pandas' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -27,7 +27,9 @@ of :class:`Defaults`. The methods replicate Evidently's implementations:
 * ``wasserstein``: ``scipy.stats.wasserstein_distance(reference, current) / max(std, 0.001)``
   with ``std = np.std(reference)`` (ddof=0). The 0.001 floor (``Defaults.wasserstein_std_floor``)
   is Evidently's: a constant reference gives a large but finite normalised distance, so any real
-  change of a constant column is flagged and an unchanged one gives 0.
+  change of a constant column is flagged and an unchanged one gives 0. The distance is
+  computed from the two samples sorted once and merged (:class:`_Sorted`), summing the same
+  terms as SciPy; the merge also gives ``n_unique``, the PSI bins and the out-of-range share.
 * ``chi2``: ``scipy.stats.chisquare(f_obs, f_exp)`` over the union of categories, with
   ``f_obs`` the current counts and ``f_exp`` the reference counts scaled by
   ``n_current / n_reference``. A category absent from the reference has ``f_exp = 0``, so the
@@ -64,6 +66,12 @@ anything is computed; their share per side is reported. A column with fewer than
 (30) non-null values on either side gets ``status="not_enough_data"``, a reason and
 ``drift=None`` (Evidently computes with any non-empty sample and errors on an empty one).
 
+Categories are counted on each side by hashing, without sorting the rows (string data with
+pyarrow's ``value_counts``, object arrays of ``str`` with a dict, numbers with ``np.unique``),
+then the distinct values of both sides are merged in ``np.unique`` order; the counts are those of
+``np.unique`` over both samples. String columns in pyarrow or pandas (``str``/``string`` dtype)
+stay in Arrow and are never turned into Python objects.
+
 With several columns, ``dataset_drift`` can correct the p-values of the columns tested by a
 p-value method (Bonferroni, Holm, Benjamini-Hochberg, each equal to statsmodels'
 ``multipletests``); distance methods are unaffected. Evidently applies no correction (the default
@@ -74,6 +82,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -85,6 +94,7 @@ if TYPE_CHECKING:
     AnyArray = npt.NDArray[Any]
     FloatArray = npt.NDArray[np.float64]
     IntArray = npt.NDArray[np.int64]
+    _Counts = tuple[AnyArray, IntArray]  # distinct values (any order) and their counts
 
 __all__ = [
     "DEFAULTS",
@@ -414,8 +424,45 @@ def _to_array(values: Any, name: str = "values") -> AnyArray:
     return arr
 
 
-def _is_temporal(arr: AnyArray) -> bool:
-    return arr.dtype.kind in "mM"
+def _arrow_strings(values: Any) -> Any:
+    """``values`` as a pyarrow string (chunked) array when they are strings in Arrow already.
+
+    That is a pyarrow string array, or a pandas string Series/array (pandas 3's default ``str``
+    dtype is Arrow-backed: no copy). Anything else gives ``None``.
+    """
+    module = type(values).__module__.split(".")[0]
+    if module == "pandas":
+        if getattr(getattr(values, "dtype", None), "name", None) not in ("str", "string"):
+            return None
+        import pyarrow as pa
+
+        try:
+            values = pa.array(values)
+        except (pa.ArrowException, TypeError, ValueError):
+            return None
+    elif module != "pyarrow":
+        return None
+    import pyarrow as pa
+
+    arrow_type = getattr(values, "type", None)
+    if arrow_type is None or not (
+        pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or pa.types.is_string_view(arrow_type)
+    ):
+        return None
+    return values
+
+
+def _to_input(values: Any, name: str) -> Any:
+    """A 1-D numpy array (:func:`_to_array`), or a pyarrow string array for Arrow strings."""
+    strings = _arrow_strings(values)
+    return strings if strings is not None else _to_array(values, name)
+
+
+def _is_temporal(arr: Any) -> bool:
+    kind = getattr(getattr(arr, "dtype", None), "kind", None)
+    return kind is not None and kind in "mM"
 
 
 def _object_nulls(arr: AnyArray) -> AnyArray:
@@ -429,14 +476,47 @@ def _object_nulls(arr: AnyArray) -> AnyArray:
         return np.asarray(np.equal(arr, cast(Any, None)) | np.not_equal(arr, arr), dtype=bool)
 
 
-@dataclass(frozen=True)
 class _Clean:
-    values: AnyArray  # non-null values: float64 (numeric), or int/bool/str/object
-    n_total: int
+    """The non-null values of one side.
+
+    ``values`` is a numpy array: float64 (numeric), or int/bool/str/object. For string inputs
+    (pyarrow, pandas, object arrays of ``str``) the distinct values and their counts are taken
+    straight from the input (``counts``) and ``values`` is only built if it is asked for.
+    """
+
+    def __init__(
+        self,
+        values: AnyArray | None,
+        n_total: int,
+        *,
+        counts: _Counts | None = None,
+        raw: Any = None,
+        name: str = "values",
+    ) -> None:
+        self._values = values
+        self.n_total = n_total
+        self.counts = counts
+        self._raw = raw
+        self._name = name
+        if values is not None:
+            self.n = int(values.size)
+        else:
+            assert counts is not None
+            self.n = int(counts[1].sum())
 
     @property
-    def n(self) -> int:
-        return int(self.values.size)
+    def values(self) -> AnyArray:
+        if self._values is None:
+            self._values = _drop_nulls(_to_array(self._raw, self._name), self._name).values
+            self._raw = None
+        return self._values
+
+    @property
+    def dtype_kind(self) -> str:
+        """``values.dtype.kind`` (``"U"`` for counted strings, without building ``values``)."""
+        if self._values is None and self.n:
+            return "U"
+        return str(self.values.dtype.kind)
 
     @property
     def null_share(self) -> float | None:
@@ -453,7 +533,9 @@ def _drop_nulls(arr: AnyArray, name: str) -> _Clean:
     if kind == "c":
         raise TypeError(f"{name}: complex values are not supported")
     if kind == "f":
-        return _Clean(arr[np.isfinite(arr)].astype(np.float64, copy=False), arr.size)
+        finite = np.isfinite(arr)
+        kept = arr if finite.all() else arr[finite]
+        return _Clean(kept.astype(np.float64, copy=False), arr.size)
     if kind == "S":
         return _Clean(arr.astype(str), arr.size)
     if kind != "O":
@@ -467,6 +549,70 @@ def _drop_nulls(arr: AnyArray, name: str) -> _Clean:
     return _Clean(retyped, arr.size)
 
 
+def _arrow_int64(arr: Any) -> IntArray:
+    """A pyarrow int64 array without nulls as numpy, read from its buffer.
+
+    (``to_numpy`` would import pandas, which ``pyarrow`` does whenever it is installed.)
+    """
+    import numpy as np
+
+    return np.frombuffer(
+        arr.buffers()[1], dtype=np.int64, count=len(arr), offset=arr.offset * 8
+    ).copy()
+
+
+def _arrow_counts(strings: Any) -> _Counts:
+    """Distinct non-null strings of a pyarrow string (chunked) array, counted by Arrow."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    values, counts = pc.value_counts(strings).flatten()
+    if values.null_count:
+        valid = values.is_valid()
+        values, counts = values.filter(valid), counts.filter(valid)
+    return np.asarray(values.to_pylist(), dtype=str), _arrow_int64(counts)
+
+
+def _object_counts(arr: AnyArray) -> _Counts | None:
+    """Distinct non-null values of an object array of strings and their counts.
+
+    Counted with a dict (``collections.Counter``: hashing, no sorting); the nulls are then
+    dropped from the distinct values with :func:`_object_nulls`, as :func:`_drop_nulls` drops
+    them from all values. ``None`` unless every non-null value is a ``str`` (numbers, bytes,
+    mixes and unhashable objects take the numpy path).
+    """
+    import numpy as np
+
+    try:
+        counter = Counter(arr.tolist())
+    except TypeError:  # unhashable values
+        return None
+    keys = np.fromiter(counter.keys(), dtype=object, count=len(counter))
+    counts = np.fromiter(counter.values(), dtype=np.int64, count=len(counter))
+    valid = ~_object_nulls(keys)
+    keys, counts = keys[valid], counts[valid]
+    if not all(isinstance(k, str) for k in keys.tolist()):
+        return None
+    return np.asarray(keys.tolist(), dtype=str), counts
+
+
+def _clean_input(values: Any, name: str) -> _Clean:
+    """The non-null values of one input (numpy, list, pandas, pyarrow); strings are counted."""
+    strings = _arrow_strings(values)
+    if strings is not None:
+        counts: _Counts | None = _arrow_counts(strings)
+        n_total = len(strings)
+    else:
+        values = _to_array(values, name)
+        if values.dtype.kind != "O" or values.size == 0:
+            return _drop_nulls(values, name)
+        counts = _object_counts(values)
+        if counts is None:
+            return _drop_nulls(values, name)
+        n_total = int(values.size)
+    return _Clean(None, n_total, counts=counts, raw=values, name=name)
+
+
 def _as_float(clean: AnyArray, name: str) -> FloatArray:
     import numpy as np
 
@@ -475,14 +621,14 @@ def _as_float(clean: AnyArray, name: str) -> FloatArray:
     return clean.astype(np.float64, copy=False)
 
 
-def _infer_kind_clean(values: AnyArray, defaults: Defaults) -> ColumnKind:
+def _infer_kind_clean(clean: _Clean, defaults: Defaults) -> ColumnKind:
     import numpy as np
 
-    k = values.dtype.kind
+    k = clean.dtype_kind
     if k == "f":
         return "numeric"
     if k in "iu":
-        n_unique = int(np.unique(values).size)
+        n_unique = int(np.unique(clean.values).size)
         return "numeric" if n_unique > defaults.integer_categorical_max_unique else "categorical"
     return "categorical"
 
@@ -494,11 +640,52 @@ def infer_kind(values: npt.ArrayLike, defaults: Defaults = DEFAULTS) -> ColumnKi
     ``defaults.integer_categorical_max_unique`` (10) distinct values, else numeric; booleans,
     strings and other objects are categorical (Evidently 0.7's rules, see the module docstring).
     """
-    return _infer_kind_clean(_drop_nulls(_to_array(values), "values").values, defaults)
+    return _infer_kind_clean(_clean_input(values, "values"), defaults)
 
 
-def _category_counts(ref: AnyArray, cur: AnyArray) -> tuple[AnyArray, IntArray, IntArray]:
-    """Sorted union of categories and the count of each in ``ref`` and ``cur``."""
+def _value_counts(clean: _Clean) -> _Counts | None:
+    """Distinct non-null values of one side (any order) and their counts.
+
+    Strings come counted (:func:`_clean_input`), or, as a numpy fixed-width unicode array, are
+    counted by Arrow's hash kernel over a zero-copy fixed-size-binary view of the array's
+    buffer (equal strings have equal bytes). Numbers and booleans use ``np.unique``. ``None``
+    for other objects (the caller falls back to ``np.unique`` over both sides).
+    """
+    import numpy as np
+
+    if clean.n == 0:
+        return clean.values, np.zeros(0, dtype=np.int64)
+    if clean.counts is not None:
+        return clean.counts
+    arr = clean.values
+    if arr.dtype.kind in "biuf":
+        cats, counts = np.unique(arr, return_counts=True)
+        return cats, counts.astype(np.int64, copy=False)
+    if arr.dtype.kind == "U" and arr.dtype.itemsize > 0:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = np.ascontiguousarray(arr)
+        width = arr.dtype.itemsize
+        view = pa.FixedSizeBinaryArray.from_buffers(
+            pa.binary(width), arr.size, [None, pa.py_buffer(arr)]
+        )
+        values, counts = pc.value_counts(view).flatten()
+        cats = np.frombuffer(
+            values.buffers()[1], dtype=arr.dtype, count=len(values), offset=values.offset * width
+        ).copy()
+        return cats, _arrow_int64(counts)
+    return None
+
+
+def _union_counts(
+    ref: AnyArray, cur: AnyArray, ref_counts: IntArray | None, cur_counts: IntArray | None
+) -> tuple[AnyArray, IntArray, IntArray]:
+    """Sorted union of the values of ``ref`` and ``cur`` and the summed counts of each.
+
+    With ``*_counts=None`` every element counts once (raw values); else ``ref``/``cur`` are
+    distinct values with their counts. Values that compare (or print) equal are merged.
+    """
     import numpy as np
 
     try:
@@ -511,9 +698,28 @@ def _category_counts(ref: AnyArray, cur: AnyArray) -> tuple[AnyArray, IntArray, 
         cats, inverse = np.unique(both.astype(str), return_inverse=True)
     k = int(cats.size)
     inverse = inverse.ravel()
-    ref_counts = np.bincount(inverse[: ref.size], minlength=k).astype(np.int64)
-    cur_counts = np.bincount(inverse[ref.size :], minlength=k).astype(np.int64)
-    return cats, ref_counts, cur_counts
+    out: list[IntArray] = []
+    for idx, counts in ((inverse[: ref.size], ref_counts), (inverse[ref.size :], cur_counts)):
+        if counts is None:
+            out.append(np.bincount(idx, minlength=k).astype(np.int64))
+        else:
+            summed = np.zeros(k, dtype=np.int64)
+            np.add.at(summed, idx, counts)
+            out.append(summed)
+    return cats, out[0], out[1]
+
+
+def _category_counts(ref: _Clean, cur: _Clean) -> tuple[AnyArray, IntArray, IntArray]:
+    """Sorted union of categories and the count of each in ``ref`` and ``cur``.
+
+    Each side is counted on its own (:func:`_value_counts`), then the few distinct values are
+    merged; equal to ``np.unique`` over the concatenated values, without sorting them.
+    """
+    ref_vc = _value_counts(ref)
+    cur_vc = _value_counts(cur) if ref_vc is not None else None
+    if ref_vc is None or cur_vc is None:
+        return _union_counts(ref.values, cur.values, None, None)
+    return _union_counts(ref_vc[0], cur_vc[0], ref_vc[1], cur_vc[1])
 
 
 # --------------------------------------------------------------------------------------------
@@ -528,12 +734,78 @@ def _ks(ref: FloatArray, cur: FloatArray) -> tuple[float, float]:
     return float(res.statistic), float(res.pvalue)
 
 
-def _wasserstein(ref: FloatArray, cur: FloatArray, std_floor: float) -> float:
+class _Sorted:
+    """Both samples of a numeric column sorted once (``np.sort``), and their merge.
+
+    ``merged`` holds all values in order, reference values before equal current ones (what a
+    stable sort of ``[reference, current]`` gives) and ``is_current`` marks the current ones.
+    The number of distinct values, the category counts, the Wasserstein distance, the PSI bins
+    and the out-of-range share all come from these arrays.
+    """
+
+    def __init__(self, ref: FloatArray, cur: FloatArray) -> None:
+        import numpy as np
+
+        self.ref = np.sort(ref)
+        self.cur = np.sort(cur)
+        both = np.concatenate([self.ref, self.cur])
+        # a stable sort of two sorted runs is a linear merge (NumPy's timsort finds the runs)
+        order = np.argsort(both, kind="stable")
+        self.is_current = order >= self.ref.size
+        self.merged = both[order]
+        self.changes = self.merged[1:] != self.merged[:-1]
+        self.n_unique = int(np.count_nonzero(self.changes)) + 1 if both.size else 0
+
+    def counts(self) -> tuple[FloatArray, IntArray, IntArray]:
+        """The distinct values (sorted) and their counts in reference and current."""
+        import numpy as np
+
+        total = self.merged.size
+        starts = np.flatnonzero(np.concatenate([[total > 0], self.changes]))
+        bounds = np.append(starts, total)
+        cur_before = np.concatenate([[0], np.cumsum(self.is_current)])[bounds]
+        cur_counts = np.diff(cur_before).astype(np.int64)
+        ref_counts = np.diff(bounds).astype(np.int64) - cur_counts
+        return self.merged[starts], ref_counts, cur_counts
+
+    def wasserstein(self) -> float:
+        """``scipy.stats.wasserstein_distance(reference, current)``, from the merge.
+
+        SciPy integrates ``|F - G|`` over the gaps of the sorted union, with ``F``/``G`` the
+        share of each sample ``<=`` the gap's left end (two ``searchsorted``). Here the counts
+        are running counts along the merge: equal at the last of tied values, and within a
+        tie the gap is 0, so every product, and the sum, is SciPy's.
+        """
+        import numpy as np
+
+        n, m = self.ref.size, self.cur.size
+        if n == 0 or m == 0:
+            raise ValueError("Distribution can't be empty.")  # SciPy's error
+        total = n + m
+        cur_le = np.cumsum(self.is_current[:-1])
+        ref_le = np.arange(1, total) - cur_le
+        gaps = np.diff(self.merged)
+        cdf_diff = np.abs(ref_le / n - cur_le / m)
+        vecdot = getattr(np, "vecdot", None)  # what SciPy uses (NumPy >= 2)
+        if vecdot is not None:
+            return float(vecdot(cdf_diff, gaps))
+        return float(np.sum(cdf_diff * gaps))  # pragma: no cover
+
+    def out_of_range_share(self) -> float:
+        """Share of current values outside the reference ``[min, max]`` (both non-empty)."""
+        import numpy as np
+
+        lo, hi = self.ref[0], self.ref[-1]
+        below = int(np.searchsorted(self.cur, lo, side="left"))
+        above = self.cur.size - int(np.searchsorted(self.cur, hi, side="right"))
+        return (below + above) / self.cur.size
+
+
+def _wasserstein(pair: _Sorted, ref: FloatArray, std_floor: float) -> float:
     import numpy as np
-    from scipy import stats  # type: ignore[import-untyped, unused-ignore]
 
     norm = max(float(np.std(ref)), std_floor)
-    return float(stats.wasserstein_distance(ref, cur)) / norm
+    return pair.wasserstein() / norm
 
 
 def _chi2(ref_counts: IntArray, cur_counts: IntArray) -> tuple[float, float]:
@@ -585,17 +857,51 @@ def _psi_from_counts(ref_counts: IntArray, cur_counts: IntArray, epsilon: float)
     return float(np.sum((q - p) * np.log(q / p)))
 
 
-def _quantile_bin_counts(
-    ref: FloatArray, cur: FloatArray, bins: int
-) -> tuple[FloatArray, IntArray, IntArray]:
-    """Counts in ``bins`` bins cut at the reference quantiles (outer bins open, ties merged)."""
+def _sorted_quantiles(sorted_values: FloatArray, q: FloatArray) -> FloatArray:
+    """``np.quantile(values, q)`` (default ``method="linear"``) of sorted, non-empty values.
+
+    Reads the two neighbours of each virtual index ``(n - 1) * q`` directly instead of
+    partitioning, with NumPy's own interpolation (``_lerp``: from the lower neighbour when the
+    fraction is below 0.5, from the upper one otherwise), so the values are NumPy's.
+    """
     import numpy as np
 
-    cuts = np.unique(np.quantile(ref, np.linspace(0.0, 1.0, bins + 1)[1:-1]))
-    k = int(cuts.size) + 1
-    ref_counts = np.bincount(np.searchsorted(cuts, ref, side="right"), minlength=k)
-    cur_counts = np.bincount(np.searchsorted(cuts, cur, side="right"), minlength=k)
-    return cuts, ref_counts.astype(np.int64), cur_counts.astype(np.int64)
+    n = sorted_values.size
+    virtual = (n - 1) * q
+    lower = np.floor(virtual)
+    upper = lower + 1
+    top = virtual >= n - 1
+    lower[top] = -1
+    upper[top] = -1
+    lower_i = lower.astype(np.intp)
+    upper_i = upper.astype(np.intp)
+    gamma = virtual - lower_i
+    a = sorted_values[lower_i]
+    b = sorted_values[upper_i]
+    diff = b - a
+    out = a + diff * gamma
+    high = gamma >= 0.5
+    out[high] = (b - diff * (1 - gamma))[high]
+    return out
+
+
+def _quantile_bin_counts(
+    ref_sorted: FloatArray, cur_sorted: FloatArray, bins: int
+) -> tuple[FloatArray, IntArray, IntArray]:
+    """Counts in ``bins`` bins cut at the reference quantiles (outer bins open, ties merged).
+
+    Both samples sorted; a value ``x`` is in bin ``#(cuts <= x)``, so the bin edges are the
+    left insertion points of the cuts.
+    """
+    import numpy as np
+
+    cuts = np.unique(_sorted_quantiles(ref_sorted, np.linspace(0.0, 1.0, bins + 1)[1:-1]))
+
+    def counts(sorted_values: FloatArray) -> IntArray:
+        edges = np.searchsorted(sorted_values, cuts, side="left")
+        return np.diff(np.concatenate([[0], edges, [sorted_values.size]])).astype(np.int64)
+
+    return cuts, counts(ref_sorted), counts(cur_sorted)
 
 
 def psi(
@@ -617,16 +923,20 @@ def psi(
     """
     if bins < 1:
         raise ValueError(f"bins must be >= 1, got {bins}")
-    ref = _drop_nulls(_to_array(reference, "reference"), "reference").values
-    cur = _drop_nulls(_to_array(current, "current"), "current").values
-    if ref.size == 0 or cur.size == 0:
+    import numpy as np
+
+    ref = _clean_input(reference, "reference")
+    cur = _clean_input(current, "current")
+    if ref.n == 0 or cur.n == 0:
         raise ValueError("psi needs at least one non-null value on each side")
     if kind is None:
         kind = _infer_kind_clean(ref, DEFAULTS)
     _check_kind(kind)
     if kind == "numeric":
         _, rc, cc = _quantile_bin_counts(
-            _as_float(ref, "reference"), _as_float(cur, "current"), bins
+            np.sort(_as_float(ref.values, "reference")),
+            np.sort(_as_float(cur.values, "current")),
+            bins,
         )
     else:
         _, rc, cc = _category_counts(ref, cur)
@@ -715,10 +1025,10 @@ def column_drift(
     """
     import numpy as np
 
-    ref = _drop_nulls(_to_array(reference, f"{name}: reference"), f"{name}: reference")
-    cur = _drop_nulls(_to_array(current, f"{name}: current"), f"{name}: current")
+    ref = _clean_input(reference, f"{name}: reference")
+    cur = _clean_input(current, f"{name}: current")
     if kind is None:
-        kind = _infer_kind_clean(ref.values if ref.n else cur.values, defaults)
+        kind = _infer_kind_clean(ref if ref.n else cur, defaults)
     _check_kind(kind)
     if method is not None:
         method = _check_method(method)
@@ -727,16 +1037,14 @@ def column_drift(
     if threshold is not None and not math.isfinite(threshold):
         raise ValueError(f"{name}: threshold must be finite, got {threshold!r}")
 
-    ref_v: AnyArray = ref.values
-    cur_v: AnyArray = cur.values
-    if kind == "numeric":
-        ref_v = _as_float(ref_v, f"{name}: reference")
-        cur_v = _as_float(cur_v, f"{name}: current")
     if kind == "categorical":
-        cats, ref_counts, cur_counts = _category_counts(ref_v, cur_v)
+        cats, ref_counts, cur_counts = _category_counts(ref, cur)
         n_unique = int(cats.size)
     else:  # the counts per value are only needed if a categorical test is chosen
-        n_unique = int(np.unique(np.concatenate([ref_v, cur_v])).size)
+        ref_v = _as_float(ref.values, f"{name}: reference")
+        cur_v = _as_float(cur.values, f"{name}: current")
+        pair = _Sorted(ref_v, cur_v)
+        n_unique = pair.n_unique
 
     # descriptive signals, whenever both sides have values
     extras: dict[str, Any] = {}
@@ -753,8 +1061,7 @@ def column_drift(
                 "n_missing_categories": int(missing.size),
             }
         else:
-            lo, hi = float(ref_v.min()), float(ref_v.max())
-            extras = {"out_of_range_share": float(np.mean((cur_v < lo) | (cur_v > hi)))}
+            extras = {"out_of_range_share": pair.out_of_range_share()}
 
     short = [
         f"{side} has {n} non-null value{'s' if n != 1 else ''}"
@@ -772,12 +1079,12 @@ def column_drift(
     thr = defaults.threshold(method) if threshold is None else float(threshold)
 
     if kind == "numeric" and method not in _NUMERIC_ONLY:
-        _, ref_counts, cur_counts = _category_counts(ref_v, cur_v)
+        _, ref_counts, cur_counts = pair.counts()
     p_value: float | None = None
     if method == "ks":
         statistic, p_value = _ks(ref_v, cur_v)
     elif method == "wasserstein":
-        statistic = _wasserstein(ref_v, cur_v, defaults.wasserstein_std_floor)
+        statistic = _wasserstein(pair, ref_v, defaults.wasserstein_std_floor)
     elif method == "chi2":
         statistic, p_value = _chi2(ref_counts, cur_counts)
     elif method == "z":
@@ -787,7 +1094,7 @@ def column_drift(
     drift = _p_drift(method, p_value, thr) if p_value is not None else statistic >= thr
 
     if kind == "numeric":
-        _, prc, pcc = _quantile_bin_counts(ref_v, cur_v, defaults.psi_bins)
+        _, prc, pcc = _quantile_bin_counts(pair.ref, pair.cur, defaults.psi_bins)
         psi_value = _psi_from_counts(prc, pcc, defaults.psi_epsilon)
     else:
         psi_value = _psi_from_counts(ref_counts, cur_counts, defaults.psi_epsilon)
@@ -901,8 +1208,8 @@ def dataset_drift(
     results: list[ColumnDrift] = []
     skipped: list[str] = []
     for col in names:
-        ref_arr = _to_array(reference[col], col) if col in reference else _empty()
-        cur_arr = _to_array(current[col], col) if col in current else _empty()
+        ref_arr = _to_input(reference[col], col) if col in reference else _empty()
+        cur_arr = _to_input(current[col], col) if col in current else _empty()
         if _is_temporal(ref_arr) or _is_temporal(cur_arr):
             skipped.append(col)
             continue
@@ -976,14 +1283,14 @@ def histogram(
 
     if bins < 1:
         raise ValueError(f"bins must be >= 1, got {bins}")
-    ref = _drop_nulls(_to_array(reference, "reference"), "reference").values
-    cur = _drop_nulls(_to_array(current, "current"), "current").values
+    ref = _clean_input(reference, "reference")
+    cur = _clean_input(current, "current")
     if kind is None:
-        kind = _infer_kind_clean(ref if ref.size else cur, DEFAULTS)
+        kind = _infer_kind_clean(ref if ref.n else cur, DEFAULTS)
     _check_kind(kind)
-    out: dict[str, Any] = {"kind": kind, "n_reference": int(ref.size), "n_current": int(cur.size)}
+    out: dict[str, Any] = {"kind": kind, "n_reference": ref.n, "n_current": cur.n}
     if kind == "numeric":
-        rf, cf = _as_float(ref, "reference"), _as_float(cur, "current")
+        rf, cf = _as_float(ref.values, "reference"), _as_float(cur.values, "current")
         both = np.concatenate([rf, cf])
         if both.size == 0:
             out.update(edges=[], reference=[], current=[])
@@ -996,14 +1303,14 @@ def histogram(
         )
         return out
     cats, rc, cc = _category_counts(ref, cur)
-    weight = rc / max(ref.size, 1) + cc / max(cur.size, 1)
+    weight = rc / max(ref.n, 1) + cc / max(cur.n, 1)
     top = np.argsort(-weight, kind="stable")[:bins]
     out.update(
         categories=cats[top].tolist(),
         reference=[int(c) for c in rc[top]],
         current=[int(c) for c in cc[top]],
-        other_reference=int(ref.size - rc[top].sum()),
-        other_current=int(cur.size - cc[top].sum()),
+        other_reference=int(ref.n - rc[top].sum()),
+        other_current=int(cur.n - cc[top].sum()),
     )
     return out
 
