@@ -562,56 +562,6 @@ def child_prodml(cfg: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def child_check(cfg: dict[str, Any]) -> dict[str, Any]:
-    """prodml ``quality check``: ``judge`` scans the table's files lazily (nothing loaded)."""
-    import duckdb
-    import pyarrow as pa
-    import pyarrow.dataset as pads
-    from pydantic import TypeAdapter
-
-    from prodml.config.expectations import Expectation
-    from prodml.quality.engine import judge
-
-    specs = expectation_specs(cfg["rows"])
-    rules = TypeAdapter(list[Expectation]).validate_python([s["prodml"] for s in specs])
-    data = pads.dataset(cfg["data"])
-    reference = pa.table({"customer_id": reference_keys()})
-    con = duckdb.connect(
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    )
-
-    def run(source: Any) -> Any:
-        return judge(
-            con,
-            source,
-            rules,
-            table="bench.events",
-            reference=lambda name: reference,
-            history=lambda rule: [],
-            now=NOW,
-        )
-
-    for _ in range(cfg["warmup"]):
-        run(data.head(WARMUP_ROWS))
-    with Section() as sec:
-        results = run(data)
-    return {
-        **sec.facts(),
-        "results": {
-            r.rule: {
-                "passed": r.passed,
-                "count": r.failed_rows,
-                "observed": r.observed,
-                "message": r.message,
-            }
-            for r in results
-        },
-        "rows": results[0].total_rows,
-        "threads": None,
-        "versions": _versions("prodml", "duckdb", "pyarrow"),
-    }
-
-
 def _json_safe(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
@@ -696,7 +646,6 @@ CHILDREN = {
     "generate": child_generate,
     "prodml": child_prodml,
     "ge": child_ge,
-    "check": child_check,
 }
 
 
@@ -877,10 +826,10 @@ def main() -> int:
             peer_note = str(exc)
             print(f"warning: {exc}")
 
-    samples: dict[str, list[dict[str, Any]]] = {"prodml": [], "ge": [], "check": []}
+    samples: dict[str, list[dict[str, Any]]] = {"prodml": [], "ge": []}
     try:
         for r in range(rounds):
-            order = ["prodml", "ge", "check"] if r % 2 == 0 else ["check", "ge", "prodml"]
+            order = ["prodml", "ge"] if r % 2 == 0 else ["ge", "prodml"]
             for kind in order:
                 if kind == "ge" and peer_python is None:
                     continue
@@ -910,11 +859,6 @@ def main() -> int:
         specs, truth, prodml0["results"], ge0["results"] if ge0 else None
     )
     problems += found
-    for x in samples["check"]:  # the lazy whole-table check finds what the write-time pass finds
-        for rule, got in x["results"].items():
-            want = prodml0["results"][rule]
-            if (got["passed"], got["count"]) != (want["passed"], want["count"]):
-                problems.append(f"check: {rule} {got} differs from evaluate's {want}")
     for kind, rows in samples.items():
         for x in rows:
             if x["rows"] != n:
@@ -954,18 +898,6 @@ def main() -> int:
             verdict_cell,
             f"≥ {TARGET_SPEEDUP:g}x faster, memory ≤ {TARGET_MEMORY:g}x, same verdicts",
             "—" if ge0 is None else ("yes" if met else "NO"),
-        ],
-        [
-            "  (info) prodml quality check: a lazy scan of the file, nothing loaded",
-            med("check", "wall"),
-            g_s,
-            ratio(g_s, med("check", "wall")),
-            fmt_mb(_mb(med("check", "peak"))),
-            fmt_mb(_mb(g_peak)),
-            ratio(med("check", "peak"), g_peak),
-            verdict_cell,
-            "(info)",
-            "—",
         ],
         [
             "  (info) RSS growth during the validation, over the loaded data",

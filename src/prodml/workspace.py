@@ -352,7 +352,7 @@ class Workspace:
         """
         from prodml.catalog.policies import Access
         from prodml.errors import UsageError
-        from prodml.quality.policy import judge_with, record
+        from prodml.quality.policy import evaluate_with, record
 
         if target in self.products:
             tables = [
@@ -379,7 +379,9 @@ class Workspace:
                 )
             self.catalog.require(table)
             dataset, version = self.catalog.read(table, access)
-            results = judge_with(self.catalog, self.store, dataset, found[0], table, found[1])
+            results = evaluate_with(
+                self.catalog, self.store, dataset.to_table(), found[0], table, found[1]
+            ).results
             record(
                 self.catalog,
                 self.store,

@@ -14,7 +14,6 @@ from prodml.quality.engine import (
     Evaluation,
     RuleResult,
     evaluate,
-    judge,
     quarantine_name,
 )
 
@@ -165,38 +164,6 @@ def evaluate_with(
             where=where,
             reference=lambda name: catalog.read(catalog.name(name), access)[0],
             history=(lambda rule: store.dq_history(str(table), rule)) if store else None,
-            now=datetime.now(UTC),
-        )
-    finally:
-        con.close()
-
-
-def judge_with(
-    catalog: Catalog,
-    store: MetadataStore,
-    data: Any,
-    rules: Sequence[Expectation],
-    table: TableName,
-    where: str,
-) -> list[RuleResult]:
-    """``judge`` (a whole table, scanned lazily) with the catalog and the store."""
-    import duckdb
-
-    from prodml.catalog.policies import Access
-
-    access = Access(principal="system:quality")
-    con = duckdb.connect(
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    )
-    try:
-        return judge(
-            con,
-            data,
-            rules,
-            table=str(table),
-            where=where,
-            reference=lambda name: catalog.read(catalog.name(name), access)[0],
-            history=lambda rule: store.dq_history(str(table), rule),
             now=datetime.now(UTC),
         )
     finally:
