@@ -162,3 +162,29 @@ def test_derived_columns_filters_target_relation_and_correlations(tmp_path: Path
     assert table["correlations"]["columns"] == ["steady", "double_amount"]
     relation = table["target_relation"]
     assert relation["target"] == "amount" and relation["max_abs_diff"] is not None
+
+
+def test_drift_triggers_the_train_steps_when_asked(tmp_path: Path) -> None:
+    code = (
+        PIPELINE
+        + """
+@step(stage="train", inputs=["silver.events"], outputs="ml.refit", mode="append")
+def refit(ctx, events):
+    return ctx.sql("SELECT count(*) AS rows FROM events")
+"""
+    )
+    root = make_platform(tmp_path / "p", {"shop": code})
+    (root / "products" / "shop" / "product.yaml").write_text(
+        PRODUCT.format(name="shop")
+        + CONFIG.format(shift_from=14, webhook="null").replace(
+            "  current: last:7d", "  current: last:7d\n  retrain: true"
+        )
+    )
+    with prodml.connect(root) as ws:
+        ws.run("shop")
+        assert ws.read("ml.refit").num_rows == 1
+        report = ws.drift_run("shop")
+        assert report["drift"] is True and report["retrain"]
+        retrained = ws.run_info(report["retrain"])
+        assert [s["step"] for s in retrained["steps"]] == ["shop.refit"]
+        assert ws.read("ml.refit").num_rows == 1  # unchanged inputs: the step was skipped
