@@ -27,6 +27,38 @@ owners: [{{name: tester, role: accountable}}]
 """
 
 
+# A product whose model is a logistic regression on columns a and b (real MLflow, a few
+# seconds): examples → train (param c) → evaluate with a gate on auc. Tests add its model: section.
+CLASSIFIER_PIPELINE = """
+import numpy as np
+import pandas as pd
+from prodml import step
+
+@step(stage="ingress", outputs="gold.examples")
+def examples(ctx):
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(400, 2))
+    y = (x[:, 0] + 0.5 * rng.normal(size=400) > 0).astype(int)
+    return pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "y": y})
+
+@step(stage="train", inputs=["gold.examples"], outputs="ml.fit", mode="append", params=["c"])
+def train(ctx, examples):
+    from sklearn.linear_model import LogisticRegression
+    frame = examples.df()
+    model = LogisticRegression(C=ctx.params["c"]).fit(frame[["a", "b"]], frame["y"])
+    return ctx.log_model(model, input_example=frame[["a", "b"]])
+
+@step(stage="evaluate", inputs=["ml.fit", "gold.examples"], outputs="ml.evaluation", mode="append")
+def evaluate(ctx, fit, examples):
+    from sklearn.metrics import roc_auc_score
+    frame = examples.df()
+    version = ctx.candidate()
+    model = ctx.load_model(version=version)
+    auc = roc_auc_score(frame["y"], model.predict_proba(frame[["a", "b"]])[:, 1])
+    return ctx.gate({"auc": float(auc)}, version=version)
+"""
+
+
 def make_platform(root: Path, products: dict[str, str], platform: str = PLATFORM) -> Path:
     """Write ``prodml.yaml`` and one ``pipeline.py`` per product (code dedented)."""
     root.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,13 @@ import pyarrow as pa
 import pytest
 from scipy import stats as sps
 from statsmodels.stats.proportion import proportions_ztest
-from tests.helpers import PRODUCT, assert_clean_error, make_platform, prodml_cli
+from tests.helpers import (
+    CLASSIFIER_PIPELINE,
+    PRODUCT,
+    assert_clean_error,
+    make_platform,
+    prodml_cli,
+)
 
 import prodml
 from prodml.abtest.assign import Assigner
@@ -22,34 +28,7 @@ from prodml.errors import NotFoundError, UsageError
 from prodml.serving.inference_log import Block, to_table
 from prodml.tables.delta import WriteSpec
 
-PIPELINE = """
-import numpy as np
-import pandas as pd
-from prodml import step
-
-@step(stage="ingress", outputs="gold.examples")
-def examples(ctx):
-    rng = np.random.default_rng(7)
-    x = rng.normal(size=(300, 2))
-    y = (x[:, 0] + 0.5 * rng.normal(size=300) > 0).astype(int)
-    return pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "y": y})
-
-@step(stage="train", inputs=["gold.examples"], outputs="ml.fit", mode="append", params=["c"])
-def train(ctx, examples):
-    from sklearn.linear_model import LogisticRegression
-    frame = examples.df()
-    model = LogisticRegression(C=ctx.params["c"]).fit(frame[["a", "b"]], frame["y"])
-    return ctx.log_model(model, input_example=frame[["a", "b"]])
-
-@step(stage="evaluate", inputs=["ml.fit", "gold.examples"], outputs="ml.evaluation", mode="append")
-def evaluate(ctx, fit, examples):
-    from sklearn.metrics import roc_auc_score
-    frame = examples.df()
-    version = ctx.candidate()
-    model = ctx.load_model(version=version)
-    auc = roc_auc_score(frame["y"], model.predict_proba(frame[["a", "b"]])[:, 1])
-    return ctx.gate({"auc": float(auc)}, version=version)
-"""
+PIPELINE = CLASSIFIER_PIPELINE
 
 CONFIG = """params: {{c: {c}}}
 model:
