@@ -15,25 +15,26 @@ from scipy.spatial import distance
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportions_ztest
 
+from prodml.drift.samples import (
+    SortedPair,
+    category_counts,
+    clean_input,
+    quantile_bin_counts,
+    sorted_quantiles,
+)
 from prodml.drift.stats import (
     DEFAULTS,
     SELECTION_RULES,
     ColumnDrift,
     Defaults,
-    _category_counts,
-    _clean_input,
-    _quantile_bin_counts,
-    _Sorted,
-    _sorted_quantiles,
     adjust_p_values,
     column_drift,
-    correlation_change,
     dataset_drift,
-    histogram,
     infer_kind,
     psi,
     select_method,
 )
+from prodml.drift.summaries import correlation_change, histogram
 
 TOL = 1e-12
 
@@ -606,7 +607,7 @@ def _tied_samples(seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
 @pytest.mark.parametrize("seed", range(6))
 def test_merge_based_wasserstein_equals_scipy_with_ties(seed: int) -> None:
     for ref, cur in _tied_samples(60 + seed):
-        pair = _Sorted(ref, cur)
+        pair = SortedPair(ref, cur)
         expected = stats.wasserstein_distance(ref, cur)
         assert pair.wasserstein() == pytest.approx(expected, rel=1e-12, abs=1e-300)
         both = np.concatenate([ref, cur])
@@ -638,8 +639,8 @@ def test_sorted_quantiles_and_psi_bins_equal_numpy() -> None:
             cur = rng.normal(0.2, 1.0, 500)
             for bins in (1, 2, 3, 4, 10, 12):
                 q = np.linspace(0.0, 1.0, bins + 1)[1:-1]
-                np.testing.assert_array_equal(_sorted_quantiles(s, q), np.quantile(x, q))
-                cuts, rc, cc = _quantile_bin_counts(s, np.sort(cur), bins)
+                np.testing.assert_array_equal(sorted_quantiles(s, q), np.quantile(x, q))
+                cuts, rc, cc = quantile_bin_counts(s, np.sort(cur), bins)
                 k = cuts.size + 1
                 np.testing.assert_array_equal(
                     rc, np.bincount(np.searchsorted(cuts, x, side="right"), minlength=k)
@@ -697,8 +698,8 @@ def test_category_counts_equal_np_unique_with_nulls(form: str) -> None:
         ref_in, cur_in = ref.astype(str), cur.astype(str)
     else:
         ref_in, cur_in = _category_forms(ref)[form], _category_forms(cur)[form]
-    cats, ref_counts, cur_counts = _category_counts(
-        _clean_input(ref_in, "reference"), _clean_input(cur_in, "current")
+    cats, ref_counts, cur_counts = category_counts(
+        clean_input(ref_in, "reference"), clean_input(cur_in, "current")
     )
     assert cats.tolist() == keys.tolist()
     np.testing.assert_array_equal(ref_counts, exp_ref)
@@ -725,8 +726,8 @@ def test_category_counts_of_numbers_and_mixed_objects_equal_np_unique() -> None:
     mixed_ref = np.array(["a", 1, None, "b", 2.5] * 40, dtype=object)  # numpy path
     mixed_cur = np.array(["a", 1, "c", float("nan")] * 40, dtype=object)
     for ref, cur in ((ints_ref, ints_cur), (bools_ref, bools_cur), (mixed_ref, mixed_cur)):
-        r_clean, c_clean = _clean_input(ref, "reference"), _clean_input(cur, "current")
-        cats, ref_counts, cur_counts = _category_counts(r_clean, c_clean)
+        r_clean, c_clean = clean_input(ref, "reference"), clean_input(cur, "current")
+        cats, ref_counts, cur_counts = category_counts(r_clean, c_clean)
         both = np.concatenate([r_clean.values, c_clean.values])
         keys, inverse = np.unique(both, return_inverse=True)
         assert cats.tolist() == keys.tolist()

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from prodml.utils.numbers import finite_or_none
+
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
@@ -51,14 +53,6 @@ TAU_FRACTION = 0.1
 _NAN = float("nan")
 
 
-def _clean(value: float | None) -> float | None:
-    """A JSON-safe float: NaN and ±inf become ``None``."""
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
 # --------------------------------------------------------------------------------------------
 # result types
 # --------------------------------------------------------------------------------------------
@@ -81,10 +75,10 @@ class ArmSummary:
         return {
             "kind": self.kind,
             "n": int(self.n),
-            "mean": _clean(self.mean),
-            "std": _clean(self.std),
-            "ci_low": _clean(self.ci_low),
-            "ci_high": _clean(self.ci_high),
+            "mean": finite_or_none(self.mean),
+            "std": finite_or_none(self.std),
+            "ci_low": finite_or_none(self.ci_low),
+            "ci_high": finite_or_none(self.ci_high),
             "alpha": float(self.alpha),
         }
 
@@ -124,15 +118,15 @@ class Comparison:
             "alpha": float(self.alpha),
             "control": self.control.to_json(),
             "treatment": self.treatment.to_json(),
-            "diff": _clean(self.diff),
-            "diff_ci_low": _clean(self.diff_ci_low),
-            "diff_ci_high": _clean(self.diff_ci_high),
-            "relative_lift": _clean(self.relative_lift),
-            "rel_ci_low": _clean(self.rel_ci_low),
-            "rel_ci_high": _clean(self.rel_ci_high),
-            "statistic": _clean(self.statistic),
-            "p_value": _clean(self.p_value),
-            "df": _clean(self.df),
+            "diff": finite_or_none(self.diff),
+            "diff_ci_low": finite_or_none(self.diff_ci_low),
+            "diff_ci_high": finite_or_none(self.diff_ci_high),
+            "relative_lift": finite_or_none(self.relative_lift),
+            "rel_ci_low": finite_or_none(self.rel_ci_low),
+            "rel_ci_high": finite_or_none(self.rel_ci_high),
+            "statistic": finite_or_none(self.statistic),
+            "p_value": finite_or_none(self.p_value),
+            "df": finite_or_none(self.df),
         }
 
 
@@ -151,9 +145,9 @@ class SRM:
         """Plain-JSON form (NaN/inf become ``None``)."""
         return {
             "counts": [int(c) for c in self.counts],
-            "expected": [_clean(e) for e in self.expected],
-            "statistic": _clean(self.statistic),
-            "p_value": _clean(self.p_value),
+            "expected": [finite_or_none(e) for e in self.expected],
+            "statistic": finite_or_none(self.statistic),
+            "p_value": finite_or_none(self.p_value),
             "threshold": float(self.threshold),
             "mismatch": bool(self.mismatch),
         }
@@ -173,8 +167,8 @@ class SequentialPoint:
         return {
             "n_control": int(self.n_control),
             "n_treatment": int(self.n_treatment),
-            "diff": _clean(self.diff),
-            "p_value": _clean(self.p_value),
+            "diff": finite_or_none(self.diff),
+            "p_value": finite_or_none(self.p_value),
         }
 
 
@@ -197,8 +191,8 @@ class SequentialResult:
         return {
             "kind": self.kind,
             "test": "msprt_normal_mixture",
-            "tau": _clean(self.tau),
-            "p_value": _clean(self.p_value),
+            "tau": finite_or_none(self.tau),
+            "p_value": finite_or_none(self.p_value),
             "points": [p.to_json() for p in self.points],
         }
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from prodml.drift import stats
+from prodml.drift import stats, summaries
 from prodml.drift.windows import Window, bounds
 from prodml.errors import UsageError, did_you_mean
 from prodml.names import quote_ident
@@ -98,14 +98,14 @@ def table_drift(
     result = stats.dataset_drift(ref_cols, cur_cols, kinds, correction=correction, columns=compared)
     histograms = {}
     for c in result.columns:
-        histograms[c.column] = stats.histogram(ref_cols[c.column], cur_cols[c.column], c.kind)
+        histograms[c.column] = summaries.histogram(ref_cols[c.column], cur_cols[c.column], c.kind)
     numeric = [c.column for c in result.columns if c.kind == "numeric" and c.status == "ok"]
     correlations = (
-        stats.correlation_change(ref_cols, cur_cols, numeric) if len(numeric) >= 2 else None
+        summaries.correlation_change(ref_cols, cur_cols, numeric) if len(numeric) >= 2 else None
     )
     relation = None
     if config.target:  # feature-target relation: the correlation of each feature with the label
-        change = stats.correlation_change(
+        change = summaries.correlation_change(
             ref_cols, cur_cols, [*numeric, config.target], threshold=0.1
         )
         relation = {
