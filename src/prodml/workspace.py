@@ -154,8 +154,6 @@ class Workspace:
 
     def _quality_alert(self, table: TableName, message: str) -> None:
         """A ``fail`` expectation fired: alert like drift does (log, and the owner's webhook)."""
-        from prodml.utils.notify import notify
-
         owner = next(
             (
                 p
@@ -164,9 +162,15 @@ class Workspace:
             ),
             None,
         )
-        alerts = owner.config.alerts if owner else None
-        notify(
-            {"kind": "quality", "env": self.env, "table": str(table), "summary": message},
+        self._alert(owner, {"kind": "quality", "table": str(table), "summary": message})
+
+    def _alert(self, product: Product | None, event: dict[str, Any]) -> str:
+        """Send an alert to the log and the product's webhook (if it names one)."""
+        from prodml.utils.notify import notify
+
+        alerts = product.config.alerts if product else None
+        return notify(
+            {**event, "env": self.env},
             webhook=self.secrets.resolve(alerts.webhook) if alerts and alerts.webhook else None,
             timeout=alerts.timeout_seconds if alerts else 5.0,
         )
@@ -352,14 +356,13 @@ class Workspace:
         """
         from prodml.catalog.policies import Access
         from prodml.errors import UsageError
-        from prodml.quality.policy import evaluate_with, record
+        from prodml.quality.policy import check_table
 
         if target in self.products:
-            tables = [
-                self.catalog.name(key)
-                for key, docs in self.product(target).config.tables.items()
-                if docs.expectations
-            ]
+            product = self.product(target)
+            declared = [k for k, docs in product.config.tables.items() if docs.expectations]
+            declared += [k for spec in product.steps for k, _ in spec.expectations]
+            tables = list(dict.fromkeys(self.catalog.name(k) for k in declared))
             if not tables:
                 raise UsageError(
                     f"product {target} declares no expectations",
@@ -377,29 +380,7 @@ class Workspace:
                     f"{table.short} has no expectations",
                     hint=f"tables with expectations: {', '.join(with_rules) or 'none'}",
                 )
-            self.catalog.require(table)
-            dataset, version = self.catalog.read(table, access)
-            results = evaluate_with(
-                self.catalog, self.store, dataset.to_table(), found[0], table, found[1]
-            ).results
-            record(
-                self.catalog,
-                self.store,
-                table,
-                results,
-                version=version,
-                run_id=None,
-                step="quality check",
-                access=access,
-            )
-            out.append(
-                {
-                    "table": str(table),
-                    "version": version,
-                    "rows": results[0].total_rows if results else 0,
-                    "results": [r.to_json() for r in results],
-                }
-            )
+            out.append(check_table(self.catalog, self.store, table, *found, access))
         return out
 
     def quality_report(self, table: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
@@ -423,113 +404,54 @@ class Workspace:
         written (default: under the state directory); drift raises an alert, and retrains when
         the product says so.
         """
-        from datetime import UTC, datetime
+        from datetime import datetime
 
         from prodml.catalog.policies import Access
-        from prodml.config.product import DriftConfig, DriftTable
         from prodml.drift.report import render
-        from prodml.drift.run import table_drift
+        from prodml.drift.run import PREDICTIONS, compare, store_results, watched
         from prodml.drift.windows import parse
-        from prodml.errors import UsageError
-        from prodml.utils.notify import notify
 
-        product = self.products.get(target)
-        if product is not None:
-            config = product.config.drift
-            if not config.tables:
-                raise UsageError(
-                    f"product {target} watches no tables for drift",
-                    hint="add drift.tables.<schema.table> to its product.yaml",
-                )
-            tables = {self.catalog.name(k): v for k, v in config.tables.items()}
-        else:
-            table = self.catalog.name(target)
-            owner = next(
-                (
-                    p
-                    for p in self.products.values()
-                    if any(self.catalog.name(k) == table for k in p.config.drift.tables)
-                ),
-                None,
-            )
-            config = owner.config.drift if owner else DriftConfig()
-            watched = {self.catalog.name(k): v for k, v in config.tables.items()}
-            tables = {table: watched.get(table, DriftTable())}
-            product = owner
+        product, config, tables = watched(self.catalog, self.products, target)
         cur = parse(current or config.current, "current")
         ref = parse(reference or config.reference, "reference")
         access = Access(principal=self.principal, step="drift run")
         optional = {}
         if product is not None and product.config.endpoint is not None and target == product.name:
-            from prodml.serving.build import inference_log_table
-
-            log = inference_log_table(self.catalog, product.config)
-            if self.catalog.exists(log) and log not in tables:  # prediction drift
-                optional[log] = DriftTable(
-                    columns=[],
-                    derived={
-                        "prediction": "TRY_CAST(json_extract_string(outputs, '$.prediction') "
-                        "AS DOUBLE)"
-                    },
-                    where="NOT shadow",
-                    time_column="date",
-                )
+            log = self.catalog.name(product.config.inference_log_table)
+            if self.catalog.exists(log) and log not in tables:
+                optional[log] = PREDICTIONS
         engine = self.engine()
-        notes = []
         try:
-            results = [
-                table_drift(self.catalog, engine, t, c, cur, ref, access, config.correction)
-                for t, c in tables.items()
-            ]
-            for t, c in optional.items():
-                try:
-                    results.append(
-                        table_drift(self.catalog, engine, t, c, cur, ref, access, config.correction)
-                    )
-                except UsageError as exc:
-                    notes.append(f"{t.short} (predictions) not compared: {exc}")
+            report = compare(
+                self.catalog,
+                engine,
+                tables,
+                optional,
+                current=cur,
+                reference=ref,
+                correction=config.correction,
+                access=access,
+            )
         finally:
             engine.close()
-        stamp = datetime.now(UTC)
-        drifted = [r["table"] for r in results if r["result"]["drift"]]
-        columns = [
-            f"{r['table']}.{c['column']}"
-            for r in results
-            for c in r["result"]["columns"]
-            if c["drift"]
-        ]
-        report: dict[str, Any] = {
-            "target": target,
-            "product": product.name if product else None,
-            "env": self.env,
-            "checked_at": stamp.isoformat(timespec="seconds"),
-            "current": cur.spec,
-            "reference": ref.spec,
-            "drift": bool(drifted),
-            "drifted_tables": drifted,
-            "drifted_columns": columns,
-            "notes": notes,
-            "tables": results,
-        }
-        self._store_drift(report, access, stamp)
+        report.update(target=target, product=product.name if product else None, env=self.env)
+        store_results(self.catalog, report, access)
+        stamp = datetime.fromisoformat(report["checked_at"])
+        columns, drifted = report["drifted_columns"], report["drifted_tables"]
         out = html or self.state_dir / "drift" / f"{target}.{stamp:%Y%m%dT%H%M%S}.html"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(render(report))
         report["html"] = str(out)
         if columns:
-            alerts = product.config.alerts if product else None
-            webhook = self.secrets.resolve(alerts.webhook) if alerts and alerts.webhook else None
-            report["alert"] = notify(
+            report["alert"] = self._alert(
+                product,
                 {
                     "kind": "drift",
-                    "env": self.env,
                     "target": target,
                     "summary": f"drift in {', '.join(columns)}",
                     "drifted_tables": drifted,
                     "report": str(out),
                 },
-                webhook=webhook,
-                timeout=alerts.timeout_seconds if alerts else 5.0,
             )
             if product is not None and config.retrain and drifted:
                 from prodml.pipeline.tracking import TRACKED_STAGES
@@ -538,51 +460,6 @@ class Workspace:
                 if steps:
                     report["retrain"] = self.run(product.name, steps=steps, check=False).run_id
         return report
-
-    def _store_drift(self, report: dict[str, Any], access: Any, stamp: Any) -> None:
-        import pyarrow as pa
-
-        from prodml.tables.delta import WriteSpec
-
-        rows = [
-            {**c, "table_name": t["table"]}
-            for t in report["tables"]
-            for c in t["result"]["columns"]
-        ]
-        if not rows:
-            return
-        n = len(rows)
-        data = pa.table(
-            {
-                "checked_at": pa.array([stamp] * n, pa.timestamp("us", tz="UTC")),
-                "target": pa.array([report["target"]] * n, pa.string()),
-                "table_name": pa.array([r["table_name"] for r in rows], pa.string()),
-                "column": pa.array([r["column"] for r in rows], pa.string()),
-                "kind": pa.array([r["kind"] for r in rows], pa.string()),
-                "method": pa.array([r["method"] for r in rows], pa.string()),
-                "statistic": pa.array([r["statistic"] for r in rows], pa.float64()),
-                "p_value": pa.array([r["p_value"] for r in rows], pa.float64()),
-                "threshold": pa.array([r["threshold"] for r in rows], pa.float64()),
-                "drift": pa.array([r["drift"] for r in rows], pa.bool_()),
-                "status": pa.array([r["status"] for r in rows], pa.string()),
-                "psi": pa.array([r["psi"] for r in rows], pa.float64()),
-                "reference": pa.array([report["reference"]] * n, pa.string()),
-                "current": pa.array([report["current"]] * n, pa.string()),
-            }
-        )
-        table = self.catalog.name("monitoring.drift_results")
-        if not self.catalog.exists(table):
-            self.catalog.register(
-                table,
-                owner_product=None,
-                producer_step=None,
-                description="Drift results: one row per column per drift run.",
-                column_docs={},
-                partition_by=[],
-                keys=[],
-                schema=data.schema,
-            )
-        self.catalog.write(table, data, WriteSpec(str(table), "append"), access)
 
     # -- A/B tests --------------------------------------------------------------------------
 
@@ -631,51 +508,23 @@ class Workspace:
         A PNG chart of the metrics over time is written to ``chart`` (default: under the state
         directory) and its path is part of the report.
         """
-        from prodml.abtest.report import analyse, units
-        from prodml.abtest.report import chart as draw
+        from prodml.abtest.report import report
         from prodml.catalog.policies import Access
-        from prodml.errors import UsageError
-        from prodml.serving.build import inference_log_table, outcome_table
 
         pname, exp = self._experiment(experiment, product)
-        config = self.product(pname).config
-        assert config.endpoint is not None  # validated: experiments need an endpoint
-        access = Access(principal=self.principal, step="ab report")
-        log_name = inference_log_table(self.catalog, config)
-        if not self.catalog.exists(log_name):
-            raise UsageError(
-                f"no exposures yet: {log_name} does not exist",
-                hint=f"serve the endpoint ('prodml serve --product {pname}') and send traffic",
-            )
-        log, _ = self.catalog.read(log_name, access)
-        posted_name = outcome_table(self.catalog, pname)
-        posted = (
-            self.catalog.read(posted_name, access)[0] if self.catalog.exists(posted_name) else None
-        )
-        extra = None
-        if exp.outcome_table is not None:
-            extra = self.catalog.read(self.catalog.name(exp.outcome_table), access)[0]
         engine = self.engine()
         try:
-            data = units(
+            return report(
+                self.catalog,
                 engine,
+                self.product(pname).config,
+                experiment,
                 exp,
-                log=log,
-                outcomes=posted,
-                outcome_table=extra,
-                unit_key=config.endpoint.unit_key or "unit_id",
+                Access(principal=self.principal, step="ab report"),
+                chart or self.state_dir / "ab" / f"{pname}.{experiment}.png",
             )
         finally:
             engine.close()
-        weights = {
-            n: v.weight for n, v in config.endpoint.variants.items() if n != config.endpoint.shadow
-        }
-        report = analyse(experiment, pname, exp, data, weights)
-        path = chart or self.state_dir / "ab" / f"{pname}.{experiment}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        draw(report, path)
-        report["chart"] = str(path)
-        return report
 
     def ab_conclude(
         self, experiment: str, *, product: str | None = None, decision: str | None = None
@@ -703,60 +552,31 @@ class Workspace:
         control = config.endpoint.variants[exp.control].alias
         treatment = config.endpoint.variants[exp.treatment].alias
         registry = self.models
-        before = registry.alias_version(model, control)
-        winner = registry.alias_version(model, treatment)
-        after: int | None
-        if chosen == "promote_treatment":
-            if winner is None:
-                raise UsageError(
-                    f"{registry.registered_name(model)} has no {treatment!r} alias to promote"
-                )
-            if (control, treatment) == ("champion", "challenger"):
-                registry.promote(model, principal=self.principal)
-            else:
-                registry.set_alias(model, control, winner)
-            after = winner
-        else:
-            if winner is not None and treatment == "challenger":
-                registry.client.delete_registered_model_alias(
-                    registry.registered_name(model), treatment
-                )
-            after = before
-        if winner is not None:
-            registry.tag_version(
-                model,
-                winner,
-                {f"prodml.ab.{experiment}": chosen, "prodml.ab.decided_by": self.principal},
-            )
+        before, after = registry.settle(
+            model,
+            control=control,
+            treatment=treatment,
+            promote=chosen == "promote_treatment",
+            tags={f"prodml.ab.{experiment}": chosen, "prodml.ab.decided_by": self.principal},
+            principal=self.principal,
+        )
         reason = report["recommendation"]["reason"]
         if decision is not None and chosen != recommended:
             reason = (
                 f"decided by {self.principal} against the recommendation ({recommended}: {reason})"
             )
-        decision_id = self.store.record_decision(
-            {
-                "catalog": self.settings.catalog,
-                "product": pname,
-                "experiment": experiment,
-                "decision": chosen,
-                "reason": reason,
-                "model": registry.registered_name(model),
-                "champion_before": before,
-                "champion_after": after,
-                "report": report,
-                "decided_by": self.principal,
-            }
-        )
-        return {
-            "id": decision_id,
+        record = {
+            "catalog": self.settings.catalog,
             "product": pname,
             "experiment": experiment,
             "decision": chosen,
             "reason": reason,
             "model": registry.registered_name(model),
-            f"{control}_before": before,
-            f"{control}_after": after,
+            "champion_before": before,  # the control alias (champion in the example)
+            "champion_after": after,
+            "decided_by": self.principal,
         }
+        return {"id": self.store.record_decision({**record, "report": report}), **record}
 
     def compare_runs(self, product: str, limit: int = 20) -> list[dict[str, Any]]:
         """The product's tracking runs side by side: params and metrics."""

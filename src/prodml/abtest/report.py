@@ -17,9 +17,13 @@ from prodml.abtest import stats
 from prodml.names import quote_ident, quote_literal
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import numpy as np
 
-    from prodml.config.product import Experiment
+    from prodml.catalog.gate import Catalog
+    from prodml.catalog.policies import Access
+    from prodml.config.product import Experiment, ProductConfig
     from prodml.engine.local import LocalEngine
 
 
@@ -30,6 +34,47 @@ class Units:
     variant: np.ndarray
     first_seen: np.ndarray
     metrics: dict[str, np.ndarray]
+
+
+def report(
+    catalog: Catalog,
+    engine: LocalEngine,
+    product: ProductConfig,
+    name: str,
+    experiment: Experiment,
+    access: Access,
+    chart_path: Path,
+) -> dict[str, Any]:
+    """The experiment's report (``analyse``), its chart written to ``chart_path``."""
+    from prodml.errors import UsageError
+
+    endpoint = product.endpoint
+    assert endpoint is not None  # validated: experiments need an endpoint
+    log_name = catalog.name(product.inference_log_table)
+    if not catalog.exists(log_name):
+        raise UsageError(
+            f"no exposures yet: {log_name} does not exist",
+            hint=f"serve the endpoint ('prodml serve --product {product.name}') and send traffic",
+        )
+    posted_name = catalog.name(product.outcomes_table)
+    posted = catalog.read(posted_name, access)[0] if catalog.exists(posted_name) else None
+    extra = None
+    if experiment.outcome_table is not None:
+        extra = catalog.read(catalog.name(experiment.outcome_table), access)[0]
+    data = units(
+        engine,
+        experiment,
+        log=catalog.read(log_name, access)[0],
+        outcomes=posted,
+        outcome_table=extra,
+        unit_key=endpoint.unit_key or "unit_id",
+    )
+    weights = {n: v.weight for n, v in endpoint.variants.items() if n != endpoint.shadow}
+    doc = analyse(name, product.name, experiment, data, weights)
+    chart_path.parent.mkdir(parents=True, exist_ok=True)
+    chart(doc, chart_path)
+    doc["chart"] = str(chart_path)
+    return doc
 
 
 def units(

@@ -135,6 +135,33 @@ class Catalog:
             policy.after_write(event, result)
         return result
 
+    def append(
+        self,
+        table: TableName,
+        data: pa.Table,
+        access: Access,
+        *,
+        description: str,
+        column_docs: Mapping[str, str] | None = None,
+        partition_by: Sequence[str] = (),
+        owner_product: str | None = None,
+        evolve: bool = False,
+    ) -> WriteResult:
+        """Append to a table prodml itself keeps (logs, results), registering it on first use."""
+        if not self.exists(table):
+            self.register(
+                table,
+                owner_product=owner_product,
+                producer_step=access.step,
+                description=description,
+                column_docs=column_docs or {},
+                partition_by=partition_by,
+                keys=[],
+                schema=data.schema,
+            )
+        spec = WriteSpec(str(table), "append", partition_by=partition_by, evolve=evolve)
+        return self.write(table, data, spec, access)
+
     def prepare(
         self,
         table: TableName,

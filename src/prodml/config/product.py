@@ -324,6 +324,17 @@ class ProductConfig(Closed):
     def _name(cls, value: str) -> str:
         return check_name(value, "product name")
 
+    @property
+    def inference_log_table(self) -> str:
+        """``ml.<product>_inference_log``, or the table the endpoint names."""
+        configured = self.endpoint.inference_log.table if self.endpoint else None
+        return configured or f"ml.{self.name}_inference_log"
+
+    @property
+    def outcomes_table(self) -> str:
+        """``ml.<product>_outcomes``: outcomes posted to the endpoint."""
+        return f"ml.{self.name}_outcomes"
+
     @model_validator(mode="after")
     def _serving(self) -> ProductConfig:
         if self.endpoint is not None and self.model is None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from prodml.config.product import DriftConfig, DriftTable
 from prodml.drift import stats, summaries
 from prodml.drift.windows import Window, bounds
 from prodml.errors import UsageError, did_you_mean
@@ -16,11 +17,126 @@ if TYPE_CHECKING:
 
     from prodml.catalog.gate import Catalog, TableInfo
     from prodml.catalog.policies import Access
-    from prodml.config.product import DriftTable
     from prodml.engine.local import LocalEngine
     from prodml.names import TableName
+    from prodml.pipeline.project import Product
 
 _TEMPORAL = ("date", "timestamp")
+
+
+# the prediction of every served record, from a product's inference log (prediction drift)
+PREDICTIONS = DriftTable(
+    columns=[],
+    derived={"prediction": "TRY_CAST(json_extract_string(outputs, '$.prediction') AS DOUBLE)"},
+    where="NOT shadow",
+    time_column="date",
+)
+
+
+def watched(
+    catalog: Catalog, products: Mapping[str, Product], target: str
+) -> tuple[Product | None, DriftConfig, dict[TableName, DriftTable]]:
+    """What ``drift run TARGET`` compares: a product's ``drift.tables``, or one table (with the
+    settings of the product that watches it, if one does)."""
+    product = products.get(target)
+    if product is not None:
+        config = product.config.drift
+        if not config.tables:
+            raise UsageError(
+                f"product {target} watches no tables for drift",
+                hint="add drift.tables.<schema.table> to its product.yaml",
+            )
+        return product, config, {catalog.name(k): v for k, v in config.tables.items()}
+    table = catalog.name(target)
+    for owner in products.values():
+        tables = {catalog.name(k): v for k, v in owner.config.drift.tables.items()}
+        if table in tables:
+            return owner, owner.config.drift, {table: tables[table]}
+    return None, DriftConfig(), {table: DriftTable()}
+
+
+def compare(
+    catalog: Catalog,
+    engine: LocalEngine,
+    tables: Mapping[TableName, DriftTable],
+    optional: Mapping[TableName, DriftTable],
+    *,
+    current: Window,
+    reference: Window,
+    correction: stats.Correction,
+    access: Access,
+) -> dict[str, Any]:
+    """Every table's drift between the windows; ``optional`` tables that cannot be compared
+    (e.g. an empty window) become notes instead of errors."""
+    results = [
+        table_drift(catalog, engine, t, c, current, reference, access, correction)
+        for t, c in tables.items()
+    ]
+    notes = []
+    for t, c in optional.items():
+        try:
+            results.append(
+                table_drift(catalog, engine, t, c, current, reference, access, correction)
+            )
+        except UsageError as exc:
+            notes.append(f"{t.short} not compared: {exc}")
+    drifted = [r["table"] for r in results if r["result"]["drift"]]
+    return {
+        "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "current": current.spec,
+        "reference": reference.spec,
+        "drift": bool(drifted),
+        "drifted_tables": drifted,
+        "drifted_columns": [
+            f"{r['table']}.{c['column']}"
+            for r in results
+            for c in r["result"]["columns"]
+            if c["drift"]
+        ],
+        "notes": notes,
+        "tables": results,
+    }
+
+
+def store_results(catalog: Catalog, report: Mapping[str, Any], access: Access) -> None:
+    """One row per compared column in ``monitoring.drift_results``."""
+    import pyarrow as pa
+
+    rows = [
+        {**c, "table_name": t["table"]} for t in report["tables"] for c in t["result"]["columns"]
+    ]
+    if not rows:
+        return
+    n = len(rows)
+    stamp = datetime.fromisoformat(report["checked_at"])
+
+    def col(key: str, kind: pa.DataType) -> pa.Array:
+        return pa.array([r[key] for r in rows], kind)
+
+    data = pa.table(
+        {
+            "checked_at": pa.array([stamp] * n, pa.timestamp("us", tz="UTC")),
+            "target": pa.array([report["target"]] * n, pa.string()),
+            "table_name": col("table_name", pa.string()),
+            "column": col("column", pa.string()),
+            "kind": col("kind", pa.string()),
+            "method": col("method", pa.string()),
+            "statistic": col("statistic", pa.float64()),
+            "p_value": col("p_value", pa.float64()),
+            "threshold": col("threshold", pa.float64()),
+            "drift": col("drift", pa.bool_()),
+            "status": col("status", pa.string()),
+            "psi": col("psi", pa.float64()),
+            "reference": pa.array([report["reference"]] * n, pa.string()),
+            "current": pa.array([report["current"]] * n, pa.string()),
+        }
+    )
+    catalog.append(
+        catalog.name("monitoring.drift_results"),
+        data,
+        access,
+        description="Drift results: one row per column per drift run.",
+    )
 
 
 def default_columns(info: TableInfo, schema: pa.Schema, time_column: str | None) -> list[str]:

@@ -223,6 +223,39 @@ class ModelRegistry:
             mlflow.set_registry_uri(self.target.registry_uri)
             yield
 
+    def settle(
+        self,
+        model: str,
+        *,
+        control: str,
+        treatment: str,
+        promote: bool,
+        tags: dict[str, str],
+        principal: str,
+    ) -> tuple[int | None, int | None]:
+        """End a comparison of two aliases: ``promote`` moves ``control`` to the treatment's
+        version (champion/challenger: a promotion); otherwise a rejected ``challenger`` alias is
+        removed. Tags the treatment's version; returns the control's version before and after.
+
+        Raises:
+            ModelError: promoting a treatment alias that is not set.
+        """
+        before = self.alias_version(model, control)
+        winner = self.alias_version(model, treatment)
+        name = self.registered_name(model)
+        if promote:
+            if winner is None:
+                raise ModelError(f"{name} has no {treatment!r} alias to promote")
+            if (control, treatment) == (CHAMPION, CHALLENGER):
+                self.promote(model, principal=principal)
+            else:
+                self.set_alias(model, control, winner)
+        elif winner is not None and treatment == CHALLENGER:
+            self.client.delete_registered_model_alias(name, treatment)
+        if winner is not None:
+            self.tag_version(model, winner, tags)
+        return before, winner if promote else before
+
     def promote(self, model: str, *, principal: str) -> dict[str, Any]:
         """Make the challenger the champion (the previous champion is remembered in a tag)."""
         challenger = self.alias_version(model, CHALLENGER)

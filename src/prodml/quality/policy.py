@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from prodml.catalog.gate import Catalog
+    from prodml.catalog.policies import Access
     from prodml.catalog.store import MetadataStore
     from prodml.config.expectations import Expectation
     from prodml.names import TableName
@@ -170,12 +171,40 @@ def evaluate_with(
         con.close()
 
 
+def check_table(
+    catalog: Catalog,
+    store: MetadataStore,
+    table: TableName,
+    rules: Sequence[Expectation],
+    where: str,
+    access: Access,
+) -> dict[str, Any]:
+    """Judge a whole table as it is now (nothing dropped or quarantined); record the results."""
+    catalog.require(table)
+    dataset, version = catalog.read(table, access)
+    results = evaluate_with(catalog, store, dataset.to_table(), rules, table, where).results
+    record(
+        catalog,
+        store,
+        table,
+        results,
+        version=version,
+        run_id=None,
+        step=access.step,
+        access=access,
+    )
+    return {
+        "table": str(table),
+        "version": version,
+        "rows": results[0].total_rows if results else 0,
+        "results": [r.to_json() for r in results],
+    }
+
+
 def write_quarantine(catalog: Catalog, event: WriteEvent, rows: pa.Table) -> None:
     """Append the quarantined rows (with the failed rules, run and time) to
     ``<table>__quarantine``."""
     import pyarrow as pa
-
-    from prodml.tables.delta import WriteSpec
 
     n = rows.num_rows
     stamp = datetime.now(UTC)
@@ -189,18 +218,14 @@ def write_quarantine(catalog: Catalog, event: WriteEvent, rows: pa.Table) -> Non
     for name in extra.column_names:
         rows = rows.append_column(name, extra.column(name))
     table = catalog.name(quarantine_name(f"{event.table.schema}.{event.table.table}"))
-    if not catalog.exists(table):
-        catalog.register(
-            table,
-            owner_product=None,
-            producer_step=event.access.step,
-            description=f"Rows of {event.table} set aside by its expectations.",
-            column_docs={FAILED_RULES: "The expectations the row failed."},
-            partition_by=[],
-            keys=[],
-            schema=rows.schema,
-        )
-    catalog.write(table, rows, WriteSpec(str(table), "append", evolve=True), event.access)
+    catalog.append(
+        table,
+        rows,
+        event.access,
+        description=f"Rows of {event.table} set aside by its expectations.",
+        column_docs={FAILED_RULES: "The expectations the row failed."},
+        evolve=True,
+    )
 
 
 def record(
@@ -216,8 +241,6 @@ def record(
 ) -> None:
     """Store results in the metadata store and append them to ``monitoring.dq_results``."""
     import pyarrow as pa
-
-    from prodml.tables.delta import WriteSpec
 
     context: Mapping[str, Any] = {
         "catalog": table.catalog,
@@ -249,15 +272,9 @@ def record(
             "checked_at": pa.array([stamp] * len(rows), pa.timestamp("us", tz="UTC")),
         }
     )
-    if not catalog.exists(target):
-        catalog.register(
-            target,
-            owner_product=None,
-            producer_step=None,
-            description="Data-quality results: one row per expectation per judged write.",
-            column_docs={},
-            partition_by=[],
-            keys=[],
-            schema=data.schema,
-        )
-    catalog.write(target, data, WriteSpec(str(target), "append"), access)
+    catalog.append(
+        target,
+        data,
+        access,
+        description="Data-quality results: one row per expectation per judged write.",
+    )

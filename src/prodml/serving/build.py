@@ -24,17 +24,6 @@ if TYPE_CHECKING:
     from prodml.names import TableName
 
 
-def inference_log_table(catalog: Catalog, product: ProductConfig) -> TableName:
-    """``<catalog>.ml.<product>_inference_log`` (or the table the endpoint names)."""
-    assert product.endpoint is not None
-    return catalog.name(product.endpoint.inference_log.table or f"ml.{product.name}_inference_log")
-
-
-def outcome_table(catalog: Catalog, product: str) -> TableName:
-    """``<catalog>.ml.<product>_outcomes``: outcomes posted to the endpoint."""
-    return catalog.name(f"ml.{product}_outcomes")
-
-
 def build(
     products: Mapping[str, ProductConfig],
     registry: ModelRegistry,
@@ -64,7 +53,7 @@ def build(
         if config.inference_log.enabled:
             log_writer = _writer(
                 catalog,
-                inference_log_table(catalog, product),
+                catalog.name(product.inference_log_table),
                 name,
                 "inference log",
                 inference_log.DOCS,
@@ -77,7 +66,7 @@ def build(
         if metrics:
             outcomes = _writer(
                 catalog,
-                outcome_table(catalog, name),
+                catalog.name(product.outcomes_table),
                 name,
                 "outcomes",
                 outcome_rows.DOCS,
@@ -115,26 +104,17 @@ def _writer(
     access: Access,
 ) -> QueueWriter:
     """A queue writer appending to ``table`` (registered in the catalog on first write)."""
-    from prodml.tables.delta import WriteSpec
-
-    spec = WriteSpec(name=str(table), mode="append", partition_by=["date"])
-    registered = False
 
     def write(data: pa.Table) -> None:
-        nonlocal registered
-        if not registered:
-            catalog.register(
-                table,
-                owner_product=product,
-                producer_step=None,
-                description=f"The {kind} of the {product} endpoint.",
-                column_docs=docs,
-                partition_by=["date"],
-                keys=[],
-                schema=data.schema,
-            )
-            registered = True
-        catalog.write(table, data, spec, access)
+        catalog.append(
+            table,
+            data,
+            access,
+            description=f"The {kind} of the {product} endpoint.",
+            column_docs=docs,
+            partition_by=["date"],
+            owner_product=product,
+        )
 
     return QueueWriter(
         write,
