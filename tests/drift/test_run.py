@@ -137,6 +137,7 @@ def test_unknown_column_and_unwatched_product_on_the_cli(tmp_path: Path) -> None
     assert prodml_cli("run", "shop", cwd=root).code == 0
     assert_clean_error(prodml_cli("drift", "run", "shop", cwd=root), "stedy", "did you mean")
     assert_clean_error(prodml_cli("drift", "run", "silver.nope", cwd=root), "nope")
+    assert_clean_error(prodml_cli("drift", "run", "shopp", cwd=root), "product 'shopp'", "shop")
     product_yaml.write_text(PRODUCT.format(name="shop") + "params: {days: 3, shift_from: 9}\n")
     with prodml.connect(root) as ws, pytest.raises(UsageError, match="watches no tables"):
         ws.drift_run("shop")

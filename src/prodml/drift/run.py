@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from prodml.config.product import DriftConfig, DriftTable
 from prodml.drift import stats, summaries
 from prodml.drift.windows import Window, bounds
-from prodml.errors import UsageError, did_you_mean
+from prodml.errors import NotFoundError, UsageError, did_you_mean
 from prodml.names import quote_ident
 
 if TYPE_CHECKING:
@@ -47,6 +47,8 @@ def watched(
                 hint="add drift.tables.<schema.table> to its product.yaml",
             )
         return product, config, {catalog.name(k): v for k, v in config.tables.items()}
+    if "." not in target:
+        raise NotFoundError("product", target, sorted(products))  # tables are schema.table
     table = catalog.name(target)
     for owner in products.values():
         tables = {catalog.name(k): v for k, v in owner.config.drift.tables.items()}
@@ -292,6 +294,8 @@ def _describe(window: Window, cut: tuple[date | None, date | None]) -> str:
         return f"version {window.version}"
     if window.kind == "all":
         return "all rows"
+    if window.kind == "range":
+        return f"{cut[0] or ''}..{cut[1] or ''}"
     if cut[0] is None:
         return f"{window.spec}: up to {cut[1]}"
     if cut[1] is None:
