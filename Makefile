@@ -25,6 +25,7 @@ bench:  ## every benchmark (peers install into benchmarks/.venvs on first use)
 	$(PY) benchmarks/serving.py
 	$(PY) benchmarks/quality.py
 	$(PY) benchmarks/drift.py
+	$(PY) benchmarks/pit_join.py
 
 example:  ## create ./demo from the retail example and run churn
 	rm -rf demo && .venv/bin/prodml init demo --example retail && cd demo && ../.venv/bin/prodml run churn

@@ -49,11 +49,14 @@ __all__ = [
     "command_env",
     "fmt_mb",
     "fmt_seconds",
+    "mem_total_gb",
+    "peak_mb",
     "peak_rss_mb_of_command",
     "peer_venv",
     "print_table",
     "prodml_bin",
     "ratio",
+    "status_mb",
     "time_command",
     "time_commands_interleaved",
     "work_dir",
@@ -548,3 +551,42 @@ def bench_arg_parser(description: str) -> argparse.ArgumentParser:
         "--skip-peers", action="store_true", help="do not build or run the peer tools"
     )
     return parser
+
+
+# -- memory of this process and of the machine (Linux /proc; None or "?" elsewhere) ---------
+
+
+def status_mb(field: str) -> float | None:
+    """A ``/proc/self/status`` memory line (``VmRSS``, ``VmHWM``) in MiB; None off Linux."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def peak_mb() -> float | None:
+    """This process's peak resident memory in MiB (``VmHWM``, else ``ru_maxrss``)."""
+    hwm = status_mb("VmHWM")
+    if hwm is not None:
+        return hwm
+    try:
+        import resource
+
+        r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return r / 2**20 if sys.platform == "darwin" else r / 1024
+    except ImportError:  # pragma: no cover
+        return None
+
+
+def mem_total_gb() -> str:
+    """The machine's memory, e.g. ``24.0 GB RAM``."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 2**20:.1f} GB RAM"
+    except OSError:
+        pass
+    return "? RAM"

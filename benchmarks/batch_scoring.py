@@ -71,7 +71,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import PRODML_YAML, bench_arg_parser, command_env, fmt_mb, print_table, work_dir
+from _common import (
+    PRODML_YAML,
+    bench_arg_parser,
+    command_env,
+    fmt_mb,
+    mem_total_gb,
+    print_table,
+    work_dir,
+)
 
 PRODUCT = "bench"
 MODEL = "dev.ml.bench"
@@ -560,16 +568,6 @@ def _versions() -> str:
     return ", ".join(out)
 
 
-def _mem_total_gb() -> str:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return f"{int(line.split()[1]) / 2**20:.1f} GB RAM"
-    except OSError:
-        pass
-    return "? RAM"
-
-
 def main() -> int:
     parser = bench_arg_parser(__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=None, help="day partitions (default 20)")
@@ -597,7 +595,7 @@ def main() -> int:
 
     print(
         f"machine: {platform.node()} | {platform.machine()} | {os.cpu_count()} CPUs | "
-        f"{_mem_total_gb()} | {platform.python_implementation()} {platform.python_version()} | "
+        f"{mem_total_gb()} | {platform.python_implementation()} {platform.python_version()} | "
         f"{platform.platform()}"
     )
     print(f"versions: {_versions()}")

@@ -76,8 +76,11 @@ from _common import (
     bench_arg_parser,
     command_env,
     fmt_mb,
+    mem_total_gb,
+    peak_mb,
     peer_venv,
     print_table,
+    status_mb,
 )
 
 SEED = 20241107
@@ -204,30 +207,6 @@ def make_data(rows: int, side: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
-def _status_mb(field: str) -> float | None:
-    """A ``/proc/self/status`` memory line (``VmRSS``, ``VmHWM``) in MiB; None off Linux."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
-
-
-def _peak_mb() -> float | None:
-    hwm = _status_mb("VmHWM")
-    if hwm is not None:
-        return hwm
-    try:
-        import resource
-
-        r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return r / 2**20 if sys.platform == "darwin" else r / 1024
-    except ImportError:  # pragma: no cover
-        return None
-
-
 def _head(data: dict[str, Any], n: int) -> dict[str, Any]:
     return {k: v[:n] for k, v in data.items()}
 
@@ -242,7 +221,7 @@ def child_prodml(cfg: dict[str, Any]) -> dict[str, Any]:
 
     del np, scipy  # imported up front: not part of the timed work
     kinds = {c: k for c, (k, _) in COLUMNS.items()}
-    rss_imports = _status_mb("VmRSS")
+    rss_imports = status_mb("VmRSS")
     ref = make_data(cfg["rows"], "reference")
     cur = make_data(cfg["rows"], "current")
     if cfg.get("pandas"):
@@ -254,7 +233,7 @@ def child_prodml(cfg: dict[str, Any]) -> dict[str, Any]:
         head = (_head(ref, WARMUP_ROWS), _head(cur, WARMUP_ROWS))
     dataset_drift(head[0], head[1], kinds)  # warm-up, untimed
     del head
-    rss_data = _status_mb("VmRSS")
+    rss_data = status_mb("VmRSS")
     t0 = time.perf_counter()
     result = dataset_drift(ref, cur, kinds)
     wall = time.perf_counter() - t0
@@ -280,7 +259,7 @@ def child_prodml(cfg: dict[str, Any]) -> dict[str, Any]:
         "drift": result.drift,
         "rss_imports": rss_imports,
         "rss_data": rss_data,
-        "peak": _peak_mb(),
+        "peak": peak_mb(),
         "versions": versions,
     }
 
@@ -321,7 +300,7 @@ def child_evidently(cfg: dict[str, Any]) -> dict[str, Any]:
     from evidently.presets import DataDriftPreset
 
     definition = DataDefinition(numerical_columns=NUMERIC, categorical_columns=CATEGORICAL)
-    rss_imports = _status_mb("VmRSS")
+    rss_imports = status_mb("VmRSS")
     ref_df = pd.DataFrame(make_data(cfg["rows"], "reference"))
     cur_df = pd.DataFrame(make_data(cfg["rows"], "current"))
 
@@ -337,7 +316,7 @@ def child_evidently(cfg: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     ref_ds, cur_ds = datasets(ref_df, cur_df)
     wall_dataset = time.perf_counter() - t0
-    rss_data = _status_mb("VmRSS")
+    rss_data = status_mb("VmRSS")
     report = Report([DataDriftPreset()], include_tests=True)
     t0 = time.perf_counter()
     snapshot = report.run(cur_ds, ref_ds)
@@ -349,7 +328,7 @@ def child_evidently(cfg: dict[str, Any]) -> dict[str, Any]:
         **answer,
         "rss_imports": rss_imports,
         "rss_data": rss_data,
-        "peak": _peak_mb(),
+        "peak": peak_mb(),
         "versions": {m: metadata.version(m) for m in ("evidently", "pandas", "numpy", "scipy")},
     }
 
@@ -437,16 +416,6 @@ def compare(
     return max_diff, problems
 
 
-def _mem_total_gb() -> str:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return f"{int(line.split()[1]) / 2**20:.1f} GB RAM"
-    except OSError:
-        pass
-    return "? RAM"
-
-
 def main() -> int:
     parser = bench_arg_parser(__doc__.splitlines()[0])
     parser.add_argument(
@@ -464,7 +433,7 @@ def main() -> int:
     me = Path(sys.executable)
     print(
         f"machine: {platform.node()} | {platform.machine()} | {os.cpu_count()} CPUs | "
-        f"{_mem_total_gb()} | {platform.python_implementation()} {platform.python_version()} | "
+        f"{mem_total_gb()} | {platform.python_implementation()} {platform.python_version()} | "
         f"{platform.platform()}"
     )
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

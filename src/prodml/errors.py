@@ -72,11 +72,19 @@ class NotFoundError(ProdmlError):
 
     exit_code = 2
 
-    def __init__(self, kind: str, name: str, known: Iterable[str] = (), *, hint: str | None = None):
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        known: Iterable[str] = (),
+        *,
+        hint: str | None = None,
+        where: str | None = None,
+    ):
         self.kind = kind
         self.name = name
         self.known = sorted(known)
-        message = f"unknown {kind} {name!r}"
+        message = f"unknown {kind} {name!r}" + (f" in {where}" if where else "")
         suggestion = did_you_mean(name, self.known)
         if hint is None:
             if suggestion:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from prodml.config.expectations import Expectation
     from prodml.config.product import Experiment, ModelConfig
     from prodml.engine.local import LocalEngine
+    from prodml.features.service import FeatureStore
     from prodml.models.registry import ModelRegistry
     from prodml.names import TableName
     from prodml.pipeline.dag import Dag
@@ -80,6 +81,8 @@ class Workspace:
 
     def close(self) -> None:
         """Release connections."""
+        if "features" in self.__dict__:
+            self.features.close()
         if "store" in self.__dict__:
             self.store.close()
 
@@ -129,6 +132,40 @@ class Workspace:
         return Catalog(
             self.settings.catalog, self.store, tables, [quality, RecordsPolicy(self.store)]
         )
+
+    @cached_property
+    def features(self) -> FeatureStore:
+        """The feature store: declared feature tables, training sets, the online store."""
+        return self._feature_store("features")
+
+    def _feature_store(self, step: str) -> FeatureStore:
+        """A feature store with its own online-store connection."""
+        from prodml.catalog.policies import Access
+        from prodml.features.service import FeatureStore
+        from prodml.features.training import declared_tables
+
+        declared = declared_tables(
+            {n: p.config for n, p in self.products.items()},
+            self.dag.producers,
+            self.settings.catalog,
+        )
+        url = self.settings.online_store.url
+        return FeatureStore(
+            self.catalog,
+            declared,
+            Access(principal=self.principal, step=step),
+            online_url=self.secrets.resolve(url) if url else None,
+            state_dir=self.state_dir,
+            model_spec=self._serving_spec,
+        )
+
+    def _serving_spec(self, product: str) -> dict[str, Any] | None:
+        """The training-set spec of a product's champion (its feature service)."""
+        config = self.product(product).config
+        if config.model is None:
+            return None
+        version = self.models.alias_version(config.model.name, "champion")
+        return None if version is None else self.models.training_set(config.model.name, version)
 
     @cached_property
     def _expectation_index(self) -> dict[str, tuple[list[Expectation], str]]:
@@ -337,14 +374,17 @@ class Workspace:
         from prodml.serving.build import build
 
         names = self.endpoint_products(products)
+        features = self._feature_store("serve")
         served = build(
             {n: self.product(n).config for n in names},
             self.models,
             self.catalog,
             principal=f"service:serving@{self.env}",
             no_auth=no_auth,
+            features=lambda: features.online_features,
         )
-        return create_app(served)
+        # the server's own online-store connection, closed when the server stops
+        return create_app(served, features=features, on_shutdown=features.close)
 
     # -- data quality -----------------------------------------------------------------------
 

@@ -49,7 +49,8 @@ def test_run_builds_layers_trains_then_skips_promotes_scores_and_adds_a_day(demo
         "silver.order_lines",
         "silver.customers",
         "gold.customer_daily",
-        "gold.churn_features",
+        "features.customer_features",
+        "gold.churn_labels",
         "ml.churn_training",
         "ml.churn_evaluation",
     ):
@@ -77,7 +78,8 @@ def test_run_builds_layers_trains_then_skips_promotes_scores_and_adds_a_day(demo
 
     assert prodml_cli("models", "promote", "churn", cwd=demo).code == 0
     listed = json.loads(prodml_cli("models", "list", "--json", cwd=demo).out)
-    assert listed == [
+    assert {m["product"] for m in listed} == {"churn", "demand"}  # demand: customer demand
+    assert [m for m in listed if m["product"] == "churn"] == [
         {
             "product": "churn",
             "model": "dev.ml.churn",
@@ -140,7 +142,11 @@ def test_run_builds_layers_trains_then_skips_promotes_scores_and_adds_a_day(demo
     ):
         assert steps[name]["partitions"] == [new_day], steps[name]
     # gold and scoring recompute the new day and only the earlier days its late rows touched
-    for name in ("churn.customer_daily", "churn.score_customers"):
+    for name in (
+        "retail_core.customer_daily",
+        "retail_core.customer_features",
+        "churn.score_customers",
+    ):
         days = steps[name]["partitions"]
         assert new_day in days and len(days) <= 3, (name, days)
         assert all(p >= "2024-02-07" for p in days)
@@ -149,7 +155,7 @@ def test_run_builds_layers_trains_then_skips_promotes_scores_and_adds_a_day(demo
     report = json.loads(repro.out)
     assert repro.code == 0 and report["match"], report
     assert {c["step"] for c in report["checks"]} >= {
-        "churn.customer_daily",
+        "retail_core.customer_daily",
         "retail_core.clean_orders",
     }
     assert any("score_customers" in s for s in report["not_reproduced"])
@@ -161,9 +167,15 @@ def test_demand_reuses_the_shared_layers(demo: Path) -> None:
     r = json.loads(prodml_cli("run", "demand", "--json", cwd=demo).out)
     steps = {s["step"]: s for s in r["steps"]}
     assert steps["demand.product_daily_demand"]["status"] == "succeeded"  # the SQL step
-    assert "retail_core.clean_orders" not in steps  # demand does not need orders
-    assert steps["retail_core.ingest_order_lines"]["status"] == "skipped", steps
-    assert steps["retail_core.clean_order_lines"]["status"] == "skipped", steps
+    # the shared layers and customer features churn's run built are not built again
+    for name in (
+        "retail_core.clean_orders",
+        "retail_core.clean_order_lines",
+        "retail_core.customer_daily",
+        "retail_core.customer_features",
+    ):
+        assert steps[name]["status"] == "skipped", steps[name]
+    assert steps["demand.train_customer_demand"]["status"] == "succeeded"
     shown = json.loads(prodml_cli("products", "show", "demand", "--json", cwd=demo).out)
     assert shown["inputs_from_products"] == ["retail_core"]
     listed = json.loads(prodml_cli("products", "list", "--json", cwd=demo).out)

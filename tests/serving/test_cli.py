@@ -16,7 +16,8 @@ import httpx
 import pytest
 import yaml
 from tests.helpers import assert_clean_error, prodml_cli
-from tests.serving.conftest import CHAMPION_ONLY, configure, free_port, log_rows, new_platform
+from tests.live import free_port
+from tests.serving.conftest import CHAMPION_ONLY, configure, log_rows, new_platform
 
 from prodml.config.product import Token
 

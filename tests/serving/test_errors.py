@@ -13,14 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.serving.conftest import (
-    ROWS,
-    Live,
-    configure,
-    copy_model_artifacts,
-    new_platform,
-    serving,
-)
+from tests.live import Live, serving
+from tests.serving.conftest import ROWS, configure, copy_model_artifacts, new_platform
 
 import prodml
 from prodml.errors import UsageError

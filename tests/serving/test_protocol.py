@@ -9,14 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from tests.serving.conftest import (
-    CHAMPION_ONLY,
-    ROWS,
-    configure,
-    serving,
-    sklearn_model,
-    wait_loaded,
-)
+from tests.live import serving
+from tests.serving.conftest import CHAMPION_ONLY, ROWS, configure, sklearn_model, wait_loaded
 
 import prodml
 from prodml.abtest.assign import Assigner

@@ -11,7 +11,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
-from tests.serving.conftest import configure, serving, wait_loaded
+from tests.live import serving
+from tests.serving.conftest import configure, wait_loaded
 
 import prodml
 from prodml.serving.auth import new_token, token_hash
@@ -52,6 +53,7 @@ OPERATIONS = [
     "POST /v1/products/{product}/invocations",
     "POST /invocations",
     "POST /v1/products/{product}/outcomes",
+    "POST /v1/features/online",
     "POST /v1/admin/reload",
 ]
 

@@ -13,13 +13,13 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
+from tests.live import serving
 from tests.serving.conftest import (
     ROWS,
     aliases_restored,
     configure,
     log_rows,
     new_platform,
-    serving,
     sklearn_model,
     wait_loaded,
 )

@@ -204,6 +204,24 @@ class Catalog:
             policy.after_read(event, resolved)
         return dataset, resolved
 
+    def read_changes(
+        self, table: TableName, access: Access, *, since: int | None
+    ) -> tuple[pads.Dataset, int]:
+        """The rows added or rewritten after version ``since`` (everything when None), and
+        the version they were read at: incremental consumers (online publishing) use it."""
+        event = ReadEvent(table=table, version=None, access=access)
+        for policy in self.policies:
+            policy.before_read(event)
+        self.require(table)
+        location = self.location(table)
+        resolved = int(self.tables.open(location, name=str(table)).version())
+        if since is not None and since > resolved:
+            since = None  # the table was re-created since: read all of it
+        dataset = self.tables.added_since(location, since, name=str(table))
+        for policy in self.policies:
+            policy.after_read(event, resolved)
+        return dataset, resolved
+
     def describe(self, table: TableName) -> TableInfo:
         """Catalog entry plus live facts (version, rows, bytes) from the Delta log."""
         entry = self.store.get_table(table.catalog, table.schema, table.table)

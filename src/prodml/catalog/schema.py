@@ -45,7 +45,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 metadata = MetaData()
 
 #: the Alembic revision this code expects (a test checks it equals the scripts' head)
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 tables = Table(
     "prodml_tables",
@@ -190,4 +190,19 @@ dq_results = Table(
     Column("samples", JSON, nullable=False),
     Column("message", Text, nullable=False),
     Column("checked_at", UTCDateTime(), nullable=False),
+)
+
+feature_consumers = Table(
+    "prodml_feature_consumers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("catalog", String(128), nullable=False),
+    Column("feature_table", String(512), nullable=False, index=True),
+    Column("feature", String(256), nullable=False),
+    Column("table_version", BigInteger),
+    Column("model", String(512), nullable=False, index=True),
+    Column("model_version", Integer, nullable=False),
+    Column("product", String(128), nullable=False),
+    Column("run_id", String(64)),
+    Column("logged_at", UTCDateTime(), nullable=False),
 )

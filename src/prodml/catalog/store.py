@@ -328,6 +328,27 @@ class MetadataStore:
         with self.engine.connect() as conn:
             return [float(v) for (v,) in conn.execute(query)][::-1]
 
+    # -- feature store ----------------------------------------------------------------------
+
+    def record_feature_consumers(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Record that a model version was trained on features (one row per feature)."""
+        stamp = now()
+        values = [{**r, "logged_at": stamp} for r in rows]
+        if values:
+            with self.begin() as conn:
+                conn.execute(s.feature_consumers.insert(), values)
+
+    def feature_consumers(
+        self, catalog: str, feature_table: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Feature consumers of a catalog (optionally one feature table), oldest first."""
+        t = s.feature_consumers
+        query = sa.select(t).where(t.c.catalog == catalog).order_by(t.c.id)
+        if feature_table:
+            query = query.where(t.c.feature_table == feature_table)
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(query)]
+
     def edges(
         self, *, target: str | None = None, source: str | None = None
     ) -> list[dict[str, Any]]:

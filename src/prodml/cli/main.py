@@ -8,7 +8,19 @@ from typing import Annotated
 
 import typer
 
-from prodml.cli import ab, drift, examples, models, products, quality, runs, serve, tables, workflow
+from prodml.cli import (
+    ab,
+    drift,
+    examples,
+    features,
+    models,
+    products,
+    quality,
+    runs,
+    serve,
+    tables,
+    workflow,
+)
 
 app = typer.Typer(
     name="prodml",
@@ -29,6 +41,7 @@ app.add_typer(serve.tokens, name="tokens")
 app.add_typer(ab.app, name="ab")
 app.add_typer(quality.app, name="quality")
 app.add_typer(drift.app, name="drift")
+app.add_typer(features.app, name="features")
 
 
 def _print_version(value: bool) -> None:

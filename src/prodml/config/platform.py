@@ -60,6 +60,26 @@ class TrackingConfig(Closed):
     )
 
 
+class OnlineStoreConfig(Closed):
+    """The online feature store: latest feature values per entity, for serving."""
+
+    url: str | None = Field(
+        None,
+        description="sqlite:///path or redis://host:port/db (a ${secret:NAME} for a password); "
+        "default: <state_dir>/online.db",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite://", "redis://", "rediss://")):
+            raise ValueError(
+                f"unsupported online store {value.split(':', 1)[0]!r}: use sqlite:///PATH or "
+                "redis://HOST:PORT/DB"
+            )
+        return value
+
+
 class ComputeProfile(Closed):
     """Limits for the engine that runs a product's steps (a cluster policy, locally)."""
 
@@ -92,6 +112,7 @@ class EnvironmentSettings(Closed):
     metadata: MetadataConfig = Field(default_factory=MetadataConfig)
     compute: ComputeConfig = Field(default_factory=ComputeConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    online_store: OnlineStoreConfig = Field(default_factory=OnlineStoreConfig)
 
     @field_validator("name", "catalog")
     @classmethod
@@ -128,6 +149,7 @@ class PlatformFile(Closed):
     metadata: dict[str, Any] = Field(default_factory=dict)
     compute: dict[str, Any] = Field(default_factory=dict)
     tracking: dict[str, Any] = Field(default_factory=dict)
+    online_store: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("environments")
     @classmethod

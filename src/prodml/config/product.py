@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -109,6 +110,79 @@ class ModelConfig(Closed):
         return check_name(value, "model name")
 
 
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``90s``, ``15m``, ``36h``, ``7d``, ``2w`` as a timedelta (ValueError otherwise)."""
+    match = _DURATION.fullmatch(str(text))
+    if not match:
+        raise ValueError(
+            f"{text!r} is not a duration: use a number and a unit, e.g. 90s, 15m, 36h, 7d, 2w"
+        )
+    return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+class Feature(Closed):
+    """One feature of a feature table (its type comes from the table, or is checked against it)."""
+
+    description: str = Field(..., min_length=1)
+    type: str | None = Field(None, description="expected Arrow type, e.g. double, int64, string")
+
+
+class FeatureTable(Closed):
+    """A feature table in ``features.*``: entity keys, an event time and described features."""
+
+    description: str = Field(..., min_length=1)
+    keys: list[str] = Field(..., min_length=1, description="entity key columns")
+    timestamp: str = Field(..., description="event-time column (time-zone aware)")
+    created: str | None = Field(
+        None, description="ingestion-time column that breaks event-time ties (latest wins)"
+    )
+    ttl: str | None = Field(
+        None, description="how old a value may be when it is used (e.g. 7d); none: any age"
+    )
+    features: dict[str, Feature] = Field(..., min_length=1)
+    online: bool = Field(True, description="published to the online store by features publish")
+
+    @field_validator("features", mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, dict):  # name: "description" is short for name: {description: ...}
+            return {k: {"description": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @field_validator("ttl")
+    @classmethod
+    def _ttl(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _columns(self) -> FeatureTable:
+        for name in [*self.keys, self.timestamp, *([self.created] if self.created else [])]:
+            if name in self.features:
+                raise AtKey(("features", name), f"{name!r} is a key or time column, not a feature")
+        return self
+
+    @property
+    def ttl_delta(self) -> timedelta | None:
+        """The TTL as a timedelta."""
+        return parse_duration(self.ttl) if self.ttl else None
+
+
+class FeatureLookupConfig(Closed):
+    """Features an endpoint fetches from the online store by the request's entity keys."""
+
+    table: str = Field(..., description="a feature table, e.g. features.customer_features")
+    features: list[str] | None = Field(None, description="default: every feature of the table")
+    keys: list[str] | None = Field(
+        None, description="request fields holding the table's keys (default: the same names)"
+    )
+
+
 class Variant(Closed):
     """One arm of an endpoint: the model alias it serves and its share of the traffic."""
 
@@ -174,6 +248,11 @@ class EndpointConfig(Closed):
     auth: EndpointAuth = Field(default_factory=EndpointAuth)
     max_body_bytes: int = Field(1_048_576, ge=1024, description="larger requests get 413")
     max_rows: int = Field(10_000, ge=1, description="records per request at most")
+    feature_lookups: list[FeatureLookupConfig] | Literal["model"] = Field(
+        default_factory=list,
+        description="online features fetched by the request's keys; 'model': the lookups of the "
+        "training set each served model version was logged with",
+    )
 
     @field_validator("variants")
     @classmethod
@@ -318,6 +397,26 @@ class ProductConfig(Closed):
     ab: ABConfig = Field(default_factory=ABConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
     alerts: Alerts = Field(default_factory=Alerts)
+    features: dict[str, FeatureTable] = Field(
+        default_factory=dict, description="feature tables this product produces (features.*)"
+    )
+
+    @field_validator("features")
+    @classmethod
+    def _feature_tables(cls, value: dict[str, FeatureTable]) -> dict[str, FeatureTable]:
+        for name in value:
+            parts = name.split(".")
+            if (
+                len(parts) != 2
+                or parts[0] != "features"
+                or not re.fullmatch(r"[a-z][a-z0-9_]*", parts[1])
+            ):
+                raise AtKey(
+                    (name,),
+                    f"feature table {name!r} must be named features.<table> (lower-case "
+                    "letters, digits and _)",
+                )
+        return value
 
     @field_validator("name")
     @classmethod

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from prodml.config.product import ModelConfig
 from prodml.models import gate as gates
 from prodml.models.errors import GateFailedError, ModelError
-from prodml.models.registry import CHAMPION, ModelRegistry
+from prodml.models.registry import CHAMPION, TRAINING_SET_TAG, ModelRegistry
 
 
 def promote_across(
@@ -75,10 +76,13 @@ def promote_across(
     )
     new_version = int(copied.version)
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    spec = source.training_set(model, version)
     target.tag_version(
         target_model.name,
         new_version,
         {
+            # the same feature lookups, resolved in the target's catalog when served there
+            **({TRAINING_SET_TAG: json.dumps(spec, sort_keys=True)} if spec else {}),
             "prodml.copied_from": f"{source.registered_name(model)}/{version}",
             "prodml.source_run_id": str(info["run_id"]),
             "prodml.promoted_by": principal,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import threading
@@ -26,6 +27,8 @@ _GLOBAL_URIS = threading.RLock()
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 METRIC_TAG = "prodml.metric."
+#: the training-set spec (feature lookups) a version was trained with, as JSON
+TRAINING_SET_TAG = "prodml.training_set"
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,12 @@ class ModelRegistry:
                 }
             )
         return sorted(out, key=lambda r: r["version"], reverse=True)
+
+    def training_set(self, model: str, version: int) -> dict[str, Any] | None:
+        """The training-set spec logged with a version (None: trained without the store)."""
+        mv = self.client.get_model_version(self.registered_name(model), str(version))
+        raw = (mv.tags or {}).get(TRAINING_SET_TAG)
+        return json.loads(raw) if raw else None
 
     def alias_version(self, model: str, alias: str) -> int | None:
         """The version an alias points at, or None."""

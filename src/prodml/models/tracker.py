@@ -14,7 +14,13 @@ from prodml.config.product import ModelConfig
 from prodml.errors import UsageError
 from prodml.models import gate as gates
 from prodml.models.errors import GateFailedError, ModelError
-from prodml.models.registry import CHALLENGER, CHAMPION, METRIC_TAG, ModelRegistry
+from prodml.models.registry import (
+    CHALLENGER,
+    CHAMPION,
+    METRIC_TAG,
+    TRAINING_SET_TAG,
+    ModelRegistry,
+)
 from prodml.pipeline.errors import SkipStep
 from prodml.pipeline.tracking import TRACKED_STAGES, StepRunInfo
 
@@ -77,8 +83,18 @@ class MlflowTracker:
         self._require_run("log_metrics")
         mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
 
-    def log_model(self, model: Any, *, input_example: Any, name: str | None = None) -> pa.Table:
-        """Log the model with signature and input example; register it as a new version."""
+    def log_model(
+        self,
+        model: Any,
+        *,
+        input_example: Any,
+        name: str | None = None,
+        training_set: Mapping[str, Any] | None = None,
+    ) -> pa.Table:
+        """Log the model with signature and input example; register it as a new version.
+
+        A training-set spec is logged as ``training_set.json`` and as the version tag
+        ``prodml.training_set`` (what serving looks up online)."""
         import mlflow
         from mlflow.models import infer_signature
 
@@ -112,6 +128,14 @@ class MlflowTracker:
         self.registry.client.set_model_version_tag(
             registered, str(version), "prodml.features", json.dumps(list(sample.columns))
         )
+        if training_set is not None:
+            mlflow.log_dict(dict(training_set), "training_set.json")
+            self.registry.client.set_model_version_tag(
+                registered,
+                str(version),
+                TRAINING_SET_TAG,
+                json.dumps(training_set, sort_keys=True, default=str),
+            )
         return pa.table(
             {
                 "model": [registered],

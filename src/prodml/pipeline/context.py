@@ -15,6 +15,7 @@ from prodml.catalog.gate import Catalog
 from prodml.catalog.policies import Access
 from prodml.engine.local import LocalEngine
 from prodml.errors import UsageError
+from prodml.features.training import DeclaredTable, FeatureLookup, TrainingSet, consumer_rows
 from prodml.names import check_column, quote_ident, quote_literal
 from prodml.pipeline.planner import landing_files
 from prodml.pipeline.tracking import Tracker
@@ -53,6 +54,8 @@ class StepContext:
         access: Access,
         landing_root: Path,
         on_read: Callable[[str, int], None],
+        inputs: Sequence[str] = (),
+        feature_tables: Mapping[str, DeclaredTable] | None = None,
     ) -> None:
         self.run_id = run_id
         self.env = env
@@ -69,6 +72,8 @@ class StepContext:
         self._access = access
         self._landing_root = landing_root
         self._on_read = on_read
+        self._inputs = {str(catalog.name(t)) for t in inputs}
+        self._feature_tables = dict(feature_tables or {})
         self.tracker: Tracker | None = None
 
     def _tracked(self, what: str) -> Tracker:
@@ -88,12 +93,72 @@ class StepContext:
         """Record metrics on the step's tracking run."""
         self._tracked("log_metrics").log_metrics(metrics, step)
 
-    def log_model(self, model: Any, *, input_example: Any, name: str | None = None) -> pa.Table:
+    def log_model(
+        self,
+        model: Any,
+        *,
+        input_example: Any,
+        name: str | None = None,
+        training_set: TrainingSet | None = None,
+    ) -> pa.Table:
         """Log ``model`` with its signature and an input example, and register a new version.
 
-        Returns a one-row table describing the version: return it from the train step.
+        With ``training_set`` (from :meth:`training_set`) its spec is logged with the version:
+        the model is recorded as a consumer of those features, and serving knows what to look
+        up online. Returns a one-row table describing the version: return it from the step.
         """
-        return self._tracked("log_model").log_model(model, input_example=input_example, name=name)
+        spec = training_set.spec if training_set is not None else None
+        record = self._tracked("log_model").log_model(
+            model, input_example=input_example, name=name, training_set=spec
+        )
+        if spec is not None:
+            self._catalog.store.record_feature_consumers(
+                consumer_rows(
+                    spec,
+                    catalog=self._catalog.catalog,
+                    model=str(record.column("model")[0]),
+                    version=int(record.column("version")[0].as_py()),
+                    product=self.product,
+                    run_id=self.run_id,
+                )
+            )
+        return record
+
+    def training_set(
+        self, spine: Any, *, timestamp: str, lookups: Sequence[FeatureLookup]
+    ) -> TrainingSet:
+        """Point-in-time features for every row of ``spine`` (a relation or frame of labels).
+
+        For each spine row at time ``t`` and each lookup: the row of the feature table with
+        the same keys and the latest event time ``<= t`` (and ``>= t - ttl``); ties go to the
+        latest created time; unmatched rows get NULLs; every spine row is kept. The feature
+        tables must be inputs of the step (so their producers run first).
+        """
+        from prodml.features.training import training_set
+
+        for lookup in lookups:
+            declared = self._feature_tables.get(
+                ".".join(lookup.table.split(".")[-2:])
+                if "." in lookup.table
+                else f"features.{lookup.table}"
+            )
+            if declared is not None and str(self._catalog.name(declared.name)) not in self._inputs:
+                raise UsageError(
+                    f"step {self.product}.{self.step} looks up {declared.name} but does not "
+                    "declare it as an input",
+                    hint=f'add "{declared.name}" to inputs=[...] of the step, so the step that '
+                    "produces it runs first",
+                )
+        return training_set(
+            self._catalog,
+            self._access,
+            self._feature_tables,
+            spine,
+            timestamp=timestamp,
+            lookups=lookups,
+            on_read=self._on_read,
+            con=self._engine.con,
+        )
 
     def load_model(self, *, version: int | None = None, alias: str | None = None) -> Any:
         """Load a version (or the ``champion``/``challenger``) of the product's model."""

@@ -170,6 +170,7 @@ class Planner:
             spec.partition_by,
             spec.output_partition_by,
             spec.schema_evolution,
+            spec.references,
         )
         inputs = {name: self._input(name, spec.partition_by) for name in spec.inputs}
         missing = [
@@ -205,7 +206,13 @@ class Planner:
             plan.replace_state = True
             return plan
         partitioned = {n: i for n, i in inputs.items() if i.partition_ids is not None}
-        others = sorted((n, i.whole) for n, i in inputs.items() if i.partition_ids is None)
+        # reference data (spec.references) is read at its current version, but a new version
+        # of it does not re-run partitions already processed
+        others = sorted(
+            (n, i.whole)
+            for n, i in inputs.items()
+            if i.partition_ids is None and n not in spec.references
+        )
         universe: set[str] = set()
         for i in partitioned.values():
             universe |= set(i.partition_ids or {})

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from prodml.catalog.policies import Access
 from prodml.catalog.store import MetadataStore
 from prodml.engine.local import LocalEngine
 from prodml.errors import ProdmlError
+from prodml.features.training import DeclaredTable, declared_tables
 from prodml.pipeline.context import StepContext
 from prodml.pipeline.dag import Dag
 from prodml.pipeline.errors import PipelineDefinitionError, SkipStep, StepFailedError
@@ -431,6 +433,8 @@ class Runner:
             access=access,
             landing_root=renv.landing_root,
             on_read=reads.__setitem__,
+            inputs=spec.table_inputs,
+            feature_tables=self.feature_tables,
         )
         links: dict[str, str] = {}
         uses_model = spec.stage in MODEL_STAGES and owner.config.model is not None
@@ -460,6 +464,16 @@ class Runner:
             raise
         ctx.tracker.close(failed=False)
         return frames, reads, links
+
+    @cached_property
+    def feature_tables(self) -> dict[str, DeclaredTable]:
+        """The feature tables declared by the products, with the steps that produce them."""
+        renv = self.renv
+        return declared_tables(
+            {name: p.config for name, p in renv.products.items()},
+            renv.dag.producers,
+            renv.catalog.catalog,
+        )
 
     def bind_inputs(
         self,

@@ -42,6 +42,9 @@ class StepSpec:
         description: the docstring.
         fn: the Python function (None for SQL steps).
         sql: the SQL text (SQL steps).
+        references: inputs that are reference data (dimensions): read whole, ordered in the
+            DAG like any input, but a new version of them does not re-run partitions already
+            processed (history is not rewritten with today's attributes).
         source_file: where the step is defined.
         line: the line of the definition.
         product: the product that owns it (set when the product is loaded).
@@ -52,6 +55,7 @@ class StepSpec:
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
     partition_by: str | None = None
+    references: tuple[str, ...] = ()
     output_partition_by: tuple[str, ...] = ()
     mode: str = "overwrite"
     keys: tuple[str, ...] = ()
@@ -104,6 +108,7 @@ def step(
     schema_evolution: bool = False,
     input_format: InputFormat = "duckdb",
     expectations: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Mapping[str, Any]]] = (),
+    references: Sequence[str] = (),
 ) -> Callable[[F], F]:
     """Declare a pipeline step. The function receives ``ctx`` then one argument per input.
 
@@ -133,6 +138,7 @@ def step(
             schema_evolution=schema_evolution,
             input_format=input_format,
             expectations=expectations,
+            references=references,
             description=inspect.getdoc(fn) or "",
             fn=fn,
             source_file=source_file,
@@ -159,6 +165,7 @@ def make_spec(
     schema_evolution: bool = False,
     input_format: str = "duckdb",
     expectations: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Mapping[str, Any]]] = (),
+    references: Sequence[str] = (),
     description: str = "",
     fn: Callable[..., Any] | None = None,
     sql: str | None = None,
@@ -212,6 +219,12 @@ def make_spec(
         raise fail("a partitioned step writes one output table")
     if any(i.startswith(LANDING_PREFIX) for i in inputs) and stage != "ingress":
         raise fail("only ingress steps read landing sources")
+    stray = [r for r in references if r not in inputs]
+    if stray:
+        raise fail(
+            f"references {stray[0]!r}, which is not one of its inputs",
+            hint="references name inputs that are reference data; list it in inputs=[...] too",
+        )
     rules = _expectations(expectations, outs, fail)
     return StepSpec(
         name=name,
@@ -219,6 +232,7 @@ def make_spec(
         inputs=tuple(inputs),
         outputs=outs,
         partition_by=partition_by,
+        references=tuple(references),
         output_partition_by=tuple(output_partition_by),
         mode=mode,
         keys=tuple(keys),
@@ -332,6 +346,7 @@ def sql_step_from_file(path: Path) -> StepSpec:
         "keys",
         "params",
         "schema_evolution",
+        "references",
         "description",
     }
     unknown = set(meta) - allowed
@@ -356,6 +371,7 @@ def sql_step_from_file(path: Path) -> StepSpec:
         keys=meta.get("keys", []),
         params=meta.get("params"),
         schema_evolution=bool(meta.get("schema_evolution", False)),
+        references=meta.get("references", []),
         description=str(meta.get("description", "")),
         sql=head[end + 2 :].strip(),
         source_file=str(path),

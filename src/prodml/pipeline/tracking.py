@@ -44,8 +44,16 @@ class Tracker(Protocol):
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         """Record metrics."""
 
-    def log_model(self, model: Any, *, input_example: Any, name: str | None = None) -> pa.Table:
-        """Log and register a model version; return a one-row record of it."""
+    def log_model(
+        self,
+        model: Any,
+        *,
+        input_example: Any,
+        name: str | None = None,
+        training_set: Mapping[str, Any] | None = None,
+    ) -> pa.Table:
+        """Log and register a model version (with its training-set spec); return a one-row
+        record of it."""
 
     def load_model(self, *, version: int | None = None, alias: str | None = None) -> Any:
         """Load a registered version of the product's model."""

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from fastapi import FastAPI, Request
@@ -19,11 +19,17 @@ from fastapi.responses import Response
 
 from prodml.abtest.outcomes import OutcomeError
 from prodml.abtest.outcomes import parse as parse_outcomes
+from prodml.errors import NotFoundError, UsageError
+from prodml.features.lookup import EntityError, NotPublishedError
+from prodml.features.online import OnlineStoreError
 from prodml.serving.auth import TokenCheck
 from prodml.serving.endpoint import Endpoint, NotReadyError
 from prodml.serving.inference_log import QueueWriter
 from prodml.serving.metrics import Metrics, MetricsMiddleware
 from prodml.serving.payload import PayloadError, loads, parse_invocations, parse_product
+
+if TYPE_CHECKING:
+    from prodml.features.service import FeatureStore
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +154,10 @@ def create_app(
     *,
     reload_seconds: float | None = None,
     on_shutdown: Callable[[], None] | None = None,
+    features: FeatureStore | None = None,
 ) -> FastAPI:
-    """The server for ``served`` products (``/invocations`` exists when there is one)."""
+    """The server for ``served`` products (``/invocations`` exists when there is one;
+    ``/v1/features/online`` when a feature store is given)."""
     metrics = Metrics()
     products = dict(served)
     for s in products.values():
@@ -348,7 +356,10 @@ def create_app(
                 "model": scored.model,
                 "predictions": [
                     {"prediction": p, "variant": v, "model_version": mv}
-                    for p, v, mv in zip(preds, scored.variants, scored.versions, strict=True)
+                    | ({"features": scored.feature_status[i]} if scored.feature_status else {})
+                    for i, (p, v, mv) in enumerate(
+                        zip(preds, scored.variants, scored.versions, strict=True)
+                    )
                 ],
             },
             headers=headers,
@@ -402,6 +413,38 @@ def create_app(
             raise NotReadyError("the outcome log is behind (queue full); retry")
         return _json({"accepted": rows.n}, 202)
 
+    if features is not None:
+        store = features
+
+        @app.post(
+            "/v1/features/online",
+            tags=["features"],
+            openapi_extra={"requestBody": _FEATURES_BODY, **_SECURED},
+        )
+        @guarded
+        async def online_features(request: Request) -> Response:
+            """Online feature values of entities: values, a status per feature, event times."""
+            if not any(_allowed(s, request) for s in products.values()):
+                authorize(next(iter(products.values())), request)
+            body = await body_of(request, _FEATURES_MAX_BODY)
+            target, entities, wanted = _feature_request(loads(body))
+            try:
+                found = store.online(target, entities, features=wanted)
+            except (EntityError, UsageError) as exc:
+                raise HTTPProblem(400, str(exc)) from None
+            except (NotFoundError, NotPublishedError) as exc:
+                raise HTTPProblem(404, str(exc)) from None
+            except OnlineStoreError as exc:
+                raise HTTPProblem(503, str(exc), {"Retry-After": "1"}) from None
+            return _json(
+                {
+                    "results": [
+                        {"entity": dict(e), **hit.to_json()}
+                        for e, hit in zip(entities, found, strict=True)
+                    ]
+                }
+            )
+
     @app.post("/v1/admin/reload", tags=["operations"], openapi_extra=_SECURED)
     @guarded
     async def reload(request: Request) -> Response:
@@ -415,6 +458,64 @@ def create_app(
 
     _bearer_scheme(app)
     return app
+
+
+#: the largest feature request body, and the most entities in one
+_FEATURES_MAX_BODY = 1_048_576
+_FEATURES_MAX_ENTITIES = 10_000
+
+_FEATURES_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["entities"],
+                "description": "Exactly one of table (a feature table) and feature_service (a "
+                "product: the lookups its champion was trained with).",
+                "properties": {
+                    "table": {"type": "string", "example": "features.customer_features"},
+                    "feature_service": {"type": "string", "example": "churn"},
+                    "features": {"type": "array", "items": {"type": "string"}},
+                    "entities": {
+                        "type": "array",
+                        "items": {"type": "object"},
+                        "example": [{"customer_id": 42}],
+                    },
+                },
+            }
+        }
+    },
+}
+
+
+def _feature_request(doc: Any) -> tuple[str, list[dict[str, Any]], list[str] | None]:
+    """(table or service, entities, features) from a /v1/features/online body, or a 400."""
+    if not isinstance(doc, dict):
+        raise HTTPProblem(400, "the body must be a JSON object with 'table' and 'entities'")
+    unknown = set(doc) - {"table", "feature_service", "features", "entities"}
+    if unknown:
+        raise HTTPProblem(
+            400,
+            f"unknown field {sorted(unknown)[0]!r}; use table or feature_service, entities, "
+            "features",
+        )
+    targets = [doc[k] for k in ("table", "feature_service") if k in doc]
+    if len(targets) != 1 or not isinstance(targets[0], str) or not targets[0]:
+        raise HTTPProblem(400, "give exactly one of 'table' and 'feature_service' (a string)")
+    entities = doc.get("entities")
+    if not isinstance(entities, list) or not entities:
+        raise HTTPProblem(400, "'entities' must be a non-empty list of objects")
+    if len(entities) > _FEATURES_MAX_ENTITIES:
+        raise HTTPProblem(
+            413, f"{len(entities)} entities in one request; at most {_FEATURES_MAX_ENTITIES}"
+        )
+    features = doc.get("features")
+    if features is not None and (
+        not isinstance(features, list) or not all(isinstance(f, str) for f in features)
+    ):
+        raise HTTPProblem(400, "'features' must be a list of feature names")
+    return targets[0], entities, features
 
 
 def _allowed(s: Served, request: Request) -> bool:

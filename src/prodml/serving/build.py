@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from prodml.catalog.gate import Catalog
     from prodml.catalog.policies import Access
     from prodml.config.product import InferenceLog, ProductConfig
+    from prodml.features.lookup import OnlineFeatures
     from prodml.models.registry import ModelRegistry
     from prodml.names import TableName
 
@@ -31,6 +32,7 @@ def build(
     *,
     principal: str,
     no_auth: bool,
+    features: Callable[[], OnlineFeatures] | None = None,
 ) -> dict[str, Served]:
     """One ``Served`` per product; refuses an endpoint without tokens unless ``no_auth``."""
     from prodml.catalog.policies import Access
@@ -81,6 +83,10 @@ def build(
             load=_loader(registry, model.name, model.flavor),
             log_writer=log_writer,
         )
+        if config.feature_lookups and features is not None:
+            from prodml.serving.features import FeatureEnricher
+
+            endpoint.enricher = FeatureEnricher(features(), config.feature_lookups)
         served[name] = Served(endpoint, auth, outcomes, metrics)
     return served
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from prodml.config.product import EndpointConfig
+    from prodml.serving.features import FeatureEnricher
     from prodml.serving.model import LoadedModel, Method
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class Scored:
     variants: list[str]  # per record
     versions: list[int]  # per record
     model: str
+    feature_status: list[dict[str, str]] = field(default_factory=list)  # per record, if looked up
 
 
 class Endpoint:
@@ -89,6 +91,8 @@ class Endpoint:
         self.assigner = Assigner(live, config.salt or product)
         self.default = next(n for n, w in live.items() if w > 0)
         self._refresh_lock = asyncio.Lock()
+        # fills records' missing inputs from the online store (endpoint.feature_lookups)
+        self.enricher: FeatureEnricher | None = None
 
     # -- models ---------------------------------------------------------------------------
 
@@ -205,6 +209,10 @@ class Endpoint:
                 f"{self.config.max_rows}",
                 413,
             )
+        feature_status: list[dict[str, str]] = []
+        if self.enricher is not None:
+            specs = [s.model.training_set for s in self.slots.values() if s.model is not None]
+            records, feature_status = self.enricher.apply(records, self.enricher.lookups(specs))
         units = self.assign(records, header_unit)
         fallback = self.assigner.assign(request_id)
         wanted = [fallback if u is None else self.assigner.assign(u) for u in units]
@@ -275,7 +283,7 @@ class Endpoint:
             raise NotReadyError(
                 "the inference log is behind (queue full); the request was not served, retry"
             )
-        return Scored(request_id, out, variants, versions, model_name)
+        return Scored(request_id, out, variants, versions, model_name, feature_status)
 
     async def close(self) -> None:
         """Finish queued batches and stop the batch threads."""

@@ -31,6 +31,7 @@ class LoadedModel:
     flavor: str
     proba: bool  # binary classifier: ``score`` is P(positive class)
     needs_pandas: bool
+    training_set: dict[str, Any] | None = None  # the feature lookups it was trained with
 
     @property
     def columns(self) -> list[str]:
@@ -81,4 +82,5 @@ def load(registry: ModelRegistry, model: str, version: int, flavor: str) -> Load
         flavor=flavor,
         proba=proba,
         needs_pandas=needs_pandas,
+        training_set=registry.training_set(model, version),
     )

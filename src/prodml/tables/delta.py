@@ -132,6 +132,23 @@ class DeltaTables:
             )
         return dt.to_pyarrow_dataset(filesystem=self._filesystem(location))
 
+    def added_since(self, location: str, since: int | None, *, name: str = "") -> pads.Dataset:
+        """The rows of the data files the table gained after version ``since`` (all of it
+        when ``since`` is None): every row that a later commit added or rewrote.
+
+        A Delta commit never changes a file in place, so files live now and absent at
+        ``since`` hold exactly the new and rewritten rows (rows only deleted since are not
+        seen).
+        """
+        import pyarrow.dataset as pads
+
+        dataset = self.dataset(location, name=name)
+        if since is None:
+            return dataset
+        old = set(add_actions(self.open(location, since, name=name)).column("path").to_pylist())
+        fragments = [f for f in dataset.get_fragments() if f.path not in old]
+        return pads.FileSystemDataset(fragments, dataset.schema, dataset.format, dataset.filesystem)
+
     @staticmethod
     def _filesystem(location: str) -> Any:
         """Arrow's native filesystem for local tables.

@@ -1,75 +1,44 @@
-"""Customer-level gold tables for the churn model."""
+"""Churn: labels at a cutoff, point-in-time customer features, a model, its gate, scoring."""
 
 from prodml import step
+from prodml.features import FeatureLookup
 
 
 @step(
     stage="features",
-    inputs=["silver.orders", "silver.order_lines"],
-    outputs="gold.customer_daily",
-    partition_by="order_date",
-    mode="replace_partitions",
-)
-def customer_daily(ctx, orders, order_lines):
-    """Orders, items and revenue per customer and day (cancelled orders excluded)."""
-    return ctx.sql(
-        """
-        SELECT o.customer_id, o.order_date,
-               count(DISTINCT o.order_id) AS orders,
-               coalesce(sum(l.quantity), 0) AS items,
-               coalesce(sum(l.quantity * l.unit_price), 0)::DOUBLE AS revenue
-        FROM orders o
-        LEFT JOIN order_lines l ON l.order_id = o.order_id
-        WHERE o.customer_id IS NOT NULL AND coalesce(o.status, '') <> 'cancelled'
-        GROUP BY ALL
-        """
-    )
-
-
-@step(
-    stage="features",
-    inputs=["gold.customer_daily", "silver.customers"],
-    outputs="gold.churn_features",
+    inputs=["gold.customer_daily"],
+    outputs="gold.churn_labels",
     params=["churn_window_days", "lookback_days"],
 )
-def churn_features(ctx, customer_daily, customers):
-    """Recency, frequency, monetary value and tenure at the cutoff, and the churn label."""
+def churn_labels(ctx, customer_daily):
+    """Customers active in the look-back before the cutoff, and whether they churned after it.
+
+    The features are not here: train and evaluate look them up in features.customer_features
+    as of ``cutoff_ts``, point in time.
+    """
     return ctx.sql(
         """
         WITH bounds AS (
-            SELECT max(order_date) - to_days($window::INTEGER) AS cutoff,
-                   max(order_date) AS end_date
-            FROM customer_daily
+            SELECT max(order_date) - to_days($window::INTEGER) AS cutoff FROM customer_daily
         ),
-        history AS (
-            SELECT d.customer_id,
-                   max(d.order_date) AS last_order,
-                   sum(d.orders) FILTER (d.order_date > b.cutoff - to_days($lookback::INTEGER))
-                       AS frequency,
-                   sum(d.revenue) FILTER (d.order_date > b.cutoff - to_days($lookback::INTEGER))
-                       AS monetary
+        active AS (
+            SELECT DISTINCT d.customer_id
             FROM customer_daily d, bounds b
             WHERE d.order_date <= b.cutoff
-            GROUP BY d.customer_id
+              AND d.order_date > b.cutoff - to_days($lookback::INTEGER)
         ),
         future AS (
             SELECT DISTINCT d.customer_id
             FROM customer_daily d, bounds b
             WHERE d.order_date > b.cutoff
         )
-        SELECT h.customer_id,
-               b.cutoff AS cutoff_date,
-               date_diff('day', h.last_order, b.cutoff) AS recency_days,
-               coalesce(h.frequency, 0) AS frequency,
-               coalesce(h.monetary, 0)::DOUBLE AS monetary,
-               date_diff('day', c.signup_date, b.cutoff) AS tenure_days,
-               c.segment, c.country,
+        SELECT a.customer_id,
+               timezone('UTC', b.cutoff + INTERVAL 1 DAY) AS cutoff_ts,
                f.customer_id IS NULL AS churned
-        FROM history h
+        FROM active a
         CROSS JOIN bounds b
-        LEFT JOIN customers c USING (customer_id)
         LEFT JOIN future f USING (customer_id)
-        ORDER BY h.customer_id
+        ORDER BY a.customer_id
         """,
         window=ctx.params["churn_window_days"],
         lookback=ctx.params["lookback_days"],
@@ -78,14 +47,14 @@ def churn_features(ctx, customer_daily, customers):
 
 @step(
     stage="features",
-    inputs=["gold.churn_features"],
+    inputs=["gold.churn_labels"],
     outputs=["gold.churn_train", "gold.churn_holdout"],
     params=["holdout_percent"],
 )
-def split(ctx, churn_features):
+def split(ctx, churn_labels):
     """A stable split by customer: the same customer always lands on the same side."""
     rows = ctx.sql(
-        "SELECT *, hash(customer_id) % 100 < $pct AS _holdout FROM churn_features",
+        "SELECT *, hash(customer_id) % 100 < $pct AS _holdout FROM churn_labels",
         pct=ctx.params["holdout_percent"],
     )
     return {
@@ -95,34 +64,37 @@ def split(ctx, churn_features):
 
 
 FEATURES = ["recency_days", "frequency", "monetary", "tenure_days", "segment", "country"]
+# the shared customer features as of each label's time; a snapshot older than two days
+# means the customer was inactive (no snapshot since): no features
+CUSTOMER_FEATURES = FeatureLookup("features.customer_features", features=FEATURES, ttl="2d")
 
 
-def model_inputs(frame):
-    """The model's input columns, typed as the model expects them."""
-    x = frame[FEATURES].copy()
-    for col in ("segment", "country"):
-        x[col] = x[col].fillna("unknown").astype(str)
-    for col in ("recency_days", "frequency", "monetary", "tenure_days"):
-        x[col] = x[col].astype("float64").fillna(0.0)
-    return x
+def labelled(ctx, labels):
+    """Labels joined point in time to the customer features: the model inputs and the target.
+
+    Every label row has features (labelled customers were active in the look-back, so a
+    snapshot exists at the cutoff); rows without any would be dropped here.
+    """
+    training = ctx.training_set(labels, timestamp="cutoff_ts", lookups=[CUSTOMER_FEATURES])
+    frame = training.df().dropna(subset=FEATURES)
+    return training, frame[FEATURES], frame["churned"].astype(int)
 
 
 @step(
     stage="train",
-    inputs=["gold.churn_train"],
+    inputs=["gold.churn_train", "features.customer_features"],
     outputs="ml.churn_training",
     mode="append",
     params=["c", "max_iter"],
 )
-def train(ctx, churn_train):
+def train(ctx, churn_train, customer_features):
     """Logistic regression on recency, frequency, monetary value, tenure, segment and country."""
     from sklearn.compose import ColumnTransformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-    frame = churn_train.df()
-    x, y = model_inputs(frame), frame["churned"].astype(int)
+    training, x, y = labelled(ctx, churn_train)
     model = Pipeline(
         [
             (
@@ -141,9 +113,10 @@ def train(ctx, churn_train):
             ("clf", LogisticRegression(C=ctx.params["c"], max_iter=ctx.params["max_iter"])),
         ]
     ).fit(x, y)
-    ctx.log_params({"c": ctx.params["c"], "max_iter": ctx.params["max_iter"], "rows": len(frame)})
+    ctx.log_params({"c": ctx.params["c"], "max_iter": ctx.params["max_iter"], "rows": len(x)})
     ctx.log_metrics({"train_churn_rate": float(y.mean())})
-    return ctx.log_model(model, input_example=x.head(5))
+    # the training set's spec goes with the model: consumers of the features, online lookups
+    return ctx.log_model(model, input_example=x.head(5), training_set=training)
 
 
 def scores(model, x, y):
@@ -160,14 +133,13 @@ def scores(model, x, y):
 
 @step(
     stage="evaluate",
-    inputs=["ml.churn_training", "gold.churn_holdout"],
+    inputs=["ml.churn_training", "gold.churn_holdout", "features.customer_features"],
     outputs="ml.churn_evaluation",
     mode="append",
 )
-def evaluate(ctx, churn_training, churn_holdout):
+def evaluate(ctx, churn_training, churn_holdout, customer_features):
     """Score the newest version and the champion on the held-out customers; run the gate."""
-    frame = churn_holdout.df()
-    x, y = model_inputs(frame), frame["churned"].astype(int)
+    _, x, y = labelled(ctx, churn_holdout)
     version = ctx.candidate()
     metrics = scores(ctx.load_model(version=version), x, y)
     champion = None
@@ -180,39 +152,16 @@ def evaluate(ctx, churn_training, churn_holdout):
 
 @step(
     stage="apply",
-    inputs=["gold.customer_daily"],
+    inputs=["features.customer_features"],
     outputs="gold.churn_predictions",
     partition_by="order_date",
     mode="replace_partitions",
-    params=["lookback_days"],
 )
-def score_customers(ctx, customer_daily):
+def score_customers(ctx, customer_features):
     """Churn risk of every recently active customer, as of each day, scored by the champion.
 
-    Only the days being processed are scored (new days, or days that late rows changed);
-    the features look back over the whole history. After a new champion, re-score the past
-    with ``prodml run churn --steps score_customers --full-refresh``.
+    Only the days being processed are scored (new days, or days whose features changed).
+    After a new champion, re-score the past with
+    ``prodml run churn --steps score_customers --full-refresh``.
     """
-    ctx.table("gold.customer_daily", alias="history")  # the whole history, not just these days
-    ctx.table("silver.customers", alias="customers")
-    features = ctx.sql(
-        """
-        WITH days AS (SELECT DISTINCT order_date AS as_of FROM customer_daily)
-        SELECT h.customer_id,
-               d.as_of AS order_date,
-               date_diff('day', max(h.order_date), d.as_of)::DOUBLE AS recency_days,
-               sum(h.orders)::DOUBLE AS frequency,
-               sum(h.revenue)::DOUBLE AS monetary,
-               coalesce(date_diff('day', any_value(c.signup_date), d.as_of), 0)::DOUBLE
-                   AS tenure_days,
-               coalesce(any_value(c.segment), 'unknown') AS segment,
-               coalesce(any_value(c.country), 'unknown') AS country
-        FROM days d
-        JOIN history h
-          ON h.order_date <= d.as_of AND h.order_date > d.as_of - to_days($lookback::INTEGER)
-        LEFT JOIN customers c USING (customer_id)
-        GROUP BY h.customer_id, d.as_of
-        """,
-        lookback=ctx.params["lookback_days"],
-    )
-    return ctx.score(features, alias="champion", keep=["customer_id", "order_date"])
+    return ctx.score(customer_features, alias="champion", keep=["customer_id", "order_date"])

@@ -160,3 +160,72 @@ def clean_order_lines(ctx, order_lines):
         ORDER BY order_id, line_no, batch_date DESC
         """
     )
+
+
+# -- shared customer features (one definition; churn and demand both train on them) ---------
+
+
+@step(
+    stage="features",
+    inputs=["silver.orders", "silver.order_lines"],
+    outputs="gold.customer_daily",
+    partition_by="order_date",
+    mode="replace_partitions",
+)
+def customer_daily(ctx, orders, order_lines):
+    """Orders, items and revenue per customer and day (cancelled orders excluded)."""
+    return ctx.sql(
+        """
+        SELECT o.customer_id, o.order_date,
+               count(DISTINCT o.order_id) AS orders,
+               coalesce(sum(l.quantity), 0) AS items,
+               coalesce(sum(l.quantity * l.unit_price), 0)::DOUBLE AS revenue
+        FROM orders o
+        LEFT JOIN order_lines l ON l.order_id = o.order_id
+        WHERE o.customer_id IS NOT NULL AND coalesce(o.status, '') <> 'cancelled'
+        GROUP BY ALL
+        """
+    )
+
+
+@step(
+    stage="features",
+    inputs=["gold.customer_daily", "silver.customers"],
+    references=["silver.customers"],
+    outputs="features.customer_features",
+    partition_by="order_date",
+    mode="replace_partitions",
+    params=["feature_lookback_days"],
+)
+def customer_features(ctx, customer_daily, customers):
+    """Each recently active customer's features as of the end of each day.
+
+    Only the days being processed are computed (new days, or days late rows changed); the
+    look-back reads the whole history. Customers are reference data: an update to a customer
+    shapes the days computed from now on, not the snapshots already taken. ``as_of`` (the end
+    of the day, UTC) is the event time a point-in-time lookup compares with.
+    """
+    ctx.table("gold.customer_daily", alias="history")
+    return ctx.sql(
+        """
+        WITH days AS (SELECT DISTINCT order_date FROM customer_daily)
+        SELECT h.customer_id,
+               d.order_date,
+               timezone('UTC', d.order_date + INTERVAL 1 DAY) AS as_of,
+               date_diff('day', max(h.order_date), d.order_date)::DOUBLE AS recency_days,
+               sum(h.orders)::DOUBLE AS frequency,
+               sum(h.revenue)::DOUBLE AS monetary,
+               sum(h.items)::DOUBLE AS items,
+               coalesce(date_diff('day', any_value(c.signup_date), d.order_date), 0)::DOUBLE
+                   AS tenure_days,
+               coalesce(any_value(c.segment), 'unknown') AS segment,
+               coalesce(any_value(c.country), 'unknown') AS country
+        FROM days d
+        JOIN history h
+          ON h.order_date <= d.order_date
+         AND h.order_date > d.order_date - to_days($lookback::INTEGER)
+        LEFT JOIN customers c USING (customer_id)
+        GROUP BY h.customer_id, d.order_date
+        """,
+        lookback=ctx.params["feature_lookback_days"],
+    )

@@ -1,0 +1,157 @@
+"""``prodml features``: feature tables, their consumers, publishing and online lookups."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from prodml.cli import console
+from prodml.cli.options import Env, Json, Project, workspace
+from prodml.errors import UsageError
+
+app = typer.Typer(
+    help="Feature store: feature tables, which models use them, the online store.",
+    no_args_is_help=True,
+)
+
+Table = Annotated[str, typer.Argument(help="Feature table, e.g. features.customer_features.")]
+
+
+@app.command("list")
+def list_tables(env: Env = None, project: Project = None, json: Json = False) -> None:
+    """Every declared feature table: owner, keys, features, consumers, online state."""
+    with workspace(project, env) as ws:
+        rows = ws.features.list_tables()
+    if json:
+        console.emit_json(rows)
+        return
+    console.table(
+        "feature tables",
+        ["table", "product", "keys", "features", "version", "consumers", "online version"],
+        [
+            [
+                r["table"],
+                r["product"],
+                ", ".join(r["keys"]),
+                len(r["features"]),
+                "—" if r["version"] is None else r["version"],
+                ", ".join(f"{c['model']}/{c['version']}" for c in r["consumers"]) or "—",
+                _online(r["online"]),
+            ]
+            for r in rows
+        ],
+    )
+
+
+def _online(state: dict[str, Any] | None) -> str:
+    if state is None:
+        return "off"
+    if state["version"] is None:
+        return f"not published ({state['store']})"
+    return f"{state['version']} ({state['store']})"
+
+
+@app.command("show")
+def show(table: Table, env: Env = None, project: Project = None, json: Json = False) -> None:
+    """One feature table: its features with types and descriptions, and the models using them."""
+    with workspace(project, env) as ws:
+        doc = ws.features.describe(table)
+    if json:
+        console.emit_json(doc)
+        return
+    console.out().print(f"[bold]{doc['table']}[/] — {doc['description']}")
+    console.out().print(
+        f"owner {doc['product']}, produced by {doc['step'] or '(no step yet)'}; keys "
+        f"{', '.join(doc['keys'])}; event time {doc['timestamp']}"
+        + (f"; created {doc['created']}" if doc["created"] else "")
+        + f"; TTL {doc['ttl'] or 'none'}; version {doc['version']}; online "
+        + _online(doc["online"])
+    )
+    console.table(
+        "features",
+        ["feature", "type", "description", "used by"],
+        [
+            [name, f["type"] or "?", f["description"], ", ".join(f.get("used_by", [])) or "—"]
+            for name, f in doc["features"].items()
+        ],
+    )
+    console.table(
+        "consumers",
+        ["model", "version", "product", "features", "table version"],
+        [
+            [c["model"], c["version"], c["product"], len(c["features"]), c["table_version"]]
+            for c in doc["consumers"]
+        ],
+    )
+
+
+@app.command("publish")
+def publish(
+    table: Annotated[
+        str | None, typer.Argument(help="Feature table (default: every table with online: true).")
+    ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Re-read every row, not just what changed.")
+    ] = False,
+    env: Env = None,
+    project: Project = None,
+    json: Json = False,
+) -> None:
+    """Publish the latest value per key to the online store (only keys changed since the last
+    published version)."""
+    with workspace(project, env) as ws:
+        results = [r.to_json() for r in ws.features.publish(table, full=full)]
+    if json:
+        console.emit_json(results)
+        return
+    console.table(
+        "published",
+        ["table", "store", "from version", "to version", "rows read", "keys", "written", "s"],
+        [
+            [
+                r["table"],
+                r["store"],
+                "—" if r["from_version"] is None else r["from_version"],
+                r["to_version"],
+                r["rows_read"],
+                r["keys"],
+                r["written"],
+                r["seconds"],
+            ]
+            for r in results
+        ],
+    )
+
+
+@app.command("online")
+def online(
+    target: Annotated[
+        str, typer.Argument(help="Feature table, or a product (its champion's lookups).")
+    ],
+    key: Annotated[
+        list[str],
+        typer.Option("--key", "-k", help="Entity key as NAME=VALUE (repeat for composite keys)."),
+    ],
+    env: Env = None,
+    project: Project = None,
+    json: Json = False,
+) -> None:
+    """Look up one entity's online features."""
+    entity: dict[str, Any] = {}
+    for item in key:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--key {item!r} is not NAME=VALUE", hint="e.g. --key customer_id=42")
+        entity[name] = value
+    with workspace(project, env) as ws:
+        found = ws.features.online(target, [entity])[0].to_json()
+    if json:
+        console.emit_json(found)
+        return
+    console.out().print(f"event time {found['event_timestamp'] or '—'}")
+    console.table(
+        "features",
+        ["feature", "value", "status"],
+        [[n, v, found["statuses"][n]] for n, v in found["values"].items()],
+    )
