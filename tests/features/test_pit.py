@@ -199,3 +199,48 @@ def test_key_count_mismatch_and_negative_ttl() -> None:
 def test_not_a_frame() -> None:
     with pytest.raises(FeatureJoinError, match="the spine must be an Arrow table"):
         point_in_time_join(42, timestamp="ts", sources=[])
+
+
+def test_random_data_matches_a_brute_force_reading_of_the_rules() -> None:
+    """Thousands of rows with many ties, duplicates, NULL created times and TTL edges."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    base = 1_710_000_000_000_000
+    n_spine, n_rows = 2000, 6000
+    spine_keys = rng.integers(0, 60, n_spine)
+    spine_ts = base + rng.integers(0, 50, n_spine) * 1_000_000  # coarse: many exact hits
+    keys = rng.integers(0, 50, n_rows)
+    event = base + rng.integers(0, 50, n_rows) * 1_000_000
+    created = base + rng.integers(0, 5, n_rows) * 1_000_000
+    created_null = rng.random(n_rows) < 0.1
+    values = np.arange(n_rows, dtype=np.float64)
+    ttl = timedelta(seconds=10)
+    ts_type = pa.timestamp("us", "UTC")
+    spine = pa.table({"k": spine_keys, "t": pa.array(spine_ts).cast(ts_type)})
+    rows = pa.table(
+        {
+            "k": keys,
+            "e": pa.array(event).cast(ts_type),
+            "c": pa.array(created, mask=created_null).cast(ts_type),
+            "v": values,
+        }
+    )
+    got = point_in_time_join(
+        spine,
+        timestamp="t",
+        sources=[FeatureSource("t", rows, ["k"], "e", ["v"], created="c", ttl=ttl)],
+    ).column("v")
+
+    oldest = np.iinfo(np.int64).min
+    for i in range(n_spine):
+        t, k = spine_ts[i], spine_keys[i]
+        hit = (keys == k) & (event <= t) & (event >= t - 10_000_000)
+        if not hit.any():
+            assert got[i].as_py() is None, i
+            continue
+        latest = event[hit].max()
+        tied = hit & (event == latest)
+        best_created = np.where(created_null, oldest, created)[tied].max()
+        winners = set(values[tied & (np.where(created_null, oldest, created) == best_created)])
+        assert got[i].as_py() in winners, i  # a full tie may pick any of its rows

@@ -88,10 +88,6 @@ class OnlineFeatures:
             return [_renamed(r, resolved.rename) for r in found]
         return found
 
-    def key_columns(self, lookups: Sequence[ResolvedLookup]) -> list[str]:
-        """Every entity key column the lookups need, in first-use order."""
-        return list(dict.fromkeys(k for lookup in lookups for k in lookup.keys))
-
 
 def _renamed(found: Lookup, rename: Mapping[str, str]) -> Lookup:
     return Lookup(

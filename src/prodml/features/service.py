@@ -149,15 +149,17 @@ class FeatureStore:
             )
         results = []
         for table in tables:
+            target = self.catalog.name(table.name)
+            if self.catalog.version(target) is None:
+                if name:
+                    raise UsageError(
+                        f"{table.name} has no data yet",
+                        hint=f"run the step that writes it ({table.step or 'none declared'}): "
+                        f"prodml run {table.product}",
+                    )
+                continue  # publishing everything: tables not built yet wait for their run
             results.append(
-                publish(
-                    self.catalog,
-                    self.access,
-                    self.catalog.name(table.name),
-                    table.decl,
-                    self.online_store,
-                    full=full,
-                )
+                publish(self.catalog, self.access, target, table.decl, self.online_store, full=full)
             )
         self.online_features.forget()
         return results
@@ -176,12 +178,7 @@ class FeatureStore:
                     "its model's training set"
                 )
             return lookups_from_spec(spec)
-        raise NotFoundError(
-            "feature table or feature service",
-            target,
-            list(self.declared),
-            hint=None,
-        )
+        raise NotFoundError("feature table or feature service", target, list(self.declared))
 
     def online(
         self,

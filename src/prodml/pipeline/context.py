@@ -134,15 +134,11 @@ class StepContext:
         latest created time; unmatched rows get NULLs; every spine row is kept. The feature
         tables must be inputs of the step (so their producers run first).
         """
-        from prodml.features.training import training_set
+        from prodml.features.training import find_table, training_set
 
         for lookup in lookups:
-            declared = self._feature_tables.get(
-                ".".join(lookup.table.split(".")[-2:])
-                if "." in lookup.table
-                else f"features.{lookup.table}"
-            )
-            if declared is not None and str(self._catalog.name(declared.name)) not in self._inputs:
+            declared = find_table(self._feature_tables, lookup.table)
+            if str(self._catalog.name(declared.name)) not in self._inputs:
                 raise UsageError(
                     f"step {self.product}.{self.step} looks up {declared.name} but does not "
                     "declare it as an input",
