@@ -220,6 +220,12 @@ def test_served_churn_gets_its_features_from_the_online_store(demo: Path) -> Non
         r = client.post("/invocations", json={"dataframe_records": [{"customer_id": customers[1]}]})
         assert r.status_code == 200, r.text
 
+        # an unknown customer: nothing to look up, and this model cannot score missing values
+        r = client.post("/v1/products/churn/predict", json={"records": [{"customer_id": "nobody"}]})
+        assert r.status_code == 400
+        assert "features not in the online store" in r.json()["message"]
+        assert "record 0: country, frequency, monetary" in r.json()["message"]
+
         r = client.post("/v1/products/churn/predict", json={"records": [{"id": 1}]})
         assert r.status_code == 400 and "need the field 'customer_id'" in r.json()["message"]
 

@@ -28,7 +28,7 @@ def list_tables(env: Env = None, project: Project = None, json: Json = False) ->
         return
     console.table(
         "feature tables",
-        ["table", "product", "keys", "features", "version", "consumers", "online version"],
+        ["table", "owner", "keys", "features", "version", "models", "online"],
         [
             [
                 r["table"],
@@ -36,7 +36,7 @@ def list_tables(env: Env = None, project: Project = None, json: Json = False) ->
                 ", ".join(r["keys"]),
                 len(r["features"]),
                 "—" if r["version"] is None else r["version"],
-                ", ".join(f"{c['model']}/{c['version']}" for c in r["consumers"]) or "—",
+                len({c["model"] for c in r["consumers"]}),
                 _online(r["online"]),
             ]
             for r in rows
@@ -48,8 +48,8 @@ def _online(state: dict[str, Any] | None) -> str:
     if state is None:
         return "off"
     if state["version"] is None:
-        return f"not published ({state['store']})"
-    return f"{state['version']} ({state['store']})"
+        return f"{state['store']}: not yet"
+    return f"{state['store']}: v{state['version']}"
 
 
 @app.command("show")
@@ -105,18 +105,18 @@ def publish(
     if json:
         console.emit_json(results)
         return
+    if not results:
+        console.info("nothing to publish: no feature table with online: true has data yet")
+        return
     console.table(
-        "published",
-        ["table", "store", "from version", "to version", "rows read", "keys", "written", "s"],
+        f"published to {results[0]['store']}",
+        ["table", "versions", "rows read", "written", "seconds"],
         [
             [
-                r["table"],
-                r["store"],
-                "—" if r["from_version"] is None else r["from_version"],
-                r["to_version"],
+                r["table"].split(".", 1)[1],
+                f"{'—' if r['from_version'] is None else r['from_version']} → {r['to_version']}",
                 r["rows_read"],
-                r["keys"],
-                r["written"],
+                f"{r['written']} of {r['keys']}",
                 r["seconds"],
             ]
             for r in results

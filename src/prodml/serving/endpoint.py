@@ -240,7 +240,13 @@ class Endpoint:
             cols = inputs_for(shadow)
             idx = np.arange(records.n)
             jobs.append((shadow, idx, True, self._batcher(shadow, method).submit(cols, records.n)))
-        results = await asyncio.gather(*(j[3] for j in jobs))
+        try:
+            results = await asyncio.gather(*(j[3] for j in jobs))
+        except (ValueError, TypeError) as exc:
+            missing = _missing_features(feature_status)
+            if not missing:
+                raise
+            raise PayloadError(f"{missing}; the model rejected the input: {exc}") from None
 
         dtype = np.result_type(*(preds.dtype for (_, preds) in results))
         out = np.empty(records.n, dtype=dtype)
@@ -313,3 +319,22 @@ class Endpoint:
                 for s in self.slots.values()
             ],
         }
+
+
+def _missing_features(statuses: list[dict[str, str]], shown: int = 3) -> str | None:
+    """Which records lacked looked-up features (not found or expired online), or None."""
+    gaps = [
+        (i, sorted(f for f, state in status.items() if state in ("not_found", "expired")))
+        for i, status in enumerate(statuses)
+    ]
+    gaps = [(i, names) for i, names in gaps if names]
+    if not gaps:
+        return None
+    parts = [f"record {i}: {', '.join(names)}" for i, names in gaps[:shown]]
+    more = f" and {len(gaps) - shown} more" if len(gaps) > shown else ""
+    return (
+        "features not in the online store (not found or expired) for "
+        + "; ".join(parts)
+        + more
+        + " — send them in the request, or publish the feature table"
+    )
