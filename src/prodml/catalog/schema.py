@@ -45,7 +45,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 metadata = MetaData()
 
 #: the Alembic revision this code expects (a test checks it equals the scripts' head)
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 
 tables = Table(
     "prodml_tables",
@@ -205,4 +205,79 @@ feature_consumers = Table(
     Column("product", String(128), nullable=False),
     Column("run_id", String(64)),
     Column("logged_at", UTCDateTime(), nullable=False),
+)
+
+# -- governance -------------------------------------------------------------------------------
+
+principals = Table(
+    "prodml_principals",
+    metadata,
+    Column("name", String(128), primary_key=True),
+    Column("kind", String(32), nullable=False),  # user, group, service_principal
+    Column("display_name", String(256), nullable=False),
+    Column("email", String(256)),
+    Column("source", String(16), nullable=False),  # config (prodml.yaml) or cli
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+group_members = Table(
+    "prodml_group_members",
+    metadata,
+    Column("group_name", String(128), primary_key=True),
+    Column("member", String(128), primary_key=True),
+    Column("source", String(16), nullable=False),
+)
+
+tokens = Table(
+    "prodml_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("principal", String(128), nullable=False, index=True),
+    Column("name", String(128), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime()),
+    Column("revoked_at", UTCDateTime()),
+)
+
+grants = Table(
+    "prodml_grants",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("securable_type", String(16), nullable=False),
+    Column("securable", String(512), nullable=False, index=True),
+    Column("principal", String(128), nullable=False, index=True),
+    Column("privilege", String(32), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("granted_by", String(128), nullable=False),
+    Column("granted_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("securable_type", "securable", "principal", "privilege"),
+)
+
+owners = Table(
+    "prodml_owners",
+    metadata,
+    Column("securable_type", String(16), primary_key=True),
+    Column("securable", String(512), primary_key=True),
+    Column("owner", String(128), nullable=False),
+    Column("source", String(16), nullable=False),
+)
+
+audit = Table(
+    "prodml_audit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False, index=True),
+    Column("principal", String(128), nullable=False, index=True),
+    Column("run_as", String(128)),
+    Column("action", String(64), nullable=False),
+    Column("securable_type", String(16)),
+    Column("securable", String(512), index=True),
+    Column("privilege", String(32)),
+    Column("outcome", String(16), nullable=False),  # allowed, denied, changed
+    Column("reason", Text, nullable=False),
+    Column("request_id", String(64)),
+    Column("run_id", String(64)),
+    Column("client", String(64)),
 )

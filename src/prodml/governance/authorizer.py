@@ -1,0 +1,223 @@
+"""Access decisions: who may do what on which securable, and the audit record of each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from prodml.errors import ProdmlError
+from prodml.governance.privileges import ALL, Privilege, Securable
+from prodml.governance.store import GovernanceStore, expand
+
+
+class PermissionDeniedError(ProdmlError):
+    """A principal lacks a privilege: names the principal, the privilege and the securable."""
+
+    exit_code = 3
+
+    def __init__(self, principal: str, missing: Privilege, securable: Securable, action: str):
+        self.principal = principal
+        self.missing = missing
+        self.securable = securable
+        self.action = action
+        super().__init__(
+            f"{principal} may not {action}: it lacks {missing} on {securable}",
+            hint=f"an owner or a MANAGE holder can run: prodml grants grant {securable.type} "
+            f"{securable.name} {missing} --to {principal}",
+        )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one check."""
+
+    allowed: bool
+    missing: Privilege | None = None
+    on: Securable | None = None
+    reason: str = ""
+
+
+#: the privileges each action needs: (privilege, which securable of the chain it is checked on)
+#: "catalog" / "schema" / "self" pick the catalog, the schema, or the securable itself
+REQUIREMENTS: dict[str, tuple[tuple[Privilege, str], ...]] = {
+    "read": (
+        (Privilege.USE_CATALOG, "catalog"),
+        (Privilege.USE_SCHEMA, "schema"),
+        (Privilege.SELECT, "self"),
+    ),
+    "write": (
+        (Privilege.USE_CATALOG, "catalog"),
+        (Privilege.USE_SCHEMA, "schema"),
+        (Privilege.MODIFY, "self"),
+    ),
+    "create_table": (
+        (Privilege.USE_CATALOG, "catalog"),
+        (Privilege.USE_SCHEMA, "schema"),
+        (Privilege.CREATE_TABLE, "schema"),
+    ),
+    "create_model": (
+        (Privilege.USE_CATALOG, "catalog"),
+        (Privilege.USE_SCHEMA, "schema"),
+        (Privilege.CREATE_MODEL, "schema"),
+    ),
+    "execute": (
+        (Privilege.USE_CATALOG, "catalog"),
+        (Privilege.USE_SCHEMA, "schema"),
+        (Privilege.EXECUTE, "self"),
+    ),
+    "modify_model": (
+        (Privilege.USE_CATALOG, "catalog"),
+        (Privilege.USE_SCHEMA, "schema"),
+        (Privilege.MODIFY, "self"),
+    ),
+    "call": ((Privilege.EXECUTE, "self"),),
+}
+
+
+@dataclass
+class Authorizer:
+    """Decides with the grants, owners and admins in the store; records every decision.
+
+    Args:
+        store: the governance records.
+        admins: principals (users or groups) that hold every privilege everywhere.
+    """
+
+    store: GovernanceStore
+    admins: frozenset[str] = frozenset()
+    _memberships: dict[str, set[str]] | None = field(default=None, repr=False)
+
+    def forget(self) -> None:
+        """Re-read group memberships on the next check."""
+        self._memberships = None
+
+    def identities(self, principal: str) -> set[str]:
+        """The principal and every group it is in (transitively)."""
+        if self._memberships is None:
+            self._memberships = self.store.memberships()
+        return expand(principal, self._memberships)
+
+    def is_admin(self, principal: str) -> bool:
+        """Whether the principal (or one of its groups) is an admin."""
+        return bool(self.identities(principal) & self.admins)
+
+    def holds(self, principal: str, privilege: Privilege, securable: Securable) -> bool:
+        """Whether ``principal`` holds ``privilege`` on ``securable`` (or on a container):
+        as an admin, an owner, or through a grant (ALL_PRIVILEGES covers all but MANAGE)."""
+        who = self.identities(principal)
+        if who & self.admins:
+            return True
+        chain = securable.ancestors()
+        if set(self.store.owners(chain).values()) & who:
+            return True
+        for grant in self.store.grants_on(chain):
+            if grant["principal"] not in who:
+                continue
+            held = Privilege(grant["privilege"])
+            if held == privilege or (held == Privilege.ALL_PRIVILEGES and privilege in ALL):
+                return True
+        return False
+
+    def decide(self, principal: str, action: str, securable: Securable) -> Decision:
+        """Check every privilege ``action`` needs on ``securable`` and its containers."""
+        for privilege, where in REQUIREMENTS[action]:
+            target = _target(securable, where)
+            if target is None:
+                continue
+            if not self.holds(principal, privilege, target):
+                return Decision(False, privilege, target, f"lacks {privilege} on {target}")
+        return Decision(True, reason="granted")
+
+    def can_manage(self, principal: str, securable: Securable) -> bool:
+        """Owners (of it or a container), MANAGE holders and admins may grant on it."""
+        return self.holds(principal, Privilege.MANAGE, securable)
+
+    def check(
+        self,
+        principal: str,
+        action: str,
+        securable: Securable,
+        *,
+        run_as: str | None = None,
+        run_id: str | None = None,
+        request_id: str | None = None,
+        client: str | None = None,
+        describe: str | None = None,
+    ) -> None:
+        """Decide, audit, and raise :class:`PermissionDeniedError` on a refusal."""
+        acting = run_as or principal
+        decision = self.decide(acting, action, securable)
+        self.record(
+            principal,
+            action,
+            securable,
+            outcome="allowed" if decision.allowed else "denied",
+            privilege=decision.missing,
+            reason=decision.reason,
+            run_as=run_as,
+            run_id=run_id,
+            request_id=request_id,
+            client=client,
+        )
+        if not decision.allowed:
+            assert decision.missing is not None and decision.on is not None
+            raise PermissionDeniedError(
+                acting, decision.missing, decision.on, describe or f"{action} {securable}"
+            )
+
+    def record(
+        self,
+        principal: str,
+        action: str,
+        securable: Securable | None,
+        *,
+        outcome: str,
+        reason: str,
+        privilege: Privilege | None = None,
+        run_as: str | None = None,
+        run_id: str | None = None,
+        request_id: str | None = None,
+        client: str | None = None,
+    ) -> None:
+        """Append one audit record."""
+        self.store.audit(
+            [
+                {
+                    "principal": principal,
+                    "run_as": run_as,
+                    "action": action,
+                    "securable_type": securable.type if securable else None,
+                    "securable": securable.name if securable else None,
+                    "privilege": privilege.value if privilege else None,
+                    "outcome": outcome,
+                    "reason": reason[:2000],
+                    "request_id": request_id,
+                    "run_id": run_id,
+                    "client": client,
+                }
+            ]
+        )
+
+    def effective(self, securable: Securable) -> list[dict[str, Any]]:
+        """Grants that apply to ``securable``: its own and its containers' (with where from)."""
+        rows = self.store.grants_on(securable.ancestors())
+        return [
+            {**r, "inherited_from": None if r["securable"] == securable.name else r["securable"]}
+            for r in rows
+        ]
+
+
+def _target(securable: Securable, where: str) -> Securable | None:
+    if where == "self":
+        return securable
+    if where == "catalog":
+        return Securable("catalog", securable.catalog)
+    return securable.schema()
+
+
+def privileges_of(values: Iterable[str] | Sequence[Privilege]) -> list[Privilege]:
+    """Privileges from names."""
+    from prodml.governance.privileges import privilege
+
+    return [v if isinstance(v, Privilege) else privilege(v) for v in values]

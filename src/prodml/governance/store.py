@@ -1,0 +1,390 @@
+"""Principals, groups, tokens, grants, owners and the audit log in the metadata store.
+
+The audit log has an insert method and read methods only: no update or delete path exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from prodml.catalog import schema as s
+from prodml.catalog.store import MetadataStore
+from prodml.governance.privileges import GovernanceError, Privilege, Securable
+
+KINDS = ("user", "group", "service_principal")
+_NAME = r"^[a-z][a-z0-9_.@-]{0,127}$"
+#: a token is ``pdml_<id>_<secret>``; only the SHA-256 of the whole token is stored
+TOKEN_PREFIX = "pdml_"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _rows(result: Iterable[Any]) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in result]
+
+
+def check_principal_name(name: str) -> str:
+    """A principal's name: lower-case letters, digits and ``_ . @ -``."""
+    import re
+
+    if not re.fullmatch(_NAME, name):
+        raise GovernanceError(
+            f"principal name {name!r} is not valid",
+            hint="lower-case letters, digits and _ . @ -, starting with a letter (max 128)",
+        )
+    return name
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 of a token (what is stored)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class GovernanceStore:
+    """Governance records in the metadata store's database."""
+
+    def __init__(self, store: MetadataStore) -> None:
+        self.store = store
+
+    # -- principals ------------------------------------------------------------------------
+
+    def principals(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Every principal (with its groups), by name."""
+        t = s.principals
+        query = sa.select(t).order_by(t.c.name)
+        if kind:
+            query = query.where(t.c.kind == kind)
+        with self.store.engine.connect() as conn:
+            rows = _rows(conn.execute(query))
+            members = _rows(conn.execute(sa.select(s.group_members)))
+        groups: dict[str, list[str]] = {}
+        for m in members:
+            groups.setdefault(m["member"], []).append(m["group_name"])
+        for row in rows:
+            row["groups"] = sorted(groups.get(row["name"], []))
+        return rows
+
+    def principal(self, name: str) -> dict[str, Any] | None:
+        """One principal, or None."""
+        with self.store.engine.connect() as conn:
+            row = conn.execute(sa.select(s.principals).where(s.principals.c.name == name)).first()
+        return dict(row._mapping) if row else None
+
+    def require_principal(self, name: str) -> dict[str, Any]:
+        """One principal, or a NotFoundError listing the known ones."""
+        found = self.principal(name)
+        if found is None:
+            from prodml.errors import NotFoundError
+
+            raise NotFoundError("principal", name, [p["name"] for p in self.principals()])
+        return found
+
+    def add_principal(
+        self,
+        name: str,
+        kind: str,
+        *,
+        display_name: str = "",
+        email: str | None = None,
+        source: str = "cli",
+    ) -> None:
+        """Create a principal (an existing one of the same kind is updated)."""
+        check_principal_name(name)
+        if kind not in KINDS:
+            raise GovernanceError(f"unknown principal kind {kind!r}", hint=", ".join(KINDS))
+        existing = self.principal(name)
+        if existing and existing["kind"] != kind:
+            raise GovernanceError(
+                f"{name} already exists as a {existing['kind']}",
+                hint="principal names are unique across users, groups and service principals",
+            )
+        values = {"kind": kind, "display_name": display_name or name, "email": email}
+        with self.store.begin() as conn:
+            if existing:
+                conn.execute(
+                    sa.update(s.principals).where(s.principals.c.name == name).values(**values)
+                )
+            else:
+                conn.execute(
+                    sa.insert(s.principals).values(
+                        name=name, source=source, created_at=_now(), **values
+                    )
+                )
+
+    def remove_principal(self, name: str) -> None:
+        """Delete a principal, its memberships, grants and tokens."""
+        with self.store.begin() as conn:
+            conn.execute(sa.delete(s.principals).where(s.principals.c.name == name))
+            conn.execute(
+                sa.delete(s.group_members).where(
+                    (s.group_members.c.member == name) | (s.group_members.c.group_name == name)
+                )
+            )
+            conn.execute(sa.delete(s.grants).where(s.grants.c.principal == name))
+            conn.execute(
+                sa.update(s.tokens)
+                .where(s.tokens.c.principal == name, s.tokens.c.revoked_at.is_(None))
+                .values(revoked_at=_now())
+            )
+
+    def memberships(self) -> dict[str, set[str]]:
+        """member → the groups it is directly in."""
+        with self.store.engine.connect() as conn:
+            rows = _rows(conn.execute(sa.select(s.group_members)))
+        out: dict[str, set[str]] = {}
+        for r in rows:
+            out.setdefault(r["member"], set()).add(r["group_name"])
+        return out
+
+    def add_member(self, group: str, member: str, *, source: str = "cli") -> None:
+        """Put ``member`` (a user, service principal or group) in ``group``; a cycle is refused."""
+        g = self.require_principal(group)
+        if g["kind"] != "group":
+            raise GovernanceError(f"{group} is a {g['kind']}, not a group")
+        self.require_principal(member)
+        if member == group or member in expand(group, self.memberships()):
+            raise GovernanceError(
+                f"putting {member} in {group} would make a cycle of groups",
+                hint=f"{group} is already (indirectly) a member of {member}",
+            )
+        with self.store.begin() as conn:
+            exists = conn.execute(
+                sa.select(s.group_members).where(
+                    s.group_members.c.group_name == group, s.group_members.c.member == member
+                )
+            ).first()
+            if not exists:
+                conn.execute(
+                    sa.insert(s.group_members).values(
+                        group_name=group, member=member, source=source
+                    )
+                )
+
+    def remove_member(self, group: str, member: str) -> None:
+        """Take ``member`` out of ``group``."""
+        with self.store.begin() as conn:
+            conn.execute(
+                sa.delete(s.group_members).where(
+                    s.group_members.c.group_name == group, s.group_members.c.member == member
+                )
+            )
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    def new_token(
+        self, principal: str, *, name: str, created_by: str, expires_at: datetime | None
+    ) -> str:
+        """A new token for ``principal``: returned once, only its hash is kept."""
+        self.require_principal(principal)
+        token_id = secrets.token_hex(6)
+        token = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
+        with self.store.begin() as conn:
+            conn.execute(
+                sa.insert(s.tokens).values(
+                    id=token_id,
+                    principal=principal,
+                    name=name,
+                    sha256=token_hash(token),
+                    created_by=created_by,
+                    created_at=_now(),
+                    expires_at=expires_at,
+                )
+            )
+        return token
+
+    def tokens(self, principal: str | None = None) -> list[dict[str, Any]]:
+        """Tokens (never their hashes), newest first."""
+        t = s.tokens
+        cols = [c for c in t.c if c.name != "sha256"]
+        query = sa.select(*cols).order_by(t.c.created_at.desc())
+        if principal:
+            query = query.where(t.c.principal == principal)
+        with self.store.engine.connect() as conn:
+            return _rows(conn.execute(query))
+
+    def revoke_token(self, token_id: str) -> None:
+        """Revoke a token by id (the part after ``pdml_``)."""
+        with self.store.begin() as conn:
+            done = conn.execute(
+                sa.update(s.tokens)
+                .where(s.tokens.c.id == token_id, s.tokens.c.revoked_at.is_(None))
+                .values(revoked_at=_now())
+            )
+        if not done.rowcount:
+            from prodml.errors import NotFoundError
+
+            raise NotFoundError(
+                "active token", token_id, [t["id"] for t in self.tokens() if not t["revoked_at"]]
+            )
+
+    def authenticate(self, token: str) -> tuple[str | None, str]:
+        """(principal, reason): the principal a token belongs to, or None and why not."""
+        if not token.startswith(TOKEN_PREFIX) or token.count("_") < 2:
+            return None, "not a prodml token"
+        token_id = token[len(TOKEN_PREFIX) :].split("_", 1)[0]
+        with self.store.engine.connect() as conn:
+            row = conn.execute(sa.select(s.tokens).where(s.tokens.c.id == token_id)).first()
+        if row is None or not hmac.compare_digest(row.sha256, token_hash(token)):
+            return None, "unknown token"
+        if row.revoked_at is not None:
+            return None, "token revoked"
+        expires = row.expires_at
+        if expires is not None:
+            expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
+            if expires <= _now():
+                return None, "token expired"
+        return str(row.principal), "ok"
+
+    # -- grants and owners -----------------------------------------------------------------
+
+    def grants(
+        self, securable: Securable | None = None, principal: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Grants on one securable (exactly) and/or to one principal."""
+        t = s.grants
+        query = sa.select(t).order_by(t.c.securable_type, t.c.securable, t.c.principal)
+        if securable is not None:
+            query = query.where(
+                t.c.securable_type == securable.type, t.c.securable == securable.name
+            )
+        if principal is not None:
+            query = query.where(t.c.principal == principal)
+        with self.store.engine.connect() as conn:
+            return _rows(conn.execute(query))
+
+    def grants_on(self, securables: Iterable[Securable]) -> list[dict[str, Any]]:
+        """Every grant on any of ``securables`` (a securable and its ancestors)."""
+        wanted = list(securables)
+        t = s.grants
+        conds = [(t.c.securable_type == x.type) & (t.c.securable == x.name) for x in wanted]
+        with self.store.engine.connect() as conn:
+            return _rows(conn.execute(sa.select(t).where(sa.or_(*conds))))
+
+    def grant(
+        self,
+        securable: Securable,
+        principal: str,
+        privileges: Iterable[Privilege],
+        *,
+        by: str,
+        source: str = "cli",
+    ) -> list[Privilege]:
+        """Add grants (existing ones are kept); returns the privileges newly granted."""
+        self.require_principal(principal)
+        have = {g["privilege"] for g in self.grants(securable, principal)}
+        new = [p for p in dict.fromkeys(privileges) if p.value not in have]
+        if new:
+            with self.store.begin() as conn:
+                conn.execute(
+                    sa.insert(s.grants),
+                    [
+                        {
+                            "securable_type": securable.type,
+                            "securable": securable.name,
+                            "principal": principal,
+                            "privilege": p.value,
+                            "source": source,
+                            "granted_by": by,
+                            "granted_at": _now(),
+                        }
+                        for p in new
+                    ],
+                )
+        return new
+
+    def revoke(
+        self, securable: Securable, principal: str, privileges: Iterable[Privilege]
+    ) -> list[Privilege]:
+        """Remove grants; returns the privileges that were granted and are now revoked."""
+        have = {g["privilege"] for g in self.grants(securable, principal)}
+        gone = [p for p in dict.fromkeys(privileges) if p.value in have]
+        if gone:
+            t = s.grants
+            with self.store.begin() as conn:
+                conn.execute(
+                    sa.delete(t).where(
+                        t.c.securable_type == securable.type,
+                        t.c.securable == securable.name,
+                        t.c.principal == principal,
+                        t.c.privilege.in_([p.value for p in gone]),
+                    )
+                )
+        return gone
+
+    def owners(self, securables: Iterable[Securable]) -> dict[Securable, str]:
+        """The owners of those of ``securables`` that have one."""
+        wanted = list(securables)
+        t = s.owners
+        conds = [(t.c.securable_type == x.type) & (t.c.securable == x.name) for x in wanted]
+        with self.store.engine.connect() as conn:
+            rows = _rows(conn.execute(sa.select(t).where(sa.or_(*conds))))
+        return {Securable(r["securable_type"], r["securable"]): r["owner"] for r in rows}
+
+    def set_owner(self, securable: Securable, owner: str, *, source: str = "cli") -> None:
+        """Make ``owner`` the owner of ``securable``."""
+        self.require_principal(owner)
+        t = s.owners
+        with self.store.begin() as conn:
+            conn.execute(
+                sa.delete(t).where(
+                    t.c.securable_type == securable.type, t.c.securable == securable.name
+                )
+            )
+            conn.execute(
+                sa.insert(t).values(
+                    securable_type=securable.type,
+                    securable=securable.name,
+                    owner=owner,
+                    source=source,
+                )
+            )
+
+    # -- the audit log (append-only) -------------------------------------------------------
+
+    def audit(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Append audit records."""
+        values = [{"at": _now(), **r} for r in rows]
+        if values:
+            with self.store.begin() as conn:
+                conn.execute(sa.insert(s.audit), values)
+
+    def audit_log(
+        self,
+        *,
+        principal: str | None = None,
+        securable: str | None = None,
+        since: datetime | None = None,
+        limit: int = 200,
+    ) -> list[dict[str, Any]]:
+        """Audit records, newest first."""
+        t = s.audit
+        query = sa.select(t).order_by(t.c.id.desc()).limit(limit)
+        if principal:
+            query = query.where((t.c.principal == principal) | (t.c.run_as == principal))
+        if securable:
+            query = query.where(t.c.securable.like(f"{securable}%"))
+        if since:
+            query = query.where(t.c.at >= since)
+        with self.store.engine.connect() as conn:
+            return _rows(conn.execute(query))
+
+
+def expand(principal: str, memberships: Mapping[str, set[str]]) -> set[str]:
+    """``principal`` and every group it is in, directly or through other groups."""
+    seen = {principal}
+    todo = [principal]
+    while todo:
+        for group in memberships.get(todo.pop(), ()):
+            if group not in seen:
+                seen.add(group)
+                todo.append(group)
+    return seen
