@@ -26,6 +26,7 @@ bench:  ## every benchmark (peers install into benchmarks/.venvs on first use)
 	$(PY) benchmarks/quality.py
 	$(PY) benchmarks/drift.py
 	$(PY) benchmarks/pit_join.py
+	$(PY) benchmarks/online_lookup.py
 
 example:  ## create ./demo from the retail example and run churn
 	rm -rf demo && .venv/bin/prodml init demo --example retail && cd demo && ../.venv/bin/prodml run churn

@@ -49,15 +49,21 @@ untimed calls; ``--runs`` rounds, default 3; percentiles over the pooled samples
   --workers 1 --no-access-log --max-requests 0 --registry_ttl_sec 3600`` (``POST
   /get-online-features`` with ``{"features": [20 refs], "entities": {"entity_id": [k]}}``;
   ``--max-requests 0``: without it, gunicorn restarts Feast's worker every ~1000 requests).
-  This script is the client: ``http.client`` keep-alive connections, one request at a time
-  (concurrency 1), latency from sending the request to having read the whole body; blocks of
-  500 requests alternate between the two servers (ABBA).
+  A server is measured once it answers a lookup (prodml: and once its ``GET /ready`` no
+  longer says ``loading``: at start it resolves its model in the background, importing MLflow;
+  no model is registered here, so it settles on "no champion alias"). This script is the
+  client: ``http.client`` keep-alive connections, one request at a time (concurrency 1),
+  latency from sending the request to having read the whole body (not decoded); after a
+  warm-up on the same connection (the warm-up keys, for at least 2 s), blocks of 500 requests
+  alternate between the two servers (ABBA). Then ``GET /health`` on each, as the floor of
+  its HTTP stack (detail table).
 
 Checks (exit 3 when one fails): for a sample of 500 existing and 100 absent keys, every path
 (prodml ``online()``, ``lookup()``, HTTP; Feast in process and HTTP) gives the Parquet truth —
 the values of the latest row per key (doubles exactly, NULL as NULL), prodml's statuses
 ``present`` / ``not_found`` and its event time; and every timed answer of prodml equals
 Feast's answer for the same key (a digest of all in-process answers; all HTTP bodies decoded).
+Feast returns event times in whole seconds: its event times are compared at that precision.
 
 The machine is shared: the load average is printed at the start and the end, and before
 measuring the script waits (up to ``--max-load-wait`` seconds, default 180) for the 1-minute
@@ -142,10 +148,7 @@ TARGET_MS = {"in process": 1.0, "HTTP": 3.0}
 HOST = "127.0.0.1"
 START_TIMEOUT = 120.0
 PROFILE_CALLS = 5000
-
-
-class WrongAnswerError(RuntimeError):
-    """A tool's answer differs from the truth or from the other tool's."""
+WARMUP_SECONDS_HTTP = 2.0  # per server, at least (and at least the warm-up keys once)
 
 
 class ServerFailedError(RuntimeError):
@@ -611,11 +614,15 @@ def child_feast(cfg: dict[str, Any]) -> dict[str, Any]:
             got = fs.get_online_features(features=FEAST_REFS, entity_rows=[{KEY: k}]).to_dict(
                 include_event_timestamps=True
             )
+            # Feast answers event times in whole seconds (0 for a key it does not have)
             stamps = {got.get(f"{f}__ts", [None])[0] for f in FEATURES} - {None}
             event = None
             if len(stamps) == 1:
                 ts = stamps.pop()
-                event = int(ts.timestamp() * 1_000_000) if hasattr(ts, "timestamp") else ts
+                ts = int(ts.timestamp()) if hasattr(ts, "timestamp") else int(ts)
+                event = ts or None
+            elif stamps:
+                event = -1  # not one event time for the row: reported as a difference
             rows.append([k, list(_feast_values(got)), [], event])
         out["stores"][store] = {
             "lat": lat,
@@ -701,6 +708,7 @@ class Server:
     port: int
     path: str  # the lookup route
     probe: bytes  # a request body that must answer 200
+    settle: str | None = None  # GET path whose body must stop saying "loading"
     proc: subprocess.Popen[bytes] | None = None
     start_seconds: float = 0.0
     rss: float | None = None
@@ -736,7 +744,7 @@ class Server:
             except OSError as exc:
                 last = str(exc)
             else:
-                if status == 200:
+                if status == 200 and self._settled():
                     self.start_seconds = time.perf_counter() - t0
                     return
                 last = f"{status} {body[:300]!r}"
@@ -745,6 +753,18 @@ class Server:
             f"{self.label} not ready after {START_TIMEOUT:.0f} s ({last}); "
             f"log {self.log} (tail):\n{self.log_tail()}"
         )
+
+    def _settled(self) -> bool:
+        """prodml loads its models in the background at start (importing MLflow, full GC
+        passes): measure only once ``/ready`` no longer says ``loading``."""
+        if self.settle is None:
+            return True
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=10)
+        try:
+            conn.request("GET", self.settle)
+            return b'"loading"' not in conn.getresponse().read()
+        finally:
+            conn.close()
 
     def stop(self) -> None:
         """SIGTERM to its process group, SIGKILL after 20 s."""
@@ -774,16 +794,22 @@ def post_once(port: int, path: str, body: bytes) -> tuple[int, bytes]:
 
 
 class Client:
-    """One keep-alive connection; requests one at a time."""
+    """One keep-alive connection to a server; requests one at a time."""
 
-    def __init__(self, port: int, path: str) -> None:
+    def __init__(self, port: int, path: str, make_body: Callable[[int], bytes]) -> None:
         self.port = port
         self.path = path
+        self.make_body = make_body
         self.conn = http.client.HTTPConnection(HOST, port, timeout=30)
         self.headers = {"Content-Type": "application/json"}
 
     def post(self, body: bytes) -> tuple[int, bytes]:
         self.conn.request("POST", self.path, body, self.headers)
+        resp = self.conn.getresponse()
+        return resp.status, resp.read()
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        self.conn.request("GET", path)
         resp = self.conn.getresponse()
         return resp.status, resp.read()
 
@@ -826,34 +852,57 @@ class HttpRun:
 
 
 def http_round(
-    clients: dict[str, tuple[Client, Callable[[int], bytes]]],
-    keys: Sequence[int],
-    runs: dict[str, HttpRun],
-    flip: bool,
+    clients: dict[str, Client], keys: Sequence[int], runs: dict[str, HttpRun], flip: bool
 ) -> None:
     """One round: blocks of BLOCK keys, the servers alternating per block (ABBA)."""
     perf = time.perf_counter_ns
-    bodies = {label: [make(k) for k in keys] for label, (_, make) in clients.items()}
+    bodies = {label: [c.make_body(k) for k in keys] for label, c in clients.items()}
     names = list(clients)
     before = {label: len(runs[label].lat) for label in names}
     for b, start in enumerate(range(0, len(keys), BLOCK)):
         order = names if (b % 2 == 0) != flip else names[::-1]
+        stop = min(start + BLOCK, len(keys))
         for label in order:
-            client = clients[label][0]
-            run = runs[label]
-            lat, got = run.lat, run.bodies
-            for i in range(start, min(start + BLOCK, len(keys))):
-                body = bodies[label][i]
+            client, run = clients[label], runs[label]
+            lat, got, mine = run.lat, run.bodies, bodies[label]
+            for i in range(start, stop):
                 t0 = perf()
-                status, data = client.post(body)
+                status, data = client.post(mine[i])
                 lat.append(perf() - t0)
                 got.append(data)
                 if status != 200:
                     run.bad_status += 1
-            run.keys.extend(keys[start : start + BLOCK])
+            run.keys.extend(keys[start:stop])
     for label in names:
-        mine = sorted(runs[label].lat[before[label] :])
-        runs[label].rounds_p99.append(percentile(mine, 0.99) / 1e6)
+        mine_lat = sorted(runs[label].lat[before[label] :])
+        runs[label].rounds_p99.append(percentile(mine_lat, 0.99) / 1e6)
+
+
+def warm_up(client: Client, keys: Sequence[int], min_seconds: float) -> None:
+    """The warm-up keys, repeated until at least ``min_seconds`` have passed."""
+    t0 = time.perf_counter()
+    while True:
+        for k in keys:
+            client.post(client.make_body(k))
+        if time.perf_counter() - t0 >= min_seconds:
+            return
+
+
+def http_floor(clients: dict[str, Client], n: int) -> dict[str, list[int]]:
+    """``GET /health`` n times per server (blocks alternating): the HTTP stack's own cost."""
+    perf = time.perf_counter_ns
+    lat: dict[str, list[int]] = {label: [] for label in clients}
+    names = list(clients)
+    for b, start in enumerate(range(0, n, BLOCK)):
+        for label in names if b % 2 == 0 else names[::-1]:
+            client, out = clients[label], lat[label]
+            for _ in range(start, min(start + BLOCK, n)):
+                t0 = perf()
+                status, _body = client.get("/health")
+                out.append(perf() - t0)
+                if status != 200:
+                    raise ServerFailedError(f"{label}: GET /health answered {status}")
+    return lat
 
 
 # --------------------------------------------------------------------------------------------
@@ -937,6 +986,8 @@ def check_rows(label: str, rows: Sequence[Any], truth: Truth, *, prodml: bool) -
             if statuses != want_status:
                 why.append(f"statuses {statuses} (expected {want_status})")
         want_event = expected[0] if expected else None
+        if not prodml and want_event is not None:
+            want_event //= 1_000_000  # Feast: whole seconds
         if (prodml or event is not None) and event != want_event:
             why.append(f"event time {event} (expected {want_event})")
         if why:
@@ -951,39 +1002,447 @@ def check_rows(label: str, rows: Sequence[Any], truth: Truth, *, prodml: bool) -
 # --------------------------------------------------------------------------------------------
 
 
-def _server_pair(
-    store: str,
-    root: Path,
-    repo: Path | None,
-    feast_bin: Path | None,
-    logs: Path,
-) -> dict[str, Server]:
-    servers = {}
-    port = _free_port()
-    servers["prodml"] = Server(
-        label=f"prodml serve ({store})",
-        argv=[
-            str(prodml_bin()),
-            "serve",
-            "--product",
-            PRODUCT,
-            "--env",
-            store,
-            "--no-auth",
-            "--host",
-            HOST,
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=command_env(prodml_bin().parent),
-        cwd=root,
-        log=logs / f"prodml_serve_{store}.log",
-        port=port,
-        path="/v1/features/online",
-        probe=prodml_body(1),
+# --------------------------------------------------------------------------------------------
+# the run
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Bench:
+    """One run's parameters, paths and results."""
+
+    args: argparse.Namespace
+    entities: int
+    lookups: int
+    warm: int
+    rounds: int
+    stores: list[str]
+    skipped: dict[str, str]
+    feast_bin: Path | None
+    base: Path
+    data: Path = Path()
+    truth: Truth | None = None
+    check_keys: list[int] = field(default_factory=list)
+    keys_per_round: list[list[int]] = field(default_factory=list)
+    warmup_keys: list[int] = field(default_factory=list)
+    problems: dict[str, list[str]] = field(default_factory=dict)  # store -> problems
+    failed: dict[str, str] = field(default_factory=dict)
+    feast_setup: dict[str, Any] = field(default_factory=dict)
+    inproc: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {"prodml": [], "feast": []}
     )
+    http: dict[str, dict[str, HttpRun]] = field(default_factory=dict)
+    floor: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    servers: dict[str, dict[str, tuple[float, float | None]]] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path:
+        return self.base / "platform"
+
+    @property
+    def tmp(self) -> Path:
+        return self.base / "tmp"
+
+    @property
+    def repos(self) -> dict[str, str]:
+        return {s: str(self.base / f"feast_{s}") for s in self.stores}
+
+    @property
+    def feast_python(self) -> Path | None:
+        if self.feast_bin is None or "feast" in self.failed:
+            return None
+        return self.feast_bin / f"python{'.exe' * (os.name == 'nt')}"
+
+    def problem(self, store: str, text: str) -> None:
+        self.problems.setdefault(store, []).append(text)
+
+    # -- data and setup (untimed) -----------------------------------------------------------
+
+    def make_inputs(self) -> None:
+        import numpy as np
+
+        t0 = time.perf_counter()
+        self.data = make_data(self.entities)
+        rng = np.random.default_rng([SEED, self.entities, 1])
+        ids = np.arange(self.entities, dtype=np.int64) * 2 + 1
+        absent = rng.choice(self.entities, CHECK_ABSENT, replace=False) * 2 + 2
+        self.check_keys = sorted(
+            rng.choice(ids, CHECK_PRESENT, replace=False).tolist() + absent.tolist()
+        )
+        self.truth = load_truth(self.data, self.check_keys)
+        self.keys_per_round = [rng.choice(ids, self.lookups).tolist() for _ in range(self.rounds)]
+        self.warmup_keys = rng.choice(ids, self.warm).tolist()
+        print(
+            f"data: {self.entities} entities x {len(FEATURES)} features ({len(FLOATS)} double, "
+            f"{len(INTS)} int64, {len(STRINGS)} string), {int(self.entities * (1 + OLD_SHARE))} "
+            f"rows, seed {SEED}, {self.data} (ready in {time.perf_counter() - t0:.1f} s); "
+            f"{self.rounds} round(s) x {self.lookups} lookups after {self.warm} warm-up lookups; "
+            f"stores: {', '.join(self.stores)}",
+            flush=True,
+        )
+
+    def setup(self) -> None:
+        redis_url = self.args.redis_url
+        if "redis" in self.stores:
+            self.cleanup_redis(quiet=True)
+        build_platform(self.root, self.data, redis_url)
+        for store in self.stores:
+            s = publish(self.root, store)
+            print(
+                f"prodml setup ({store}): run {s['run']:.1f} s, publish {s['publish']:.1f} s "
+                f"({s['keys']} keys from {s['rows']} rows)",
+                flush=True,
+            )
+        python = self.feast_python
+        if python is None:
+            return
+        cfg = {
+            "repos": self.repos,
+            "data": str(self.data),
+            "connection": feast_connection_string(redis_url),
+        }
+        try:
+            self.feast_setup = run_child(python, "feast_setup", cfg, self.tmp)
+        except RuntimeError as exc:
+            self.failed["feast"] = str(exc)
+            print(f"Feast setup failed: {exc}", file=sys.stderr)
+            return
+        for store, s in self.feast_setup["stores"].items():
+            print(
+                f"Feast setup ({store}): apply {s['apply']:.1f} s, "
+                f"materialize {s['materialize']:.1f} s",
+                flush=True,
+            )
+
+    def cleanup_redis(self, *, quiet: bool = False) -> None:
+        """Delete both tools' keys from the benchmark's Redis db."""
+        drop_prodml_redis(self.root)
+        n = drop_feast_redis(self.args.redis_url)
+        if not quiet:
+            print(f"Redis cleanup: prodml's table dropped, {n} Feast keys deleted")
+
+    # -- measurements -----------------------------------------------------------------------
+
+    def in_process(self) -> None:
+        common = {"check_keys": self.check_keys, "warmup_keys": self.warmup_keys}
+        for r in range(self.rounds):
+            for tool in ("prodml", "feast") if r % 2 == 0 else ("feast", "prodml"):
+                cfg = {**common, "keys": self.keys_per_round[r]}
+                if tool == "prodml":
+                    cfg.update(
+                        root=str(self.root),
+                        stores=self.stores,
+                        profile=self.args.profile and r == 0,
+                    )
+                    self.inproc[tool].append(run_child(Path(sys.executable), tool, cfg, self.tmp))
+                    continue
+                python = self.feast_python
+                if python is None:
+                    continue
+                cfg["repos"] = self.repos
+                try:
+                    self.inproc[tool].append(run_child(python, tool, cfg, self.tmp))
+                except RuntimeError as exc:
+                    self.failed["feast"] = str(exc)
+                    print(f"Feast in process failed: {exc}", file=sys.stderr)
+            print(f"in process: round {r + 1}/{self.rounds} done (load {loadavg()})", flush=True)
+
+    def over_http(self, store: str) -> None:
+        logs = self.base / "logs"
+        logs.mkdir(exist_ok=True)
+        feast_repo = Path(self.repos[store]) if self.feast_python is not None else None
+        with running(_server_pair(store, self.root, feast_repo, self.feast_bin, logs)) as servers:
+            clients = {
+                label: Client(s.port, s.path, prodml_body if label == "prodml" else feast_body)
+                for label, s in servers.items()
+            }
+            try:
+                for client in clients.values():  # on the connections used below
+                    warm_up(client, self.warmup_keys, WARMUP_SECONDS_HTTP)
+                runs = {label: HttpRun() for label in clients}
+                for r in range(self.rounds):
+                    http_round(clients, self.keys_per_round[r], runs, flip=r % 2 == 1)
+                    print(f"HTTP ({store}): round {r + 1}/{self.rounds} done (load {loadavg()})")
+                self.floor[store] = http_floor(clients, min(self.lookups, 2000))
+                checks = self._http_checks(clients)
+            finally:
+                for client in clients.values():
+                    client.close()
+            for label, s in servers.items():
+                assert s.proc is not None
+                self.servers.setdefault(store, {})[label] = (
+                    s.start_seconds,
+                    _group_rss_mb(s.proc.pid),
+                )
+        self.http[store] = runs
+        assert self.truth is not None
+        for label, rows in checks.items():
+            for p in check_rows(f"{label} HTTP", rows, self.truth, prodml=label == "prodml"):
+                self.problem(store, p)
+
+    def _http_checks(self, clients: dict[str, Client]) -> dict[str, list[Any]]:
+        """The check keys through each server (after the timed requests)."""
+        checks: dict[str, list[Any]] = {label: [] for label in clients}
+        for k in self.check_keys:
+            for label, client in clients.items():
+                status, body = client.post(client.make_body(k))
+                if status != 200:
+                    checks[label].append([k, [f"HTTP {status}"] * len(FEATURES), [], None])
+                elif label == "prodml":
+                    values, statuses, event = parse_prodml(body)
+                    checks[label].append([k, list(values), statuses, event])
+                else:
+                    checks[label].append([k, list(parse_feast(body)), [], None])
+        return checks
+
+    # -- answers ----------------------------------------------------------------------------
+
+    def check_answers(self) -> None:
+        assert self.truth is not None
+        for store in self.stores:
+            for res in self.inproc["prodml"]:
+                s = res["stores"][store]
+                for name, rows in s["checks"].items():
+                    for p in check_rows(f"prodml {name}()", rows, self.truth, prodml=True):
+                        self.problem(store, p)
+                for name, n in s["not_present"].items():
+                    if n:
+                        self.problem(store, f"prodml {name}(): {n} timed lookups not present")
+                if s["read_missing"]:
+                    self.problem(store, f"prodml store.read: {s['read_missing']} keys missing")
+                if s["digest"]["online"] != s["digest"]["lookup"]:
+                    self.problem(store, "prodml online() and lookup() answers differ")
+            for res in self.inproc["feast"]:
+                rows = res["stores"][store]["checks"]["feast"]
+                for p in check_rows("Feast in process", rows, self.truth, prodml=False):
+                    self.problem(store, p)
+            pairs = zip(self.inproc["prodml"], self.inproc["feast"], strict=False)
+            for r, (mine, peer) in enumerate(pairs):
+                a = mine["stores"][store]["digest"]["online"]
+                b = peer["stores"][store]["digest"]["feast"]
+                if a != b:
+                    self.problem(
+                        store,
+                        f"in process, round {r + 1}: the answers to the {self.lookups} timed "
+                        f"lookups differ between prodml and Feast (digest {a} vs {b})",
+                    )
+            self._check_http_bodies(store)
+
+    def _check_http_bodies(self, store: str) -> None:
+        runs = self.http.get(store, {})
+        for label, run in runs.items():
+            if run.bad_status:
+                self.problem(store, f"{label} HTTP: {run.bad_status} non-200 answers")
+        if "prodml" not in runs:
+            return
+        mine = [parse_prodml(b) for b in runs["prodml"].bodies]
+        not_present = sum(1 for m in mine if m[1] != ["present"])
+        if not_present:
+            self.problem(store, f"prodml HTTP: {not_present} timed answers not present")
+        if "feast" in runs:
+            peer = [parse_feast(b) for b in runs["feast"].bodies]
+            keys = runs["prodml"].keys
+            if keys != runs["feast"].keys:
+                self.problem(store, "HTTP: the two servers were not sent the same keys")
+            differ = [k for k, m, p in zip(keys, mine, peer, strict=True) if m[0] != p]
+            if differ:
+                self.problem(
+                    store,
+                    f"HTTP: {len(differ)} of {len(mine)} timed answers differ between prodml "
+                    f"and Feast (keys {differ[:5]})",
+                )
+        for run in runs.values():
+            run.bodies.clear()
+
+    # -- report -----------------------------------------------------------------------------
+
+    def pooled(self, tool: str, store: str, variant: str) -> Lat | None:
+        samples: list[int] = []
+        per_round = []
+        for res in self.inproc[tool]:
+            lat = res["stores"][store]["lat"][variant]
+            samples += lat
+            per_round.append(percentile(sorted(lat), 0.99) / 1e6)
+        return Lat.of(samples, per_round) if samples else None
+
+    def http_lat(self, tool: str, store: str) -> Lat | None:
+        run = self.http.get(store, {}).get(tool)
+        return Lat.of(run.lat, run.rounds_p99) if run and run.lat else None
+
+    def report(self) -> None:
+        table, details = [], []
+        for store in [*self.stores, *self.skipped]:
+            if store in self.skipped:
+                row = [store, "—", "—", "—", "—", "—", "n/a", "—", "—", "skipped"]
+                table.append(row)
+                continue
+            ok = "NO" if self.problems.get(store) else "yes"
+            for kind, label, mine, peer in self._main_rows(store):
+                target = TARGET_MS[kind]
+                met = (
+                    "—" if mine is None else ("yes" if mine.p99 <= target and ok == "yes" else "NO")
+                )
+                table.append(
+                    [
+                        store,
+                        label,
+                        _ms(mine.p50 if mine else None),
+                        _ms(mine.p99 if mine else None),
+                        _ms(peer.p50 if peer else None),
+                        _ms(peer.p99 if peer else None),
+                        _ratio_p99(mine, peer),
+                        ok,
+                        f"p99 ≤ {target:g} ms",
+                        met,
+                    ]
+                )
+            details += self._detail_rows(store)
+        print_table(
+            f"online lookup: 1 entity x {len(FEATURES)} features of {self.entities} entities, "
+            f"{self.rounds} x {self.lookups} lookups per row (random existing keys), prodml vs "
+            "Feast (SQLite / Redis online stores), latency in ms",
+            [
+                "store",
+                "mode",
+                "prodml p50",
+                "prodml p99",
+                "Feast p50",
+                "Feast p99",
+                "p99 Feast/prodml",
+                "answers equal",
+                "target",
+                "met?",
+            ],
+            table,
+        )
+        print_table(
+            "details (ms; RSS: the in-process child after its lookups, the server's process "
+            "group after the requests)",
+            ["store", "what", "calls", "p50", "p99", "mean", "max", "p99 per round", "RSS MB"],
+            details,
+        )
+
+    def _main_rows(self, store: str) -> list[tuple[str, str, Lat | None, Lat | None]]:
+        rows: list[tuple[str, str, Lat | None, Lat | None]] = [
+            (
+                "in process",
+                "in process: ws.features.online()",
+                self.pooled("prodml", store, "online"),
+                self.pooled("feast", store, "feast"),
+            ),
+            (
+                "in process",
+                "in process: online_features.lookup()",
+                self.pooled("prodml", store, "lookup"),
+                None,
+            ),
+        ]
+        if not self.args.skip_http:
+            rows.append(
+                (
+                    "HTTP",
+                    "HTTP, 1 keep-alive connection",
+                    self.http_lat("prodml", store),
+                    self.http_lat("feast", store),
+                )
+            )
+        return rows
+
+    def _detail_rows(self, store: str) -> list[list[str]]:
+        rss_prodml = _median([r["rss"] for r in self.inproc["prodml"] if r.get("rss")])
+        rss_feast = _median([r["rss"] for r in self.inproc["feast"] if r.get("rss")])
+        servers = self.servers.get(store, {})
+        floor = self.floor.get(store, {})
+        rows: list[tuple[str, Lat | None, float | None]] = [
+            ("prodml ws.features.online()", self.pooled("prodml", store, "online"), rss_prodml),
+            ("prodml online_features.lookup()", self.pooled("prodml", store, "lookup"), None),
+            ("prodml backend store.read() alone", self.pooled("prodml", store, "read"), None),
+            (
+                "Feast get_online_features().to_dict()",
+                self.pooled("feast", store, "feast"),
+                rss_feast,
+            ),
+            (
+                "prodml serve POST /v1/features/online",
+                self.http_lat("prodml", store),
+                servers["prodml"][1] if "prodml" in servers else None,
+            ),
+            (
+                "feast serve POST /get-online-features",
+                self.http_lat("feast", store),
+                servers["feast"][1] if "feast" in servers else None,
+            ),
+            ("prodml serve GET /health (HTTP floor)", _lat_or_none(floor.get("prodml")), None),
+            ("feast serve GET /health (HTTP floor)", _lat_or_none(floor.get("feast")), None),
+        ]
+        return [
+            [
+                store,
+                label,
+                str(lat.n),
+                _ms(lat.p50),
+                _ms(lat.p99),
+                _ms(lat.mean),
+                _ms(lat.max),
+                ", ".join(f"{x:.3f}" for x in lat.rounds_p99) or "—",
+                fmt_mb(rss),
+            ]
+            for label, lat, rss in rows
+            if lat is not None
+        ]
+
+
+def _ms(x: float | None) -> str:
+    return "—" if x is None else f"{x:.3f}"
+
+
+def _ratio_p99(mine: Lat | None, peer: Lat | None) -> str:
+    if mine is None or peer is None or mine.p99 == 0:
+        return "n/a"
+    return f"{peer.p99 / mine.p99:.1f}x"
+
+
+def _median(values: Sequence[float]) -> float | None:
+    xs = sorted(values)
+    return xs[len(xs) // 2] if xs else None
+
+
+def _lat_or_none(samples: Sequence[int] | None) -> Lat | None:
+    return Lat.of(samples) if samples else None
+
+
+def _server_pair(
+    store: str, root: Path, repo: Path | None, feast_bin: Path | None, logs: Path
+) -> dict[str, Server]:
+    """``prodml serve`` of the store's environment and ``feast serve`` of its repo."""
+    port = _free_port()
+    servers = {
+        "prodml": Server(
+            label=f"prodml serve ({store})",
+            argv=[
+                str(prodml_bin()),
+                "serve",
+                "--product",
+                PRODUCT,
+                "--env",
+                store,
+                "--no-auth",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=command_env(prodml_bin().parent),
+            cwd=root,
+            log=logs / f"prodml_serve_{store}.log",
+            port=port,
+            path="/v1/features/online",
+            probe=prodml_body(1),
+            settle="/ready",
+        )
+    }
     if repo is not None and feast_bin is not None:
         port = _free_port()
         servers["feast"] = Server(
@@ -1019,6 +1478,7 @@ def _server_pair(
 
 @contextlib.contextmanager
 def running(servers: dict[str, Server]) -> Iterator[dict[str, Server]]:
+    """Start the servers, wait until each answers a lookup, stop them at the end."""
     try:
         for s in servers.values():
             s.start()
@@ -1034,32 +1494,44 @@ def main() -> int:
     parser = bench_arg_parser(__doc__.splitlines()[0])
     parser.add_argument("--entities", type=int, default=None, help="default 100k (--quick 20k)")
     parser.add_argument(
-        "--lookups", type=int, default=None, help="timed lookups per measurement and round"
+        "--lookups",
+        type=int,
+        default=None,
+        help="timed lookups per measurement and round (default 10k, --quick 2k)",
     )
-    parser.add_argument("--warmup-lookups", type=int, default=None, metavar="N")
+    parser.add_argument(
+        "--warmup-lookups", type=int, default=None, metavar="N", help="default 1000 (--quick 200)"
+    )
     parser.add_argument(
         "--stores", default="sqlite,redis", help="comma-separated: sqlite, redis (default both)"
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/15")
     parser.add_argument("--skip-http", action="store_true", help="in-process measurements only")
-    parser.add_argument("--profile", action="store_true", help="cProfile prodml's online()")
-    parser.add_argument("--load-threshold", type=float, default=1.0)
-    parser.add_argument("--max-load-wait", type=float, default=None, metavar="S")
+    parser.add_argument(
+        "--profile", action="store_true", help="print a cProfile of prodml's online() calls"
+    )
+    parser.add_argument(
+        "--load-threshold",
+        type=float,
+        default=1.0,
+        help="wait before measuring while the 1-min load average is above this (default 1.0)",
+    )
+    parser.add_argument(
+        "--max-load-wait",
+        type=float,
+        default=None,
+        metavar="S",
+        help="wait at most S seconds for the load (default 180, --quick 30; 0: never wait)",
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child_main(*args.child)
 
-    entities = args.entities or (20_000 if args.quick else 100_000)
-    lookups = args.lookups or (2_000 if args.quick else 10_000)
-    warm = args.warmup_lookups or (200 if args.quick else 1_000)
-    rounds = args.runs or (1 if args.quick else 3)
-    max_wait = args.max_load_wait if args.max_load_wait is not None else (30 if args.quick else 180)
     stores = [s.strip() for s in args.stores.split(",") if s.strip()]
-    unknown = set(stores) - set(ENVS)
-    if unknown or not stores:
+    if not stores or set(stores) - set(ENVS):
         parser.error(f"--stores: sqlite and/or redis (got {args.stores!r})")
-
+    max_wait = args.max_load_wait if args.max_load_wait is not None else (30 if args.quick else 180)
     print(
         f"machine: {platform.node()} | {platform.machine()} | {os.cpu_count()} CPUs | "
         f"{mem_total_gb()} | {platform.python_implementation()} {platform.python_version()} | "
@@ -1073,11 +1545,9 @@ def main() -> int:
         if why:
             skipped["redis"] = why
             stores.remove("redis")
-            print(f"warning: Redis rows skipped: {why}")
+            print(f"warning: no Redis rows: {why}")
     if not stores:
-        print("nothing to measure", file=sys.stderr)
         return 1
-
     feast_bin: Path | None = None
     peer_note = ""
     if args.skip_peers:
@@ -1088,391 +1558,78 @@ def main() -> int:
         except PeerUnavailableError as exc:
             peer_note = str(exc)
             print(f"warning: {exc}")
-    feast_python = None if feast_bin is None else feast_bin / f"python{'.exe' * (os.name == 'nt')}"
 
-    base = work_dir("online_lookup")
-    tmp = base / "tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    t0 = time.perf_counter()
-    data = make_data(entities)
-    rng_seed = [SEED, entities, 1]
-    import numpy as np
-
-    rng = np.random.default_rng(rng_seed)
-    all_ids = np.arange(entities, dtype=np.int64) * 2 + 1
-    check_keys = sorted(
-        rng.choice(all_ids, CHECK_PRESENT, replace=False).tolist()
-        + (rng.choice(entities, CHECK_ABSENT, replace=False) * 2 + 2).tolist()
+    bench = Bench(
+        args=args,
+        entities=args.entities or (20_000 if args.quick else 100_000),
+        lookups=args.lookups or (2_000 if args.quick else 10_000),
+        warm=args.warmup_lookups or (200 if args.quick else 1_000),
+        rounds=args.runs or (1 if args.quick else 3),
+        stores=stores,
+        skipped=skipped,
+        feast_bin=feast_bin,
+        base=work_dir("online_lookup"),
     )
-    truth = load_truth(data, check_keys)
-    keys_per_round = [rng.choice(all_ids, lookups).tolist() for _ in range(rounds)]
-    warmup_keys = rng.choice(all_ids, warm).tolist()
-    print(
-        f"data: {entities} entities x {len(FEATURES)} features "
-        f"({len(FLOATS)} double, {len(INTS)} int64, {len(STRINGS)} string), "
-        f"{int(entities * (1 + OLD_SHARE))} rows, seed {SEED}, {data} "
-        f"(ready in {time.perf_counter() - t0:.1f} s); {rounds} round(s) x {lookups} lookups "
-        f"after {warm} warm-up lookups; stores: {', '.join(stores)}",
-        flush=True,
-    )
-
-    root = base / "platform"
-    repos = {s: base / f"feast_{s}" for s in stores}
-    connection = feast_connection_string(args.redis_url)
-    problems: list[str] = []
-    failed: dict[str, str] = {}
+    shutil.rmtree(bench.tmp, ignore_errors=True)
+    bench.tmp.mkdir()
+    bench.make_inputs()
     try:
-        # ---- setup (untimed) ----------------------------------------------------------------
-        if "redis" in stores:
-            drop_prodml_redis(root)
-            if feast_python is not None:
-                drop_feast_redis(args.redis_url)
-        build_platform(root, data, args.redis_url)
-        setup: dict[str, Any] = {}
-        for store in stores:
-            setup[store] = publish(root, store)
-            s = setup[store]
-            print(
-                f"prodml setup ({store}): run {s['run']:.1f} s, publish {s['publish']:.1f} s "
-                f"({s['keys']} keys from {s['rows']} rows)",
-                flush=True,
-            )
-        feast_setup: dict[str, Any] = {}
-        if feast_python is not None:
-            try:
-                feast_setup = run_child(
-                    feast_python,
-                    "feast_setup",
-                    {
-                        "repos": {s: str(p) for s, p in repos.items()},
-                        "data": str(data),
-                        "connection": connection,
-                    },
-                    tmp,
-                )
-                for store, s in feast_setup["stores"].items():
-                    print(
-                        f"Feast setup ({store}): apply {s['apply']:.1f} s, "
-                        f"materialize {s['materialize']:.1f} s",
-                        flush=True,
-                    )
-            except RuntimeError as exc:
-                failed["feast"] = str(exc)
-                print(f"Feast setup failed: {exc}", file=sys.stderr)
-                feast_python = None
-
+        bench.setup()
         load_note = wait_for_load(args.load_threshold, max_wait)
         print(load_note, flush=True)
-
-        # ---- in process ---------------------------------------------------------------------
-        inproc: dict[str, list[dict[str, Any]]] = {"prodml": [], "feast": []}
-        common = {"check_keys": check_keys, "warmup_keys": warmup_keys}
-        for r in range(rounds):
-            order = ["prodml", "feast"] if r % 2 == 0 else ["feast", "prodml"]
-            for tool in order:
-                cfg = {**common, "keys": keys_per_round[r]}
-                if tool == "prodml":
-                    cfg.update(root=str(root), stores=stores, profile=args.profile and r == 0)
-                    res = run_child(Path(sys.executable), "prodml", cfg, tmp)
-                elif feast_python is not None:
-                    cfg.update(repos={s: str(p) for s, p in repos.items()})
-                    try:
-                        res = run_child(feast_python, "feast", cfg, tmp)
-                    except RuntimeError as exc:
-                        failed["feast"] = str(exc)
-                        print(f"Feast in process failed: {exc}", file=sys.stderr)
-                        feast_python = None
-                        continue
-                else:
-                    continue
-                inproc[tool].append(res)
-            print(f"in process: round {r + 1}/{rounds} done ({loadavg()})", flush=True)
-
-        # ---- HTTP ---------------------------------------------------------------------------
-        http: dict[str, dict[str, HttpRun]] = {}
-        servers_info: dict[str, dict[str, tuple[float, float | None]]] = {}
+        bench.in_process()
         if not args.skip_http:
-            logs = base / "logs"
-            logs.mkdir(exist_ok=True)
             for store in stores:
-                feast_repo = repos[store] if feast_python is not None else None
-                pair = _server_pair(store, root, feast_repo, feast_bin, logs)
-                with running(pair) as servers:
-                    clients = {
-                        label: (
-                            Client(s.port, s.path),
-                            prodml_body if label == "prodml" else feast_body,
-                        )
-                        for label, s in servers.items()
-                    }
-                    for client, make in clients.values():  # warm-up (also opens the conns)
-                        for k in warmup_keys:
-                            client.post(make(k))
-                    runs = {label: HttpRun() for label in clients}
-                    for r in range(rounds):
-                        http_round(clients, keys_per_round[r], runs, flip=r % 2 == 1)
-                        print(f"HTTP ({store}): round {r + 1}/{rounds} done ({loadavg()})")
-                    # the check keys, after timing
-                    checks: dict[str, list[Any]] = {label: [] for label in clients}
-                    for k in check_keys:
-                        for label, (client, make) in clients.items():
-                            status, body = client.post(make(k))
-                            if status != 200:
-                                checks[label].append([k, [None] * len(FEATURES), [], None])
-                                continue
-                            if label == "prodml":
-                                values, statuses, event = parse_prodml(body)
-                                checks[label].append([k, list(values), statuses, event])
-                            else:
-                                checks[label].append([k, list(parse_feast(body)), [], None])
-                    for label, s in servers.items():
-                        assert s.proc is not None
-                        servers_info.setdefault(store, {})[label] = (
-                            s.start_seconds,
-                            _group_rss_mb(s.proc.pid),
-                        )
-                    for client, _ in clients.values():
-                        client.close()
-                http[store] = runs
-                for label, rows in checks.items():
-                    problems += check_rows(
-                        f"{label} HTTP ({store})", rows, truth, prodml=label == "prodml"
-                    )
-    except (RuntimeError, ServerFailedError) as exc:
+                bench.over_http(store)
+    except (RuntimeError, ServerFailedError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
         if "redis" in stores:
-            with contextlib.suppress(Exception):
-                drop_prodml_redis(root)
-            with contextlib.suppress(Exception):
-                n = drop_feast_redis(args.redis_url)
-                print(f"Redis cleanup: Feast keys deleted {n}; prodml's table dropped")
+            try:
+                bench.cleanup_redis()
+            except Exception as exc:
+                print(f"warning: Redis cleanup failed: {exc}", file=sys.stderr)
 
-    # ---- answers ----------------------------------------------------------------------------
-    for store in stores:
-        for res in inproc["prodml"]:
-            s = res["stores"][store]
-            for name, rows in s["checks"].items():
-                problems += check_rows(f"prodml {name}() ({store})", rows, truth, prodml=True)
-            for name, n in s["not_present"].items():
-                if n:
-                    problems.append(f"prodml {name}() ({store}): {n} timed lookups not present")
-            if s["read_missing"]:
-                problems.append(f"prodml store.read ({store}): {s['read_missing']} keys missing")
-            if s["digest"]["online"] != s["digest"]["lookup"]:
-                problems.append(f"prodml ({store}): online() and lookup() answers differ")
-        for res in inproc["feast"]:
-            s = res["stores"][store]
-            problems += check_rows(
-                f"Feast in process ({store})", s["checks"]["feast"], truth, prodml=False
-            )
-        for r, (mine, peer) in enumerate(zip(inproc["prodml"], inproc["feast"], strict=False)):
-            a = mine["stores"][store]["digest"]["online"]
-            b = peer["stores"][store]["digest"]["feast"]
-            if a != b:
-                problems.append(
-                    f"in process ({store}), round {r + 1}: the answers to the {lookups} timed "
-                    f"lookups differ between prodml and Feast (digest {a} vs {b})"
-                )
-        runs = http.get(store, {})
-        for label, run in runs.items():
-            if run.bad_status:
-                problems.append(f"{label} HTTP ({store}): {run.bad_status} non-200 answers")
-        if "prodml" in runs and "feast" in runs:
-            mine_vals = [parse_prodml(b) for b in runs["prodml"].bodies]
-            peer_vals = [parse_feast(b) for b in runs["feast"].bodies]
-            differ = [
-                k
-                for k, m, p in zip(runs["prodml"].keys, mine_vals, peer_vals, strict=True)
-                if m[0] != p
-            ]
-            not_present = sum(1 for m in mine_vals if m[1] != ["present"])
-            if differ:
-                problems.append(
-                    f"HTTP ({store}): {len(differ)} of {len(mine_vals)} timed answers differ "
-                    f"between prodml and Feast (keys {differ[:5]})"
-                )
-            if not_present:
-                problems.append(f"prodml HTTP ({store}): {not_present} timed answers not present")
-            for b in (runs["prodml"], runs["feast"]):
-                b.bodies.clear()
-
-    # ---- table --------------------------------------------------------------------------------
-    def pooled(tool: str, store: str, variant: str) -> Lat | None:
-        samples: list[int] = []
-        per_round = []
-        for res in inproc[tool]:
-            lat = res["stores"][store]["lat"][variant]
-            samples += lat
-            per_round.append(percentile(sorted(lat), 0.99) / 1e6)
-        return Lat.of(samples, per_round) if samples else None
-
-    def http_lat(tool: str, store: str) -> Lat | None:
-        run = http.get(store, {}).get(tool)
-        return Lat.of(run.lat, run.rounds_p99) if run and run.lat else None
-
-    def ms(x: float | None) -> str:
-        return "—" if x is None else f"{x:.3f}"
-
-    def ratio_p99(mine: Lat | None, peer: Lat | None) -> str:
-        if mine is None or peer is None or mine.p99 == 0:
-            return "n/a"
-        return f"{peer.p99 / mine.p99:.1f}x"
-
-    answers_ok = "yes" if not problems else "NO"
-    table = []
-    details = []
-    for store in [*stores, *skipped]:
-        if store in skipped:
-            table.append(
-                [store, "all", "—", "—", "—", "—", "n/a", "—", "—", f"skipped: {skipped[store]}"]
-            )
-            continue
-        rows: list[tuple[str, str, Lat | None, Lat | None]] = [
-            (
-                "in process",
-                "in process: ws.features.online()",
-                pooled("prodml", store, "online"),
-                pooled("feast", store, "feast"),
-            ),
-            (
-                "in process",
-                "in process: online_features.lookup()",
-                pooled("prodml", store, "lookup"),
-                None,
-            ),
-        ]
-        if not args.skip_http:
-            rows.append(
-                (
-                    "HTTP",
-                    "HTTP (loopback, 1 connection)",
-                    http_lat("prodml", store),
-                    http_lat("feast", store),
-                )
-            )
-        for kind, label, mine, peer in rows:
-            target = TARGET_MS[kind]
-            met = "—" if mine is None else ("yes" if mine.p99 <= target and not problems else "NO")
-            table.append(
-                [
-                    store,
-                    label,
-                    ms(mine and mine.p50),
-                    ms(mine and mine.p99),
-                    ms(peer and peer.p50),
-                    ms(peer and peer.p99),
-                    ratio_p99(mine, peer),
-                    answers_ok,
-                    f"p99 ≤ {target:g} ms",
-                    met,
-                ]
-            )
-        floor = pooled("prodml", store, "read")
-        detail_rows: list[tuple[str, Lat | None, float | None]] = [
-            ("prodml online()", pooled("prodml", store, "online"), _med_rss(inproc["prodml"])),
-            ("prodml online_features.lookup()", pooled("prodml", store, "lookup"), None),
-            ("prodml backend store.read() only", floor, None),
-            (
-                "Feast get_online_features().to_dict()",
-                pooled("feast", store, "feast"),
-                _med_rss(inproc["feast"]),
-            ),
-        ]
-        for tool in ("prodml", "feast"):
-            info = servers_info.get(store, {}).get(tool)
-            detail_rows.append(
-                (
-                    f"{'prodml serve' if tool == 'prodml' else 'feast serve'} over HTTP",
-                    http_lat(tool, store),
-                    info[1] if info else None,
-                )
-            )
-        for label, lat, rss in detail_rows:
-            if lat is None:
-                continue
-            details.append(
-                [
-                    store,
-                    label,
-                    str(lat.n),
-                    ms(lat.p50),
-                    ms(lat.p99),
-                    ms(lat.mean),
-                    ms(lat.max),
-                    ", ".join(f"{x:.3f}" for x in lat.rounds_p99),
-                    fmt_mb(rss),
-                ]
-            )
-    print_table(
-        f"online lookup: 1 entity x {len(FEATURES)} features of {entities} entities, "
-        f"{rounds} x {lookups} lookups per row (random existing keys), prodml vs Feast "
-        f"(SQLite / Redis online stores), latency in ms",
-        [
-            "store",
-            "mode",
-            "prodml p50",
-            "prodml p99",
-            "Feast p50",
-            "Feast p99",
-            "p99 Feast/prodml",
-            "answers equal",
-            "target",
-            "met?",
-        ],
-        table,
-    )
-    print_table(
-        "details (ms; RSS: the in-process child after its lookups, the server's process group)",
-        ["store", "what", "lookups", "p50", "p99", "mean", "max", "p99 per round", "RSS MB"],
-        details,
-    )
-    if inproc["prodml"]:
-        print(
-            "prodml venv: "
-            + ", ".join(f"{k} {v}" for k, v in inproc["prodml"][0]["versions"].items())
-        )
-    if feast_setup:
-        print("peer venv: " + ", ".join(f"{k} {v}" for k, v in feast_setup["versions"].items()))
+    bench.check_answers()
+    bench.report()
+    if bench.inproc["prodml"]:
+        versions = bench.inproc["prodml"][0]["versions"]
+        print("prodml venv: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    if bench.feast_setup:
+        versions = bench.feast_setup["versions"]
+        print("peer venv: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     elif peer_note:
         print(f"peer: {peer_note}")
-    for tool, why in failed.items():
+    for tool, why in bench.failed.items():
         print(f"{tool} failed: {why.splitlines()[0]}")
-    for store, info in servers_info.items():
-        print(
-            f"servers ({store}): "
-            + ", ".join(f"{label} ready in {start:.1f} s" for label, (start, _) in info.items())
-        )
+    for store, why in skipped.items():
+        print(f"{store}: skipped ({why})")
+    for store, info in bench.servers.items():
+        ready = ", ".join(f"{label} ready in {start:.1f} s" for label, (start, _) in info.items())
+        print(f"servers ({store}): {ready}")
     print(
-        "timed: each call from request to the Python answer (in process: Lookup objects / "
-        "Feast's to_dict(); HTTP: http.client keep-alive POST until the whole body is read, "
-        "JSON not decoded); not timed: data generation, prodml run + publish, Feast apply + "
-        f"materialize, server start, warm-up ({warm} lookups per measurement)"
+        "timed: each call, from the request to the answer as Python objects (in process: "
+        "prodml's Lookup objects / Feast's to_dict()) or to the whole HTTP body read (not "
+        "decoded); not timed: data generation, prodml run + publish, Feast apply + materialize, "
+        f"server start, {bench.warm} warm-up lookups per measurement"
     )
     print(load_note)
-    if args.profile:
+    if args.profile and bench.inproc["prodml"]:
+        calls = min(PROFILE_CALLS, bench.lookups)
         for store in stores:
-            prof = inproc["prodml"][0]["stores"][store].get("profile") if inproc["prodml"] else None
+            prof = bench.inproc["prodml"][0]["stores"][store].get("profile")
             if prof:
-                print(f"\ncProfile of {PROFILE_CALLS} prodml ws.features.online() calls ({store}):")
+                print(f"\ncProfile of {calls} prodml ws.features.online() calls ({store}):")
                 print(prof)
-    print(
-        f"load average at end: {loadavg()}; total {time.perf_counter() - t_start:.0f} s",
-        flush=True,
-    )
+    print(f"load average at end: {loadavg()}; total {time.perf_counter() - t_start:.0f} s")
+    problems = [f"{store}: {p}" for store, ps in bench.problems.items() for p in ps]
     if problems:
         print(f"\nDISAGREEMENT ({len(problems)}):", file=sys.stderr)
         for p in problems:
             print(f"  {p}", file=sys.stderr)
         return 3
     return 0
-
-
-def _med_rss(results: Sequence[dict[str, Any]]) -> float | None:
-    values = sorted(r["rss"] for r in results if r.get("rss") is not None)
-    return values[len(values) // 2] if values else None
 
 
 if __name__ == "__main__":

@@ -80,11 +80,16 @@ class Result:
     err: str
 
 
-def prodml_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> Result:
-    """Run the ``prodml`` command in a subprocess, exactly as a user would."""
+def prodml_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 120, env: dict[str, str] | None = None
+) -> Result:
+    """Run the ``prodml`` command in a subprocess, exactly as a user would (``env`` adds
+    environment variables)."""
     exe = Path(sys.executable).with_name("prodml")
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
     env.pop("PRODML_DEBUG", None)
+    if "PRODML_TOKEN" not in (env or {}):
+        env.pop("PRODML_TOKEN", None)
     proc = subprocess.run(
         [str(exe), *args],
         cwd=cwd,

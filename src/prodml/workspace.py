@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from prodml.config.product import Experiment, ModelConfig
     from prodml.engine.local import LocalEngine
     from prodml.features.service import FeatureStore
+    from prodml.governance.service import Governance
     from prodml.models.registry import ModelRegistry
     from prodml.names import TableName
     from prodml.pipeline.dag import Dag
@@ -64,7 +65,7 @@ class Workspace:
         self.root = platform.root
         self.settings = platform.settings
         self.env = platform.env
-        self.principal = principal or f"user:{_local_user()}"
+        self._principal = principal
         environ = os.environ if environ is None else environ
         secrets_file = self.settings.secrets_file
         self.secrets = Secrets(self._path(secrets_file) if secrets_file else None, environ)
@@ -87,6 +88,36 @@ class Workspace:
             self.store.close()
 
     # -- wiring -----------------------------------------------------------------------------
+
+    @cached_property
+    def governance(self) -> Governance:
+        """Principals, grants, checks and the audit log (declarations applied on first use)."""
+        from prodml.governance.service import Governance
+
+        governance = Governance(self.store, self.platform.file.governance)
+        if governance.enabled:
+            governance.apply_config()
+        return governance
+
+    @cached_property
+    def principal(self) -> str:
+        """Who is acting: given to ``connect``, from ``PRODML_TOKEN``, or the local user."""
+        if self._principal:
+            return self._principal
+        if self.platform.file.governance.enabled:
+            return self.governance.identify(self._environ)
+        return f"user:{_local_user()}"
+
+    def _run_as(self, product: Product) -> str | None:
+        """A product's runs execute as its service principal when the starter is that
+        principal or an admin; anyone else runs it with their own privileges."""
+        target = product.config.run_as
+        if target is None or not self.platform.file.governance.enabled:
+            return target
+        actor = self.principal
+        if actor == target or self.governance.authorizer.is_admin(actor):
+            return target
+        return None
 
     def _path(self, value: str) -> Path:
         path = Path(value)
@@ -129,9 +160,16 @@ class Workspace:
         quality = QualityPolicy(
             self._expectations, self.store, lambda: self.catalog, self._quality_alert
         )
-        return Catalog(
-            self.settings.catalog, self.store, tables, [quality, RecordsPolicy(self.store)]
-        )
+        policies: list[Any] = [quality, RecordsPolicy(self.store)]
+        if self.platform.file.governance.enabled:
+            from prodml.governance.service import GovernancePolicy
+
+            # first: a refused read or write is decided before anything else looks at it
+            def exists(t: TableName) -> bool:
+                return tables.exists(tables.location(t.catalog, t.schema, t.table))
+
+            policies.insert(0, GovernancePolicy(self.governance, exists))
+        return Catalog(self.settings.catalog, self.store, tables, policies)
 
     @cached_property
     def features(self) -> FeatureStore:
@@ -268,6 +306,7 @@ class Workspace:
             make_engine=self.engine,
             tracker_factory=self._tracker,
             preflight=self._preflight,
+            run_as=self._run_as,
         )
         return Runner(renv, on_event)
 
@@ -382,6 +421,9 @@ class Workspace:
             principal=f"service:serving@{self.env}",
             no_auth=no_auth,
             features=lambda: features.online_features,
+            governance=self.governance if self.platform.file.governance.enabled else None,
+            # the server writes a product's logs as the product's service principal
+            run_as={n: self._run_as(self.product(n)) for n in names},
         )
         # the server's own online-store connection, closed when the server stops
         return create_app(served, features=features, on_shutdown=features.close)

@@ -20,6 +20,12 @@ class Access:
     principal: str
     run_id: str | None = None
     step: str | None = None
+    run_as: str | None = None  # the service principal a run executes as (run_as in product.yaml)
+
+    @property
+    def acting(self) -> str:
+        """Whose privileges count: the run-as principal, else the one who started it."""
+        return self.run_as or self.principal
 
 
 @dataclass

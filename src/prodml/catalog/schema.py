@@ -94,6 +94,7 @@ runs = Table(
     Column("started_at", UTCDateTime(), nullable=False),
     Column("ended_at", UTCDateTime()),
     Column("principal", String(256), nullable=False),
+    Column("run_as", String(256)),  # migration 0006: who the run executed as
     Column("git_sha", String(64)),
     Column("git_dirty", Boolean),
     Column("config_hash", String(64), nullable=False),

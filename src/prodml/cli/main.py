@@ -13,6 +13,7 @@ from prodml.cli import (
     drift,
     examples,
     features,
+    governance,
     models,
     products,
     quality,
@@ -42,6 +43,10 @@ app.add_typer(ab.app, name="ab")
 app.add_typer(quality.app, name="quality")
 app.add_typer(drift.app, name="drift")
 app.add_typer(features.app, name="features")
+app.add_typer(governance.principals, name="principals")
+app.add_typer(governance.grants, name="grants")
+app.command("audit")(governance.audit)
+app.command("whoami")(governance.whoami)
 
 
 def _print_version(value: bool) -> None:

@@ -124,8 +124,93 @@ class EnvironmentSettings(Closed):
         return self.compute.profiles.get(self.compute.default_profile, ComputeProfile())
 
 
+# -- governance: principals, groups, grants, owners, admins ----------------------------------
+# Declared principals and grants are applied to the metadata store when a workspace opens;
+# principals, tokens and grants can also be managed with ``prodml principals`` and ``prodml
+# grants`` (those are kept apart from the declared ones and survive a re-apply).
+
+_NAME = r"^[a-z][a-z0-9_.@-]{0,127}$"
+
+
+class UserDecl(Closed):
+    """A user."""
+
+    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+$")
+    display_name: str | None = None
+    groups: list[str] = Field(default_factory=list)
+
+
+class GroupDecl(Closed):
+    """A group (it may itself be in groups)."""
+
+    description: str = ""
+    groups: list[str] = Field(default_factory=list)
+
+
+class ServicePrincipalDecl(Closed):
+    """A service principal: what scheduled and CI runs of a product act as (tokens only)."""
+
+    description: str = ""
+    groups: list[str] = Field(default_factory=list)
+
+
+class GrantDecl(Closed):
+    """``securable: <type> <name>``, ``principal: <name>``, ``privileges: [...]``."""
+
+    securable: str = Field(..., pattern=r"^(catalog|schema|table|model|endpoint) \S+$")
+    principal: str = Field(..., pattern=_NAME)
+    privileges: list[str] = Field(..., min_length=1)
+
+
+class OwnerDecl(Closed):
+    """``securable: <type> <name>``, ``owner: <principal>``."""
+
+    securable: str = Field(..., pattern=r"^(catalog|schema|table|model|endpoint) \S+$")
+    owner: str = Field(..., pattern=_NAME)
+
+
+class GovernanceConfig(Closed):
+    """Who exists and who may do what. Off by default: a laptop needs no grants."""
+
+    enabled: bool = Field(False, description="check every read, write, load and call")
+    admins: list[str] = Field(
+        default_factory=list, description="users or groups holding every privilege everywhere"
+    )
+    local_user: str | None = Field(
+        None, description="who the CLI acts as without PRODML_TOKEN (default: the OS user)"
+    )
+    users: dict[str, UserDecl] = Field(default_factory=dict)
+    groups: dict[str, GroupDecl] = Field(default_factory=dict)
+    service_principals: dict[str, ServicePrincipalDecl] = Field(default_factory=dict)
+    grants: list[GrantDecl] = Field(default_factory=list)
+    owners: list[OwnerDecl] = Field(default_factory=list)
+
+    @field_validator("users", "groups", "service_principals")
+    @classmethod
+    def _names(cls, value: dict[str, object]) -> dict[str, object]:
+        for name in value:
+            if not re.fullmatch(_NAME, name):
+                raise ValueError(
+                    f"principal name {name!r} is not valid: lower-case letters, digits and "
+                    "_ . @ -, starting with a letter"
+                )
+        return value
+
+    def names(self) -> dict[str, str]:
+        """Every declared principal → its kind."""
+        out: dict[str, str] = {}
+        for kind, group in (
+            ("user", self.users),
+            ("group", self.groups),
+            ("service_principal", self.service_principals),
+        ):
+            for name in group:
+                out[name] = kind
+        return out
+
+
 #: keys a platform file may hold at the top level besides the environment settings
-PLATFORM_ONLY_KEYS = ("name", "description", "default_env", "environments")
+PLATFORM_ONLY_KEYS = ("name", "description", "default_env", "environments", "governance")
 #: keys that only make sense inside ``environments.<env>``
 ENV_ONLY_KEYS = ("catalog",)
 
@@ -150,6 +235,7 @@ class PlatformFile(Closed):
     compute: dict[str, Any] = Field(default_factory=dict)
     tracking: dict[str, Any] = Field(default_factory=dict)
     online_store: dict[str, Any] = Field(default_factory=dict)
+    governance: GovernanceConfig = Field(default_factory=GovernanceConfig)
 
     @field_validator("environments")
     @classmethod

@@ -400,6 +400,11 @@ class ProductConfig(Closed):
     features: dict[str, FeatureTable] = Field(
         default_factory=dict, description="feature tables this product produces (features.*)"
     )
+    run_as: str | None = Field(
+        None,
+        pattern=r"^[a-z][a-z0-9_.@-]{0,127}$",
+        description="the service principal the product's runs execute as (governance)",
+    )
 
     @field_validator("features")
     @classmethod

@@ -68,6 +68,9 @@ class RunEnv:
     # checks what the selected steps need from outside (e.g. the tracking server) before any
     # step runs, so that an unreachable service fails the run before anything is written
     preflight: Callable[[list[StepSpec]], None] | None = None
+    # the principal a product's runs execute as (its service principal), when the starter may
+    # use it; None: as the starter
+    run_as: Callable[[Product], str | None] | None = None
 
 
 def new_run_id() -> str:
@@ -83,6 +86,7 @@ class Runner:
         self.on_event = on_event or (lambda _kind, _data: None)
         self.git_sha: str | None = None
         self.options = RunOptions()
+        self.run_as: str | None = None
 
     def reap_stale_runs(self) -> None:
         """Runs still 'running' whose process is gone were killed: say so."""
@@ -129,6 +133,7 @@ class Runner:
         started = datetime.now(UTC)
         sha, dirty = git_info(renv.project_root)
         self.git_sha, self.options = sha, options
+        self.run_as = renv.run_as(product) if renv.run_as is not None else None
         renv.store.create_run(
             {
                 "run_id": run_id,
@@ -138,6 +143,7 @@ class Runner:
                 "status": "running",
                 "started_at": started,
                 "principal": renv.principal,
+                "run_as": self.run_as or renv.principal,
                 "git_sha": sha,
                 "git_dirty": dirty,
                 "config_hash": renv.config_hash(product),
@@ -346,7 +352,9 @@ class Runner:
         inputs_json: dict[str, Any],
     ) -> dict[str, dict[str, Any]]:
         renv = self.renv
-        access = Access(principal=renv.principal, run_id=run_id, step=spec.qualified)
+        access = Access(
+            principal=renv.principal, run_id=run_id, step=spec.qualified, run_as=self.run_as
+        )
         frames, reads, links = self.compute(
             spec,
             owner,
@@ -414,7 +422,9 @@ class Runner:
         Returns its frames, the table versions it read, and links (the tracking run id).
         """
         renv = self.renv
-        access = Access(principal=renv.principal, run_id=run_id, step=spec.qualified)
+        access = Access(
+            principal=renv.principal, run_id=run_id, step=spec.qualified, run_as=self.run_as
+        )
         reads: dict[str, int] = {}
         args = self.bind_inputs(spec, plan, engine, access, reads, versions=versions)
         params = step_params(spec, owner)

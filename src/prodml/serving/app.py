@@ -22,7 +22,7 @@ from prodml.abtest.outcomes import parse as parse_outcomes
 from prodml.errors import NotFoundError, UsageError
 from prodml.features.lookup import EntityError, NotPublishedError
 from prodml.features.online import OnlineStoreError
-from prodml.serving.auth import TokenCheck
+from prodml.serving.auth import GovernanceCheck, TokenCheck
 from prodml.serving.endpoint import Endpoint, NotReadyError
 from prodml.serving.inference_log import QueueWriter
 from prodml.serving.metrics import Metrics, MetricsMiddleware
@@ -37,6 +37,7 @@ _JSON = "application/json"
 _CODES = {
     400: "BAD_REQUEST",
     401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
     404: "RESOURCE_DOES_NOT_EXIST",
     413: "REQUEST_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
@@ -50,7 +51,7 @@ class Served:
     """A product the server serves: its endpoint, who may call it, its outcome writer."""
 
     endpoint: Endpoint
-    auth: TokenCheck | None  # None: no authentication (--no-auth, loopback only)
+    auth: TokenCheck | GovernanceCheck | None  # None: no authentication (--no-auth, loopback)
     outcomes: QueueWriter | None = None
     outcome_metrics: set[str] = field(default_factory=set)
 
@@ -212,11 +213,19 @@ def create_app(
     def authorize(s: Served, request: Request) -> None:
         if s.auth is None:
             return
-        if s.auth.principal(request.headers.get("authorization")) is None:
+        principal = s.auth.principal(request.headers.get("authorization"))
+        if principal is None:
             raise HTTPProblem(
                 401,
                 "missing or invalid bearer token: send 'Authorization: Bearer <token>'",
                 {"WWW-Authenticate": "Bearer"},
+            )
+        permits = getattr(s.auth, "permits", None)
+        if permits is not None and not permits(principal):
+            raise HTTPProblem(
+                403,
+                f"{principal} lacks EXECUTE on endpoint {s.endpoint.product}: ask an owner of "
+                "the endpoint (or of its catalog) to grant it",
             )
 
     async def body_of(request: Request, limit: int) -> bytes:
@@ -519,7 +528,13 @@ def _feature_request(doc: Any) -> tuple[str, list[dict[str, Any]], list[str] | N
 
 
 def _allowed(s: Served, request: Request) -> bool:
-    return s.auth is None or s.auth.principal(request.headers.get("authorization")) is not None
+    if s.auth is None:
+        return True
+    principal = s.auth.principal(request.headers.get("authorization"))
+    if principal is None:
+        return False
+    permits = getattr(s.auth, "permits", None)
+    return permits is None or bool(permits(principal))
 
 
 def _typed_csv(records: Any, schema: Any) -> Any:

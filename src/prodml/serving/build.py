@@ -9,7 +9,7 @@ from prodml.abtest import outcomes as outcome_rows
 from prodml.errors import UsageError
 from prodml.serving import inference_log
 from prodml.serving.app import Served
-from prodml.serving.auth import TokenCheck
+from prodml.serving.auth import GovernanceCheck, TokenCheck
 from prodml.serving.endpoint import Endpoint
 from prodml.serving.inference_log import QueueWriter
 from prodml.serving.model import LoadedModel, load
@@ -33,6 +33,8 @@ def build(
     principal: str,
     no_auth: bool,
     features: Callable[[], OnlineFeatures] | None = None,
+    governance: Any = None,
+    run_as: Mapping[str, str | None] | None = None,
 ) -> dict[str, Served]:
     """One ``Served`` per product; refuses an endpoint without tokens unless ``no_auth``."""
     from prodml.catalog.policies import Access
@@ -41,8 +43,14 @@ def build(
     for name, product in products.items():
         config, model = product.endpoint, product.model
         assert config is not None and model is not None
-        auth = None
-        if not no_auth:
+        auth: TokenCheck | GovernanceCheck | None = None
+        if governance is not None and not no_auth:
+            # governance on: the platform's tokens, and EXECUTE on the endpoint (else 403)
+            from prodml.governance.privileges import Securable
+
+            securable = Securable.parse("endpoint", f"{catalog.catalog}.{name}")
+            auth = GovernanceCheck(governance, securable)
+        elif not no_auth:
             if not config.auth.tokens:
                 raise UsageError(
                     f"the endpoint of {name} has no tokens, so nobody could call it",
@@ -50,7 +58,7 @@ def build(
                     "tokens in product.yaml, or serve on 127.0.0.1 with --no-auth for development",
                 )
             auth = TokenCheck((t.name, t.sha256) for t in config.auth.tokens)
-        access = Access(principal=principal, step="serve")
+        access = Access(principal=principal, step="serve", run_as=(run_as or {}).get(name))
         log_writer = None
         if config.inference_log.enabled:
             log_writer = _writer(

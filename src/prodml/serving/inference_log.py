@@ -156,6 +156,7 @@ class QueueWriter:
         self.written_rows = 0
         self.failures = 0
         self.last_error: str | None = None
+        self.permanent = False
         self._thread = threading.Thread(target=self._loop, name=f"prodml-log-{name}", daemon=True)
         self._thread.start()
 
@@ -204,6 +205,8 @@ class QueueWriter:
         except Exception as exc:
             self.failures += 1
             self.last_error = f"{type(exc).__name__}: {exc}"
+            # e.g. a refused write: trying again at shutdown cannot help
+            self.permanent = not getattr(exc, "retryable", True)
             log.error("%s write failed (%d rows kept, retrying): %s", self.name, n, exc)
             return False
         with self._cond:
@@ -219,7 +222,7 @@ class QueueWriter:
             self._cond.notify()
         self._thread.join(timeout)
         deadline = time.monotonic() + timeout
-        while self._blocks and time.monotonic() < deadline:  # the thread gave up: last tries
+        while self._blocks and not self.permanent and time.monotonic() < deadline:  # last tries
             if not self._flush(list(self._blocks)):
                 time.sleep(0.5)
         if self._rows:

@@ -1,4 +1,5 @@
-"""Governance: principals, group members, tokens (hashes), grants, owners and the audit log.
+"""Governance: principals, group members, tokens (hashes), grants, owners, the audit log, and
+who each run executed as.
 
 Revision ID: 0006
 Revises: 0005
@@ -16,6 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.add_column("prodml_runs", sa.Column("run_as", sa.String(256)))
     op.create_table(
         "prodml_principals",
         sa.Column("name", sa.String(128), primary_key=True),
@@ -80,6 +82,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("prodml_runs", "run_as")
     for table in (
         "prodml_audit",
         "prodml_owners",

@@ -1,0 +1,252 @@
+"""Governance of one platform: identity, declared principals and grants, checks, changes."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from prodml.catalog.policies import Access, ReadEvent, WriteEvent
+from prodml.catalog.store import MetadataStore
+from prodml.config.platform import GovernanceConfig
+from prodml.errors import ProdmlError
+from prodml.governance.authorizer import Authorizer, PermissionDeniedError
+from prodml.governance.privileges import (
+    GovernanceError,
+    Privilege,
+    Securable,
+    check_applicable,
+    privilege,
+)
+from prodml.governance.store import GovernanceStore
+from prodml.names import TableName
+
+#: the environment variable holding the CLI's token
+TOKEN_ENV = "PRODML_TOKEN"
+
+
+class AuthenticationError(ProdmlError):
+    """A token is missing, unknown, revoked or expired (HTTP 401)."""
+
+    exit_code = 2
+
+
+def parse_securable(text: str) -> Securable:
+    """``"table prod.gold.x"`` (type, a space, the name) as a securable."""
+    kind, _, name = text.strip().partition(" ")
+    return Securable.parse(kind, name.strip())
+
+
+class Governance:
+    """Who is acting, and whether they may; every decision and change is audited.
+
+    Args:
+        store: the metadata store (governance tables live there).
+        config: the ``governance:`` section of prodml.yaml.
+    """
+
+    def __init__(self, store: MetadataStore, config: GovernanceConfig) -> None:
+        self.config = config
+        self.records = GovernanceStore(store)
+        self.authorizer = Authorizer(self.records, frozenset(config.admins))
+
+    @property
+    def enabled(self) -> bool:
+        """Whether checks are enforced."""
+        return self.config.enabled
+
+    # -- declared principals and grants ----------------------------------------------------
+
+    def apply_config(self) -> None:
+        """Apply prodml.yaml's principals, memberships, grants and owners (idempotent)."""
+        config, records = self.config, self.records
+        declared = config.names()
+        for name, kind in declared.items():
+            decl: Any = (
+                config.users.get(name)
+                or config.groups.get(name)
+                or config.service_principals.get(name)
+            )
+            records.add_principal(
+                name,
+                kind,
+                display_name=getattr(decl, "display_name", None) or name,
+                email=getattr(decl, "email", None),
+                source="config",
+            )
+        for name in declared:
+            decl = (
+                config.users.get(name)
+                or config.groups.get(name)
+                or config.service_principals.get(name)
+            )
+            for group in decl.groups if decl else []:
+                if group not in declared:
+                    raise GovernanceError(
+                        f"governance: {name} is in group {group!r}, which is not declared",
+                        hint=f"add it under governance.groups (groups: {', '.join(config.groups)})",
+                    )
+                records.add_member(group, name, source="config")
+        for grant in config.grants:
+            securable = parse_securable(grant.securable)
+            privileges = [privilege(p) for p in grant.privileges]
+            check_applicable(securable, privileges)
+            records.grant(securable, grant.principal, privileges, by="prodml.yaml", source="config")
+        for owner in config.owners:
+            records.set_owner(parse_securable(owner.securable), owner.owner, source="config")
+        self.authorizer.forget()
+
+    # -- identity --------------------------------------------------------------------------
+
+    def identify(self, environ: Mapping[str, str]) -> str:
+        """The CLI's principal: from ``PRODML_TOKEN``, else the configured local user."""
+        token = environ.get(TOKEN_ENV)
+        if token:
+            return self.authenticate(token, client="cli")
+        name = self.config.local_user or getpass.getuser()
+        if self.records.principal(name) is None:
+            raise AuthenticationError(
+                f"you are {name!r}, which is not a principal of this platform",
+                hint=f"set {TOKEN_ENV} to a token, or declare the user under governance.users "
+                "(or governance.local_user) in prodml.yaml",
+            )
+        return name
+
+    def authenticate(self, token: str, *, client: str) -> str:
+        """The principal a token belongs to, or :class:`AuthenticationError` (audited)."""
+        principal, reason = self.records.authenticate(token)
+        if principal is None:
+            self.authorizer.record(
+                "anonymous", "authenticate", None, outcome="denied", reason=reason, client=client
+            )
+            raise AuthenticationError(f"authentication failed: {reason}")
+        return principal
+
+    # -- checks ----------------------------------------------------------------------------
+
+    def check(self, access: Access, action: str, securable: Securable, *, client: str) -> None:
+        """Decide and audit one access (a no-op when governance is off)."""
+        if not self.enabled:
+            return
+        self.authorizer.check(
+            access.principal,
+            action,
+            securable,
+            run_as=access.run_as,
+            run_id=access.run_id,
+            client=client,
+        )
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def _may_manage(self, actor: str, securable: Securable, action: str) -> None:
+        if self.enabled and not self.authorizer.can_manage(actor, securable):
+            self.authorizer.record(
+                actor,
+                action,
+                securable,
+                outcome="denied",
+                privilege=Privilege.MANAGE,
+                reason=f"lacks MANAGE (or ownership) on {securable}",
+            )
+            raise PermissionDeniedError(actor, Privilege.MANAGE, securable, f"{action} on it")
+
+    def grant(
+        self, actor: str, securable: Securable, principal: str, privileges: Sequence[str]
+    ) -> list[str]:
+        """Grant (owners, MANAGE holders and admins only); audited."""
+        wanted = [privilege(p) for p in privileges]
+        check_applicable(securable, wanted)
+        self._may_manage(actor, securable, "grant")
+        new = self.records.grant(securable, principal, wanted, by=actor)
+        self.authorizer.record(
+            actor,
+            "grant",
+            securable,
+            outcome="changed",
+            reason=f"granted {', '.join(p.value for p in wanted)} to {principal}",
+        )
+        return [p.value for p in new]
+
+    def revoke(
+        self, actor: str, securable: Securable, principal: str, privileges: Sequence[str]
+    ) -> list[str]:
+        """Revoke (owners, MANAGE holders and admins only); audited."""
+        wanted = [privilege(p) for p in privileges]
+        self._may_manage(actor, securable, "revoke")
+        gone = self.records.revoke(securable, principal, wanted)
+        self.authorizer.record(
+            actor,
+            "revoke",
+            securable,
+            outcome="changed",
+            reason=f"revoked {', '.join(p.value for p in wanted)} from {principal}",
+        )
+        return [p.value for p in gone]
+
+    def require_admin(self, actor: str, action: str) -> None:
+        """Principal and token management is for admins."""
+        if self.enabled and not self.authorizer.is_admin(actor):
+            self.authorizer.record(actor, action, None, outcome="denied", reason="not an admin")
+            raise ProdmlError(
+                f"{actor} may not {action}: only admins manage principals and tokens",
+                hint="admins are listed under governance.admins in prodml.yaml",
+            )
+
+    def new_token(
+        self, actor: str, principal: str, *, name: str, expires_at: datetime | None
+    ) -> str:
+        """A token for ``principal`` (admins; or yourself); audited without the token."""
+        if actor != principal:
+            self.require_admin(actor, "create tokens for others")
+        token = self.records.new_token(
+            principal, name=name, created_by=actor, expires_at=expires_at
+        )
+        self.authorizer.record(
+            actor, "token.create", None, outcome="changed", reason=f"token {name!r} for {principal}"
+        )
+        return token
+
+    def revoke_token(self, actor: str, token_id: str) -> None:
+        """Revoke a token (its owner or an admin); audited."""
+        owner = next((t["principal"] for t in self.records.tokens() if t["id"] == token_id), None)
+        if owner != actor:
+            self.require_admin(actor, "revoke tokens of others")
+        self.records.revoke_token(token_id)
+        self.authorizer.record(
+            actor, "token.revoke", None, outcome="changed", reason=f"token {token_id} revoked"
+        )
+
+
+class GovernancePolicy:
+    """The gate's access checks: every table read and write is decided and audited."""
+
+    def __init__(self, governance: Governance, exists: Callable[[TableName], bool]) -> None:
+        self.governance = governance
+        self._exists = exists
+
+    def prepare(self, event: WriteEvent) -> None:
+        """No data change."""
+
+    def before_read(self, event: ReadEvent) -> None:
+        """USE_CATALOG + USE_SCHEMA + SELECT."""
+        self.governance.check(
+            event.access, "read", Securable("table", str(event.table)), client=_client(event.access)
+        )
+
+    def after_read(self, event: ReadEvent, version: int) -> None:
+        """Nothing after a read."""
+
+    def before_write(self, event: WriteEvent) -> None:
+        """MODIFY on an existing table; CREATE_TABLE on its schema for a new one."""
+        table = Securable("table", str(event.table))
+        action = "write" if self._exists(event.table) else "create_table"
+        self.governance.check(event.access, action, table, client=_client(event.access))
+
+    def after_write(self, event: WriteEvent, result: Any) -> None:
+        """Nothing after a write."""
+
+
+def _client(access: Access) -> str:
+    return f"step:{access.step}" if access.step else "workspace"

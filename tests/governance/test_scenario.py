@@ -1,0 +1,235 @@
+"""Governance end to end on a small platform with three environments: a data scientist reads
+prod.gold but may not write it, the product's service principal runs it in staging (not prod),
+the endpoint answers 403 without EXECUTE, and every decision is in the audit log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.helpers import (
+    CLASSIFIER_PIPELINE,
+    PRODUCT,
+    assert_clean_error,
+    make_platform,
+    prodml_cli,
+)
+from tests.live import serving
+
+import prodml
+from prodml.governance.authorizer import PermissionDeniedError
+from prodml.pipeline.errors import StepFailedError
+
+pytestmark = pytest.mark.slow
+
+PLATFORM = """\
+name: t
+state_dir: .prodml
+storage: {root: data}
+environments:
+  dev: {}
+  staging: {}
+  prod: {}
+governance:
+  enabled: true
+  admins: [platform-admins]
+  local_user: ops
+  users:
+    ops: {groups: [platform-admins]}
+    ana: {email: ana@example.com, groups: [data-scientists]}
+    eve: {}
+  groups:
+    platform-admins: {}
+    data-scientists: {}
+  service_principals:
+    churn-sp: {description: runs clf in staging}
+    churn-prod-sp: {description: runs clf in prod}
+  grants:
+    - {securable: catalog prod, principal: data-scientists, privileges: [USE_CATALOG, USE_SCHEMA]}
+    - {securable: schema prod.gold, principal: data-scientists, privileges: [SELECT]}
+    - {securable: catalog staging, principal: churn-sp, privileges: [ALL_PRIVILEGES]}
+    - {securable: catalog prod, principal: churn-prod-sp, privileges: [ALL_PRIVILEGES]}
+    - {securable: endpoint prod.clf, principal: data-scientists, privileges: [EXECUTE]}
+"""
+
+MODEL = """params: {c: 1.0}
+run_as: churn-sp              # staging (and dev) runs; prod has its own service principal
+environments:
+  prod: {run_as: churn-prod-sp}
+model:
+  name: clf
+  gate:
+    metrics: {auc: {min: 0.6}}
+endpoint:
+  variants:
+    champion: {alias: champion}
+"""
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = make_platform(
+        tmp_path_factory.mktemp("gov") / "p", {"clf": CLASSIFIER_PIPELINE}, platform=PLATFORM
+    )
+    (root / "products" / "clf" / "product.yaml").write_text(PRODUCT.format(name="clf") + MODEL)
+    with prodml.connect(root, env="prod") as ws:  # ops, an admin, starts it as churn-prod-sp
+        assert ws.principal == "ops"
+        ws.run("clf")
+        assert ws.runs("clf")[0]["run_as"] == "churn-prod-sp"
+        ws.promote_model("clf")
+    return root
+
+
+def _token(root: Path, principal: str) -> str:
+    with prodml.connect(root) as ws:
+        return ws.governance.new_token("ops", principal, name="test", expires_at=None)
+
+
+def test_a_data_scientist_reads_prod_gold_but_may_not_write_it(platform: Path) -> None:
+    token = _token(platform, "ana")
+    with prodml.connect(platform, env="prod", environ={"PRODML_TOKEN": token}) as ws:
+        assert ws.principal == "ana"
+        assert ws.read("gold.examples").num_rows == 400
+        with pytest.raises(PermissionDeniedError, match=r"lacks SELECT on table prod\.ml\.fit"):
+            ws.read("ml.fit")
+        # clf runs as churn-sp, but ana may not use it: her run has her own privileges
+        with pytest.raises(StepFailedError) as err:
+            ws.run("clf", steps=["examples"], full_refresh=True)
+        assert "ana may not write table prod.gold.examples: it lacks MODIFY on table " in str(
+            err.value
+        )
+        runs = ws.runs("clf")
+        assert (runs[0]["principal"], runs[0]["run_as"]) == ("ana", "ana")
+        denied = ws.governance.records.audit_log(principal="ana")
+    assert {(r["action"], r["securable"], r["outcome"]) for r in denied} >= {
+        ("read", "prod.gold.examples", "allowed"),
+        ("read", "prod.ml.fit", "denied"),
+        ("write", "prod.gold.examples", "denied"),
+    }
+
+
+def test_the_service_principal_runs_the_product_in_staging_not_in_prod(platform: Path) -> None:
+    token = _token(platform, "churn-sp")
+    environ = {"PRODML_TOKEN": token}
+    with prodml.connect(platform, env="staging", environ=environ) as ws:
+        result = ws.run("clf")
+        assert {s["status"] for s in result.steps} == {"succeeded"}
+        run = ws.runs("clf")[0]
+        assert (run["principal"], run["run_as"]) == ("churn-sp", "churn-sp")
+    with (
+        prodml.connect(platform, env="prod", environ=environ) as ws,
+        pytest.raises(StepFailedError, match=r"churn-sp may not write table prod\.gold\.examples"),
+    ):
+        ws.run("clf", steps=["examples"], full_refresh=True)
+    # an admin starting clf runs it as its service principal; both are recorded
+    with prodml.connect(platform, env="staging") as ws:
+        ws.run("clf", steps=["examples"], full_refresh=True)
+        run = ws.runs("clf")[0]
+        assert (run["principal"], run["run_as"]) == ("ops", "churn-sp")
+
+
+def test_the_endpoint_needs_execute(platform: Path) -> None:
+    ana, eve = _token(platform, "ana"), _token(platform, "eve")
+    with prodml.connect(platform, env="prod") as ws:
+        app = ws.serving_app(["clf"])
+    body = {"dataframe_records": [{"a": 1.0, "b": 0.5}]}
+    with serving(app) as live, live.client() as client:
+        ok = client.post("/invocations", json=body, headers={"Authorization": f"Bearer {ana}"})
+        assert ok.status_code == 200, ok.text
+        refused = client.post("/invocations", json=body, headers={"Authorization": f"Bearer {eve}"})
+        assert refused.status_code == 403
+        assert refused.json()["error_code"] == "PERMISSION_DENIED"
+        assert "eve lacks EXECUTE on endpoint clf" in refused.json()["message"]
+        assert client.post("/invocations", json=body).status_code == 401
+        bad = client.post("/invocations", json=body, headers={"Authorization": "Bearer pdml_x_y"})
+        assert bad.status_code == 401
+    with prodml.connect(platform, env="prod") as ws:
+        calls = ws.governance.records.audit_log(securable="prod.clf")
+    assert {(r["principal"], r["outcome"]) for r in calls if r["action"] == "call"} == {
+        ("ana", "allowed"),
+        ("eve", "denied"),
+    }
+    assert any(r["action"] == "authenticate" and r["outcome"] == "denied" for r in calls)
+
+
+def test_cli_identity_grants_and_audit(platform: Path) -> None:
+    ana = _token(platform, "ana")
+    env = {"PRODML_TOKEN": ana}
+    who = prodml_cli("whoami", cwd=platform, env=env)
+    assert who.code == 0 and who.out.strip() == "ana" and "data-scientists" in who.err
+    assert_clean_error(
+        prodml_cli("whoami", cwd=platform, env={"PRODML_TOKEN": "pdml_nope_nope"}),
+        "authentication failed: unknown token",
+    )
+    # granting needs MANAGE or ownership: ana has neither; ops (an admin) may
+    refused = prodml_cli(
+        "grants",
+        "grant",
+        "table",
+        "prod.gold.examples",
+        "MODIFY",
+        "--to",
+        "ana",
+        "--env",
+        "prod",
+        cwd=platform,
+        env=env,
+    )
+    assert_clean_error(
+        refused, "ana may not grant on it: it lacks MANAGE on table prod.gold.examples"
+    )
+    granted = prodml_cli(
+        "grants",
+        "grant",
+        "table",
+        "prod.gold.examples",
+        "MODIFY",
+        "--to",
+        "ana",
+        "--env",
+        "prod",
+        cwd=platform,
+    )
+    assert granted.code == 0, granted.err
+    shown = json.loads(
+        prodml_cli(
+            "grants", "show", "table", "prod.gold.examples", "--json", "--env", "prod", cwd=platform
+        ).out
+    )
+    assert {(g["principal"], g["privilege"], g["inherited_from"]) for g in shown} >= {
+        ("ana", "MODIFY", None),
+        ("data-scientists", "SELECT", "prod.gold"),
+        ("data-scientists", "USE_CATALOG", "prod"),
+    }
+    assert_clean_error(
+        prodml_cli("grants", "grant", "table", "prod.gold", "SELECT", "--to", "ana", cwd=platform),
+        "is not CATALOG.SCHEMA.TABLE",
+    )
+    assert_clean_error(
+        prodml_cli(
+            "grants", "grant", "table", "prod.gold.x", "USE_CATALOG", "--to", "ana", cwd=platform
+        ),
+        "USE_CATALOG cannot be granted on a table",
+    )
+    revoked = prodml_cli(
+        "grants",
+        "revoke",
+        "table",
+        "prod.gold.examples",
+        "MODIFY",
+        "--from",
+        "ana",
+        "--env",
+        "prod",
+        cwd=platform,
+    )
+    assert revoked.code == 0, revoked.err
+    audit = json.loads(prodml_cli("audit", "--principal", "ana", "--json", cwd=platform).out)
+    assert any(r["action"] == "grant" and r["outcome"] == "denied" for r in audit)
+    changes = json.loads(prodml_cli("audit", "--principal", "ops", "--json", cwd=platform).out)
+    assert {r["action"] for r in changes if r["outcome"] == "changed"} >= {"grant", "revoke"}
+    assert_clean_error(prodml_cli("audit", "--since", "last week", cwd=platform), "--since")
+    # tokens never appear in the audit log or the run records
+    everything = prodml_cli("audit", "--json", "--limit", "100000", cwd=platform).out
+    assert ana not in everything and "pdml_" not in everything
