@@ -214,7 +214,6 @@ class Truth:
     """The latest row per key of the sample keys (absent keys: None)."""
 
     rows: dict[int, tuple[int, tuple[Any, ...]] | None]  # key -> (event_us, values)
-    present_ids: list[int]  # every existing key (sorted)
 
 
 def load_truth(path: Path, check_keys: Sequence[int]) -> Truth:
@@ -233,13 +232,22 @@ def load_truth(path: Path, check_keys: Sequence[int]) -> Truth:
     wanted = np.asarray(check_keys, dtype=np.int64)
     at = np.searchsorted(latest_ids, wanted)
     found = (at < len(latest_ids)) & (latest_ids[np.minimum(at, len(latest_ids) - 1)] == wanted)
-    sample = latest.take(at[found]).to_pylist()
+    sample = latest.take(at[found])
     for key in wanted[~found].tolist():
         rows[key] = None
-    for row in sample:
-        event_us = int(row[EVENT_TS].timestamp() * 1_000_000)
+    events = sample.column(EVENT_TS).cast("int64").to_pylist()
+    for row, event_us in zip(sample.to_pylist(), events, strict=True):
         rows[row[KEY]] = (event_us, normalise_values(row))
-    return Truth(rows, latest_ids.tolist())
+    return Truth(rows)
+
+
+def epoch_us(when: Any) -> int | None:
+    """A time-zone aware datetime as microseconds since the epoch (exact), None for None."""
+    from datetime import UTC, datetime, timedelta
+
+    if when is None:
+        return None
+    return (when - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
 
 
 def normalise_values(values: Any) -> tuple[Any, ...]:
@@ -496,13 +504,12 @@ def child_prodml(cfg: dict[str, Any]) -> dict[str, Any]:
             rows = []
             for k in cfg["check_keys"]:
                 (hit,) = variants[name]([{KEY: k}])
-                event = hit.event_timestamp
                 rows.append(
                     [
                         k,
                         list(normalise_values(hit.values)),
                         sorted(set(hit.statuses.values())),
-                        None if event is None else int(event.timestamp() * 1_000_000),
+                        epoch_us(hit.event_timestamp),
                     ]
                 )
             checks[name] = rows
@@ -710,10 +717,12 @@ class Server:
     probe: bytes  # a request body that must answer 200
     settle: str | None = None  # GET path whose body must stop saying "loading"
     proc: subprocess.Popen[bytes] | None = None
-    start_seconds: float = 0.0
+    started_at: float = 0.0
+    start_seconds: float = 0.0  # from start() until measurable
     rss: float | None = None
 
     def start(self) -> None:
+        self.started_at = time.perf_counter()
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
                 self.argv,
@@ -731,7 +740,7 @@ class Server:
 
     def wait_ready(self) -> None:
         assert self.proc is not None
-        t0 = time.perf_counter()
+        t0 = self.started_at
         last = "no answer"
         while time.perf_counter() - t0 < START_TIMEOUT:
             if self.proc.poll() is not None:
@@ -830,7 +839,7 @@ def parse_prodml(body: bytes) -> tuple[tuple[Any, ...], list[str], int | None]:
 
     (hit,) = json.loads(body)["results"]
     event = hit["event_timestamp"]
-    event_us = None if event is None else int(datetime.fromisoformat(event).timestamp() * 1e6)
+    event_us = None if event is None else epoch_us(datetime.fromisoformat(event))
     return normalise_values(hit["values"]), sorted(set(hit["statuses"].values())), event_us
 
 
@@ -947,8 +956,10 @@ def wait_for_load(threshold: float, max_wait: float) -> str:
     """Wait until the 1-minute load average is ≤ threshold (at most max_wait s)."""
     t0 = time.perf_counter()
     first = os.getloadavg()[0]
-    if first <= threshold or max_wait <= 0:
+    if first <= threshold:
         return f"load average {loadavg()} before measuring (threshold {threshold:g})"
+    if max_wait <= 0:
+        return f"load average {loadavg()} before measuring: above {threshold:g}, not waiting"
     print(
         f"load average {loadavg()} > {threshold:g}: waiting up to {max_wait:.0f} s for it to drop",
         flush=True,
@@ -1213,6 +1224,9 @@ class Bench:
                 if s["digest"]["online"] != s["digest"]["lookup"]:
                     self.problem(store, "prodml online() and lookup() answers differ")
             for res in self.inproc["feast"]:
+                if res["stores"][store]["none_rows"]:
+                    n = res["stores"][store]["none_rows"]
+                    self.problem(store, f"Feast in process: {n} timed lookups found nothing")
                 rows = res["stores"][store]["checks"]["feast"]
                 for p in check_rows("Feast in process", rows, self.truth, prodml=False):
                     self.problem(store, p)

@@ -808,6 +808,14 @@ class Workspace:
 
     # -- tables -----------------------------------------------------------------------------
 
+    def lineage(self, name: str, *, upstream: bool = True, depth: int = 50) -> list[dict[str, Any]]:
+        """Lineage edges from a table (``gold.x``), a landing source (``landing:orders``) or
+        a model version (``model:dev.ml.churn/1``), upstream or downstream."""
+        from prodml.catalog.lineage import walk
+
+        edges = walk(self.store, name, self.settings.catalog, upstream=upstream, depth=depth)
+        return [e.to_json() for e in edges]
+
     def tables(self) -> list[TableInfo]:
         """Every table of this environment's catalog."""
         return self.catalog.list()

@@ -14,6 +14,7 @@ from prodml.cli import (
     examples,
     features,
     governance,
+    lineage,
     models,
     products,
     quality,
@@ -46,6 +47,8 @@ app.add_typer(features.app, name="features")
 app.add_typer(governance.principals, name="principals")
 app.add_typer(governance.grants, name="grants")
 app.command("audit")(governance.audit)
+app.command("server")(serve.server)
+app.command("lineage")(lineage.lineage)
 app.command("whoami")(governance.whoami)
 
 

@@ -135,3 +135,31 @@ def new_token(
     console.out().print(
         f"  - {{name: {name}, sha256: {token_hash(token)}}}", markup=False, soft_wrap=True
     )
+
+
+def server(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8070,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="No tokens, no grants (development; loopback only).")
+    ] = False,
+    project: Project = None,
+) -> None:
+    """The catalog API (the Unity Catalog REST subset) over every environment's catalog."""
+    import uvicorn
+
+    from prodml.errors import UsageError
+    from prodml.server.app import build
+
+    if no_auth and not _loopback(host):
+        raise UsageError(
+            f"--no-auth on {host} would let anyone on the network browse and change grants",
+            hint="serve on 127.0.0.1 for development, or enable governance and use tokens",
+        )
+    app, workspaces = build((project or Path.cwd()).resolve(), no_auth=no_auth)
+    console.info(f"catalog API on http://{host}:{port}/api/2.1/unity-catalog")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    finally:
+        for ws in workspaces:
+            ws.close()

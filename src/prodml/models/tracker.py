@@ -158,6 +158,14 @@ class MlflowTracker:
         """The newest registered version."""
         return self.registry.require_version(self.model.name, version=None, alias=None)
 
+    def resolve(self, *, version: int | None, alias: str | None) -> tuple[str, int]:
+        """The registered name and the version ``version`` or ``alias`` stands for."""
+        name = self.model.name
+        resolved = self.registry.require_version(
+            name, version=version, alias=None if version is not None else alias
+        )
+        return self.registry.registered_name(name), resolved
+
     def gate(
         self,
         metrics: Mapping[str, float],

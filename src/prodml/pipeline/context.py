@@ -75,6 +75,9 @@ class StepContext:
         self._inputs = {str(catalog.name(t)) for t in inputs}
         self._feature_tables = dict(feature_tables or {})
         self.tracker: Tracker | None = None
+        # lineage of models: versions this step registered, and versions it scored with
+        self.models_logged: list[str] = []
+        self.models_used: list[str] = []
 
     def _tracked(self, what: str) -> Tracker:
         if self.tracker is None:
@@ -110,6 +113,9 @@ class StepContext:
         spec = training_set.spec if training_set is not None else None
         record = self._tracked("log_model").log_model(
             model, input_example=input_example, name=name, training_set=spec
+        )
+        self.models_logged.append(
+            f"model:{record.column('model')[0]}/{record.column('version')[0].as_py()}"
         )
         if spec is not None:
             self._catalog.store.record_feature_consumers(
@@ -175,9 +181,13 @@ class StepContext:
         Returns ``keep`` columns, ``prediction`` and the model name, version, alias, run id and
         scoring time: a predictions table linked to the model version that made it.
         """
-        return self._tracked("score").score(
+        tracker = self._tracked("score")
+        scored = tracker.score(
             data, alias=alias, version=version, keep=keep, chunk_rows=chunk_rows, workers=workers
         )
+        name, used = tracker.resolve(version=version, alias=alias)
+        self.models_used.append(f"model:{name}/{used}")
+        return scored
 
     def candidate(self) -> int:
         """The newest registered version of the product's model (what evaluate checks)."""

@@ -87,6 +87,8 @@ class Runner:
         self.git_sha: str | None = None
         self.options = RunOptions()
         self.run_as: str | None = None
+        # per step: the model versions it logged and scored with (see _model_edges)
+        self._models: dict[str, tuple[list[str], list[str]]] = {}
 
     def reap_stale_runs(self) -> None:
         """Runs still 'running' whose process is gone were killed: say so."""
@@ -321,7 +323,44 @@ class Runner:
             for src, info in inputs_json.items()
             for target, out in outputs.items()
         )
+        store.add_edges(self._model_edges(run_id, name, inputs_json, outputs))
         return {"step": name, **record}
+
+    def _model_edges(
+        self,
+        run_id: str,
+        step: str,
+        inputs_json: dict[str, Any],
+        outputs: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        """Inputs → the model versions a step registered; the versions it scored with → its
+        outputs (lineage from landing files to predictions through the model)."""
+        logged, used = self._models.pop(step, ([], []))
+        edges = [
+            {
+                "run_id": run_id,
+                "step": step,
+                "source": src,
+                "source_version": info.get("version"),
+                "target": model,
+                "target_version": None,
+            }
+            for model in logged
+            for src, info in inputs_json.items()
+        ]
+        edges += [
+            {
+                "run_id": run_id,
+                "step": step,
+                "source": model,
+                "source_version": None,
+                "target": target,
+                "target_version": out["version"],
+            }
+            for model in used
+            for target, out in outputs.items()
+        ]
+        return edges
 
     def _adopt(self, spec: StepSpec, plan: StepPlan) -> dict[str, int] | None:
         """Versions of the commits this exact batch made when its run died before recording them.
@@ -463,6 +502,7 @@ class Runner:
                     promote=self.options.promote,
                 )
             )
+        self._models[spec.qualified] = (ctx.models_logged, ctx.models_used)
         if ctx.tracker is None:
             return produce(spec, ctx, args, engine, params), reads, links
         if ctx.tracker.tracking_run_id:

@@ -61,6 +61,9 @@ class Tracker(Protocol):
     def candidate(self) -> int:
         """The newest registered version of the product's model."""
 
+    def resolve(self, *, version: int | None, alias: str | None) -> tuple[str, int]:
+        """The registered name and the version that ``version`` or ``alias`` stands for."""
+
     def gate(
         self,
         metrics: Mapping[str, float],

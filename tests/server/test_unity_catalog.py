@@ -1,0 +1,216 @@
+"""The official, unmodified ``unitycatalog-client`` against ``prodml server``'s catalog API:
+list catalogs, schemas and tables, get a table, grant and revoke; an ungranted principal gets
+403, a bad token 401."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.helpers import PRODUCT, make_platform
+from tests.live import serving
+
+import prodml
+from prodml.server.app import build
+
+PLATFORM = """\
+name: t
+state_dir: .prodml
+storage: {root: data}
+environments:
+  dev: {}
+  prod: {}
+governance:
+  enabled: true
+  admins: [admins]
+  local_user: ops
+  users:
+    ops: {groups: [admins]}
+    ana: {groups: [data-scientists]}
+    eve: {}
+  groups: {admins: {}, data-scientists: {}}
+  grants:
+    - {securable: catalog prod, principal: data-scientists, privileges: [USE_CATALOG, USE_SCHEMA]}
+    - {securable: schema prod.gold, principal: data-scientists, privileges: [SELECT]}
+    - {securable: table prod.gold.orders, principal: ana, privileges: [ALL_PRIVILEGES, MANAGE]}
+"""
+
+PIPELINE = """
+from prodml import step
+
+@step(stage="ingress", outputs="silver.orders_raw")
+def raw(ctx):
+    return ctx.sql("SELECT 1 AS order_id, 'DE' AS country")
+
+@step(stage="features", inputs=["silver.orders_raw"], outputs="gold.orders")
+def orders(ctx, orders_raw):
+    return ctx.sql("SELECT order_id, country, 9.5::DOUBLE AS amount FROM orders_raw")
+"""
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], Path]]:
+    root = make_platform(tmp_path_factory.mktemp("uc") / "p", {"shop": PIPELINE}, platform=PLATFORM)
+    (root / "products" / "shop" / "product.yaml").write_text(
+        PRODUCT.format(name="shop")
+        + "tables:\n  gold.orders:\n    description: Orders.\n    columns: {amount: Euros.}\n"
+    )
+    tokens = {}
+    with prodml.connect(root, env="prod") as ws:
+        ws.run("shop")
+        for who in ("ops", "ana", "eve"):
+            tokens[who] = ws.governance.new_token("ops", who, name="uc", expires_at=None)
+    app, workspaces = build(root, no_auth=False)
+    try:
+        with serving(app, ready=False) as server:
+            yield f"{server.url}/api/2.1/unity-catalog", tokens, root
+    finally:
+        for ws in workspaces:
+            ws.close()
+
+
+def _run(host: str, token: str, work: Any) -> Any:
+    from unitycatalog.client import ApiClient, Configuration
+
+    async def go() -> Any:
+        config = Configuration(host=host)
+        async with ApiClient(
+            config, header_name="Authorization", header_value=f"Bearer {token}"
+        ) as client:
+            return await work(client)
+
+    return asyncio.run(go())
+
+
+def test_the_client_browses_catalogs_schemas_and_tables(
+    live: tuple[str, dict[str, str], Path],
+) -> None:
+    from unitycatalog.client import CatalogsApi, SchemasApi, TablesApi
+
+    host, tokens, _ = live
+
+    async def browse(client: Any) -> Any:
+        catalogs = await CatalogsApi(client).list_catalogs()
+        schemas = await SchemasApi(client).list_schemas(catalog_name="prod")
+        tables = await TablesApi(client).list_tables(catalog_name="prod", schema_name="gold")
+        table = await TablesApi(client).get_table("prod.gold.orders")
+        return catalogs, schemas, tables, table
+
+    catalogs, schemas, tables, table = _run(host, tokens["ana"], browse)
+    assert [c.name for c in catalogs.catalogs] == ["prod"]  # ana may not use dev
+    assert [s.name for s in schemas.schemas] == ["gold", "silver"]  # USE_SCHEMA on all of prod
+    assert [t.name for t in tables.tables] == ["orders"]  # SELECT on gold only
+    assert table.data_source_format.value == "DELTA" and table.table_type.value == "MANAGED"
+    assert [(c.name, c.type_name.value) for c in table.columns] == [
+        ("order_id", "INT"),
+        ("country", "STRING"),
+        ("amount", "DOUBLE"),
+    ]
+    assert table.columns[2].comment == "Euros." and table.comment == "Orders."
+    admin = _run(host, tokens["ops"], lambda c: CatalogsApi(c).list_catalogs())
+    assert sorted(c.name for c in admin.catalogs) == ["dev", "prod"]
+
+
+def test_grant_and_revoke_through_the_client(live: tuple[str, dict[str, str], Path]) -> None:
+    from unitycatalog.client import GrantsApi
+    from unitycatalog.client.models import PermissionsChange, Privilege, UpdatePermissions
+
+    host, tokens, root = live
+
+    def change(add: list[Privilege], remove: list[Privilege]) -> Any:
+        body = UpdatePermissions(
+            changes=[PermissionsChange(principal="eve", add=add, remove=remove)]
+        )
+        return lambda c: GrantsApi(c).update("table", "prod.gold.orders", body)
+
+    after = _run(host, tokens["ops"], change([Privilege.SELECT, Privilege.MODIFY], []))
+    assert {
+        (a.principal, tuple(sorted(p.value for p in a.privileges)))
+        for a in after.privilege_assignments
+    } >= {("eve", ("MODIFY", "SELECT"))}
+    # ana holds ALL_PRIVILEGES and MANAGE: sent expanded, MANAGE left off the wire
+    listed = _run(host, tokens["ops"], lambda c: GrantsApi(c).get("table", "prod.gold.orders"))
+    ana = next(a for a in listed.privilege_assignments if a.principal == "ana")
+    assert {p.value for p in ana.privileges} == {"SELECT", "MODIFY"}
+    # ana manages the table, so she may revoke
+    after = _run(host, tokens["ana"], change([], [Privilege.MODIFY]))
+    eve = next(a for a in after.privilege_assignments if a.principal == "eve")
+    assert [p.value for p in eve.privileges] == ["SELECT"]
+    with prodml.connect(root, env="prod") as ws:
+        log = ws.governance.records.audit_log(securable="prod.gold.orders")
+    assert {(r["principal"], r["action"]) for r in log if r["outcome"] == "changed"} >= {
+        ("ops", "grant"),
+        ("ana", "revoke"),
+    }
+
+
+def test_ungranted_and_unauthenticated_callers(live: tuple[str, dict[str, str], Path]) -> None:
+    from unitycatalog.client import CatalogsApi, GrantsApi, TablesApi
+    from unitycatalog.client.exceptions import ApiException
+    from unitycatalog.client.models import PermissionsChange, Privilege, UpdatePermissions
+
+    host, tokens, _ = live
+    for work in (
+        lambda c: TablesApi(c).get_table("prod.gold.orders"),
+        lambda c: CatalogsApi(c).get_catalog("prod"),
+        lambda c: GrantsApi(c).get("table", "prod.gold.orders"),
+        lambda c: GrantsApi(c).update(
+            "table",
+            "prod.gold.orders",
+            UpdatePermissions(
+                changes=[PermissionsChange(principal="eve", add=[Privilege.MODIFY], remove=[])]
+            ),
+        ),
+    ):
+        with pytest.raises(ApiException) as err:
+            _run(host, tokens["eve"], work)
+        assert err.value.status == 403, err.value.body
+    assert _run(host, tokens["eve"], lambda c: CatalogsApi(c).list_catalogs()).catalogs in (
+        [],
+        None,
+    )
+    with pytest.raises(ApiException) as err:
+        _run(host, "pdml_nope_nope", lambda c: CatalogsApi(c).list_catalogs())
+    assert err.value.status == 401
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "needle"),
+    [
+        ("/tables/prod.gold.orders;drop", 400, "is not CATALOG.SCHEMA.TABLE"),
+        ("/tables/prod.gold.nope", 404, "does not exist"),
+        ("/tables/nowhere.gold.orders", 404, "catalog 'nowhere' does not exist"),
+        ("/permissions/volume/prod.gold.x", 400, "unsupported securable type"),
+        ("/schemas/prod.platinum", 404, "does not exist"),
+    ],
+)
+def test_bad_requests(
+    live: tuple[str, dict[str, str], Path], path: str, status: int, needle: str
+) -> None:
+    host, tokens, _ = live
+    r = httpx.get(host + path, headers={"Authorization": f"Bearer {tokens['ops']}"})
+    assert r.status_code == status, r.text
+    assert needle in r.json()["message"]
+
+
+def test_bad_permission_changes(live: tuple[str, dict[str, str], Path]) -> None:
+    host, tokens, _ = live
+    url = f"{host}/permissions/table/prod.gold.orders"
+    auth = {"Authorization": f"Bearer {tokens['ops']}"}
+    for body, needle in (
+        (b"{nope", "not JSON"),
+        (b'{"changes": 1}', "changes"),
+        (
+            b'{"changes": [{"principal": "eve", "add": ["USE CATALOG"]}]}',
+            "cannot be granted on a table",
+        ),
+        (b'{"changes": [{"principal": "eve", "add": ["FLY"]}]}', "unknown privilege"),
+        (b'{"changes": [{"principal": "nobody", "add": ["SELECT"]}]}', "unknown principal"),
+    ):
+        r = httpx.patch(url, content=body, headers=auth)
+        assert r.status_code in (400, 404), (body, r.text)
+        assert needle in r.json()["message"], (body, r.text)
