@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.helpers import prodml_cli
+from tests.helpers import assert_clean_error, prodml_cli
 
 import prodml
 
@@ -109,6 +109,27 @@ def test_run_builds_layers_trains_then_skips_promotes_scores_and_adds_a_day(demo
         ("dev.ml.churn", 1, "champion")
     }
     assert all(0.0 <= p["prediction"] <= 1.0 for p in preview)
+
+    # lineage: the predictions go back through the model version to the landing files
+    upstream = json.loads(prodml_cli("lineage", "gold.churn_predictions", "--json", cwd=demo).out)
+    assert {"landing:orders", "landing:order_lines", "landing:customers"} <= {
+        e["source"] for e in upstream
+    }
+    assert ("model:dev.ml.churn/1", "dev.gold.churn_predictions") in {
+        (e["source"], e["target"]) for e in upstream
+    }
+    downstream = json.loads(
+        prodml_cli(
+            "lineage", "landing:orders", "--downstream", "--depth", "9", "--json", cwd=demo
+        ).out
+    )
+    assert {"model:dev.ml.churn/1", "dev.gold.churn_predictions"} <= {
+        e["target"] for e in downstream
+    }
+    assert_clean_error(
+        prodml_cli("lineage", "gold.churn_predictons", cwd=demo),
+        "did you mean 'dev.gold.churn_predictions'",
+    )
 
     # a retrain that does not beat the champion is refused by the gate, with a readable table
     product = demo / "products" / "churn" / "product.yaml"
