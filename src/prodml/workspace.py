@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from prodml.catalog.gate import Catalog, TableInfo
+    from prodml.catalog.policies import Access
     from prodml.catalog.store import MetadataStore
     from prodml.config.expectations import Expectation
     from prodml.config.product import Experiment, ModelConfig
@@ -107,6 +108,14 @@ class Workspace:
         if self.platform.file.governance.enabled:
             return self.governance.identify(self._environ)
         return f"user:{_local_user()}"
+
+    def _authorize(self, access: Access, action: str, kind: str, name: str) -> None:
+        """Governance check of a model access (or anything else named by type and name)."""
+        from prodml.governance.privileges import Securable
+
+        # create_model checks CREATE_MODEL on the model's schema (see governance.authorizer)
+        securable = Securable.parse(kind, name)
+        self.governance.check(access, action, securable, client=f"step:{access.step or 'cli'}")
 
     def _run_as(self, product: Product) -> str | None:
         """A product's runs execute as its service principal when the starter is that
@@ -307,6 +316,7 @@ class Workspace:
             tracker_factory=self._tracker,
             preflight=self._preflight,
             run_as=self._run_as,
+            authorize=self._authorize if self.platform.file.governance.enabled else None,
         )
         return Runner(renv, on_event)
 
@@ -356,8 +366,20 @@ class Workspace:
         return self.models.versions(self.model_config(product).name)
 
     def promote_model(self, product: str) -> dict[str, Any]:
-        """Make the product's challenger the champion in this environment."""
-        return self.models.promote(self.model_config(product).name, principal=self.principal)
+        """Make the product's challenger the champion in this environment (MODIFY on it)."""
+        model = self.model_config(product).name
+        self._check_model("modify_model", model, self)
+        return self.models.promote(model, principal=self.principal)
+
+    def _check_model(self, action: str, model: str, ws: Workspace) -> None:
+        """Governance: ``action`` on ``ws``'s registered model (nothing when governance is off)."""
+        if not self.platform.file.governance.enabled:
+            return
+        from prodml.catalog.policies import Access
+
+        self._authorize(
+            Access(principal=self.principal), action, "model", ws.models.registered_name(model)
+        )
 
     def promote(self, product: str, *, to_env: str) -> dict[str, Any]:
         """Deploy-model promotion: copy this environment's champion into ``to_env``."""
@@ -373,6 +395,9 @@ class Workspace:
             environ=self._environ,
         )
         try:
+            # reading the source version and changing the target model, both checked
+            self._check_model("execute", self.model_config(product).name, self)
+            self._check_model("modify_model", target.model_config(product).name, target)
             return promote_across(
                 product,
                 self.models,

@@ -101,6 +101,8 @@ def test_a_data_scientist_reads_prod_gold_but_may_not_write_it(platform: Path) -
         )
         runs = ws.runs("clf")
         assert (runs[0]["principal"], runs[0]["run_as"]) == ("ana", "ana")
+        with pytest.raises(PermissionDeniedError, match=r"lacks MODIFY on model prod\.ml\.clf"):
+            ws.promote_model("clf")
         denied = ws.governance.records.audit_log(principal="ana")
     assert {(r["action"], r["securable"], r["outcome"]) for r in denied} >= {
         ("read", "prod.gold.examples", "allowed"),
@@ -144,6 +146,11 @@ def test_the_endpoint_needs_execute(platform: Path) -> None:
         assert client.post("/invocations", json=body).status_code == 401
         bad = client.post("/invocations", json=body, headers={"Authorization": "Bearer pdml_x_y"})
         assert bad.status_code == 401
+        with prodml.connect(platform) as ws:  # revoked before its first use
+            token = ws.governance.new_token("ops", "ana", name="gone", expires_at=None)
+            ws.governance.revoke_token("ops", token.split("_")[1])
+        gone = client.post("/invocations", json=body, headers={"Authorization": f"Bearer {token}"})
+        assert gone.status_code == 401
     with prodml.connect(platform, env="prod") as ws:
         calls = ws.governance.records.audit_log(securable="prod.clf")
     assert {(r["principal"], r["outcome"]) for r in calls if r["action"] == "call"} == {

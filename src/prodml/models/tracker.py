@@ -158,6 +158,11 @@ class MlflowTracker:
         """The newest registered version."""
         return self.registry.require_version(self.model.name, version=None, alias=None)
 
+    @property
+    def registered_name(self) -> str:
+        """The product's model as registered."""
+        return self.registry.registered_name(self.model.name)
+
     def resolve(self, *, version: int | None, alias: str | None) -> tuple[str, int]:
         """The registered name and the version ``version`` or ``alias`` stands for."""
         name = self.model.name

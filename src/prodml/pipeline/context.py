@@ -20,6 +20,9 @@ from prodml.names import check_column, quote_ident, quote_literal
 from prodml.pipeline.planner import landing_files
 from prodml.pipeline.tracking import Tracker
 
+#: governance's check: (access, action, securable type, full name); raises when refused
+Authorize = Callable[[Access, str, str, str], None]
+
 
 class StepContext:
     """What a step can use while it runs.
@@ -56,6 +59,7 @@ class StepContext:
         on_read: Callable[[str, int], None],
         inputs: Sequence[str] = (),
         feature_tables: Mapping[str, DeclaredTable] | None = None,
+        authorize: Authorize | None = None,
     ) -> None:
         self.run_id = run_id
         self.env = env
@@ -75,9 +79,15 @@ class StepContext:
         self._inputs = {str(catalog.name(t)) for t in inputs}
         self._feature_tables = dict(feature_tables or {})
         self.tracker: Tracker | None = None
+        self._authorize = authorize
         # lineage of models: versions this step registered, and versions it scored with
         self.models_logged: list[str] = []
         self.models_used: list[str] = []
+
+    def _model_access(self, action: str, tracker: Tracker) -> None:
+        """Governance: CREATE_MODEL on the ml schema to register, EXECUTE to load or score."""
+        if self._authorize is not None:
+            self._authorize(self._access, action, "model", tracker.registered_name)
 
     def _tracked(self, what: str) -> Tracker:
         if self.tracker is None:
@@ -111,6 +121,7 @@ class StepContext:
         up online. Returns a one-row table describing the version: return it from the step.
         """
         spec = training_set.spec if training_set is not None else None
+        self._model_access("create_model", self._tracked("log_model"))
         record = self._tracked("log_model").log_model(
             model, input_example=input_example, name=name, training_set=spec
         )
@@ -164,7 +175,9 @@ class StepContext:
 
     def load_model(self, *, version: int | None = None, alias: str | None = None) -> Any:
         """Load a version (or the ``champion``/``challenger``) of the product's model."""
-        return self._tracked("load_model").load_model(version=version, alias=alias)
+        tracker = self._tracked("load_model")
+        self._model_access("execute", tracker)
+        return tracker.load_model(version=version, alias=alias)
 
     def score(
         self,
@@ -182,6 +195,7 @@ class StepContext:
         scoring time: a predictions table linked to the model version that made it.
         """
         tracker = self._tracked("score")
+        self._model_access("execute", tracker)
         scored = tracker.score(
             data, alias=alias, version=version, keep=keep, chunk_rows=chunk_rows, workers=workers
         )

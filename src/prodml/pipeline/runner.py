@@ -22,7 +22,7 @@ from prodml.catalog.store import MetadataStore
 from prodml.engine.local import LocalEngine
 from prodml.errors import ProdmlError
 from prodml.features.training import DeclaredTable, declared_tables
-from prodml.pipeline.context import StepContext
+from prodml.pipeline.context import Authorize, StepContext
 from prodml.pipeline.dag import Dag
 from prodml.pipeline.errors import PipelineDefinitionError, SkipStep, StepFailedError
 from prodml.pipeline.invoke import as_format, param_names, produce, step_code, step_params
@@ -71,6 +71,8 @@ class RunEnv:
     # the principal a product's runs execute as (its service principal), when the starter may
     # use it; None: as the starter
     run_as: Callable[[Product], str | None] | None = None
+    # governance checks of what steps do besides reading and writing tables (model access)
+    authorize: Authorize | None = None
 
 
 def new_run_id() -> str:
@@ -484,6 +486,7 @@ class Runner:
             on_read=reads.__setitem__,
             inputs=spec.table_inputs,
             feature_tables=self.feature_tables,
+            authorize=renv.authorize,
         )
         links: dict[str, str] = {}
         uses_model = spec.stage in MODEL_STAGES and owner.config.model is not None

@@ -64,6 +64,10 @@ class Tracker(Protocol):
     def resolve(self, *, version: int | None, alias: str | None) -> tuple[str, int]:
         """The registered name and the version that ``version`` or ``alias`` stands for."""
 
+    @property
+    def registered_name(self) -> str:
+        """The product's model as registered (``<env>.ml.<model>``)."""
+
     def gate(
         self,
         metrics: Mapping[str, float],
