@@ -204,6 +204,16 @@ class Workspace:
             online_url=self.secrets.resolve(url) if url else None,
             state_dir=self.state_dir,
             model_spec=self._serving_spec,
+            check_read=self._check_feature_read if self.platform.file.governance.enabled else None,
+        )
+
+    def _check_feature_read(self, principal: str, table: str) -> None:
+        """Governance: an online lookup reads the feature table (USE_* and SELECT)."""
+        from prodml.catalog.policies import Access
+        from prodml.governance.privileges import Securable
+
+        self.governance.check(
+            Access(principal=principal), "read", Securable.parse("table", table), client="online"
         )
 
     def _serving_spec(self, product: str) -> dict[str, Any] | None:

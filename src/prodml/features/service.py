@@ -36,6 +36,7 @@ class FeatureStore:
         online_url: the online store URL (None: SQLite in ``state_dir``).
         state_dir: the environment's state directory.
         model_spec: the training-set spec of a product's served model (feature services).
+        check_read: governance's read check of a feature table for a principal.
     """
 
     def __init__(
@@ -47,6 +48,7 @@ class FeatureStore:
         online_url: str | None,
         state_dir: Path,
         model_spec: SpecResolver | None = None,
+        check_read: Callable[[str, str], None] | None = None,
     ) -> None:
         self.catalog = catalog
         self.declared = dict(declared)
@@ -54,6 +56,8 @@ class FeatureStore:
         self._online_url = online_url
         self._state_dir = state_dir
         self._model_spec = model_spec
+        # governance: (principal, full table name) → raises when the principal may not read it
+        self._check_read = check_read
 
     @cached_property
     def online_store(self) -> OnlineStore:
@@ -187,11 +191,17 @@ class FeatureStore:
         *,
         features: Sequence[str] | None = None,
         now: datetime | None = None,
+        principal: str | None = None,
     ) -> list[Lookup]:
         """Online features for each entity: values, statuses and event times merged over the
         lookups of ``target`` (a feature table or a product's feature service)."""
         merged: list[Lookup] | None = None
         for lookup in self.lookups_for(target, features):
+            if self._check_read is not None:  # online values are the table's: SELECT on it
+                table = find_table(self.declared, lookup.table)
+                self._check_read(
+                    principal or self.access.principal, str(self.catalog.name(table.name))
+                )
             found = self.online_features.lookup(lookup, entities, now=now)
             merged = (
                 found

@@ -22,6 +22,7 @@ from prodml.abtest.outcomes import parse as parse_outcomes
 from prodml.errors import NotFoundError, UsageError
 from prodml.features.lookup import EntityError, NotPublishedError
 from prodml.features.online import OnlineStoreError
+from prodml.governance.authorizer import PermissionDeniedError
 from prodml.serving.auth import GovernanceCheck, TokenCheck
 from prodml.serving.endpoint import Endpoint, NotReadyError
 from prodml.serving.inference_log import QueueWriter
@@ -433,12 +434,13 @@ def create_app(
         @guarded
         async def online_features(request: Request) -> Response:
             """Online feature values of entities: values, a status per feature, event times."""
-            if not any(_allowed(s, request) for s in products.values()):
-                authorize(next(iter(products.values())), request)
+            caller = _caller(products, request)
             body = await body_of(request, _FEATURES_MAX_BODY)
             target, entities, wanted = _feature_request(loads(body))
             try:
-                found = store.online(target, entities, features=wanted)
+                found = store.online(target, entities, features=wanted, principal=caller)
+            except PermissionDeniedError as exc:
+                raise HTTPProblem(403, str(exc)) from None
             except (EntityError, UsageError) as exc:
                 raise HTTPProblem(400, str(exc)) from None
             except (NotFoundError, NotPublishedError) as exc:
@@ -525,6 +527,24 @@ def _feature_request(doc: Any) -> tuple[str, list[dict[str, Any]], list[str] | N
     ):
         raise HTTPProblem(400, "'features' must be a list of feature names")
     return targets[0], entities, features
+
+
+def _caller(products: Mapping[str, Served], request: Request) -> str | None:
+    """Who calls a route that is not one product's (feature lookups): a valid token of any
+    served product's check, else 401; None without authentication."""
+    checks = [s.auth for s in products.values() if s.auth is not None]
+    if not checks:
+        return None
+    header = request.headers.get("authorization")
+    for check in checks:
+        principal = check.principal(header)
+        if principal is not None:
+            return principal
+    raise HTTPProblem(
+        401,
+        "missing or invalid bearer token: send 'Authorization: Bearer <token>'",
+        {"WWW-Authenticate": "Bearer"},
+    )
 
 
 def _allowed(s: Served, request: Request) -> bool:
