@@ -5,6 +5,9 @@ the endpoint answers 403 without EXECUTE, and every decision is in the audit log
 from __future__ import annotations
 
 import json
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,10 +70,40 @@ endpoint:
 """
 
 
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)]
+)
+def metadata(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The platform's metadata store: the default SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    base = os.environ.get("PRODML_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("PRODML_TEST_POSTGRES_URL not set: PostgreSQL backend tests skipped")
+    import sqlalchemy as sa
+
+    schema = f"gov_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base, poolclass=sa.pool.NullPool)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"metadata: {{url: '{base}{sep}options=-csearch_path%3D{schema}'}}\n"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def platform(tmp_path_factory: pytest.TempPathFactory, metadata: str) -> Path:
     root = make_platform(
-        tmp_path_factory.mktemp("gov") / "p", {"clf": CLASSIFIER_PIPELINE}, platform=PLATFORM
+        tmp_path_factory.mktemp("gov") / "p",
+        {"clf": CLASSIFIER_PIPELINE},
+        platform=PLATFORM.replace(
+            "storage: {root: data}\n", f"storage: {{root: data}}\n{metadata}"
+        ),
     )
     (root / "products" / "clf" / "product.yaml").write_text(PRODUCT.format(name="clf") + MODEL)
     with prodml.connect(root, env="prod") as ws:  # ops, an admin, starts it as churn-prod-sp
