@@ -8,6 +8,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -184,6 +185,14 @@ def test_the_endpoint_needs_execute(platform: Path) -> None:
             ws.governance.revoke_token("ops", token.split("_")[1])
         gone = client.post("/invocations", json=body, headers={"Authorization": f"Bearer {token}"})
         assert gone.status_code == 401
+        with prodml.connect(platform) as ws:
+            expired = ws.governance.new_token(
+                "ops", "ana", name="old", expires_at=datetime.now(UTC) - timedelta(minutes=1)
+            )
+        late = client.post(
+            "/invocations", json=body, headers={"Authorization": f"Bearer {expired}"}
+        )
+        assert late.status_code == 401 and expired not in late.text
     with prodml.connect(platform, env="prod") as ws:
         calls = ws.governance.records.audit_log(securable="prod.clf")
     assert {(r["principal"], r["outcome"]) for r in calls if r["action"] == "call"} == {
@@ -198,10 +207,9 @@ def test_cli_identity_grants_and_audit(platform: Path) -> None:
     env = {"PRODML_TOKEN": ana}
     who = prodml_cli("whoami", cwd=platform, env=env)
     assert who.code == 0 and who.out.strip() == "ana" and "data-scientists" in who.err
-    assert_clean_error(
-        prodml_cli("whoami", cwd=platform, env={"PRODML_TOKEN": "pdml_nope_nope"}),
-        "authentication failed: unknown token",
-    )
+    wrong = prodml_cli("whoami", cwd=platform, env={"PRODML_TOKEN": "pdml_nope_secretpart"})
+    assert_clean_error(wrong, "authentication failed: unknown token")
+    assert "secretpart" not in wrong.err + wrong.out  # a token is never echoed
     # granting needs MANAGE or ownership: ana has neither; ops (an admin) may
     refused = prodml_cli(
         "grants",
