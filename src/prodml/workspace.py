@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -327,8 +327,42 @@ class Workspace:
             preflight=self._preflight,
             run_as=self._run_as,
             authorize=self._authorize if self.platform.file.governance.enabled else None,
+            on_lineage=self._openlineage(),
         )
         return Runner(renv, on_event)
+
+    def _openlineage(
+        self,
+    ) -> Callable[[str, str, list[dict[str, Any]], dict[str, Any]], None] | None:
+        """The OpenLineage sender of ``openlineage:`` in prodml.yaml (None: none configured)."""
+        config = self.settings.openlineage
+        if config is None:
+            return None
+        from prodml.catalog.openlineage import Emitter, run_event
+
+        emitter = Emitter(
+            namespace=config.namespace,
+            path=self._path(config.path) if config.path else None,
+            url=config.url,
+            api_key=self.secrets.resolve(config.api_key) if config.api_key else None,
+        )
+        catalog = self.settings.catalog
+
+        def send(
+            run_id: str, step: str, edges: list[dict[str, Any]], outputs: dict[str, Any]
+        ) -> None:
+            emitter.emit(
+                run_event(
+                    namespace=config.namespace,
+                    catalog=catalog,
+                    run_id=run_id,
+                    step=step,
+                    edges=edges,
+                    outputs=outputs,
+                )
+            )
+
+        return send
 
     # -- models -----------------------------------------------------------------------------
 

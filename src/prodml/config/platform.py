@@ -80,6 +80,17 @@ class OnlineStoreConfig(Closed):
         return value
 
 
+class OpenLineageConfig(Closed):
+    """Optional OpenLineage events: one COMPLETE event per step run, to a file and/or HTTP."""
+
+    path: str | None = Field(None, description="a JSON-lines file (relative to the project)")
+    url: str | None = Field(
+        None, pattern=r"^https?://", description="an OpenLineage HTTP endpoint (e.g. Marquez)"
+    )
+    api_key: str | None = Field(None, description="a bearer token (a ${secret:NAME} reference)")
+    namespace: str = Field("prodml", min_length=1, description="the events' namespace")
+
+
 class ComputeProfile(Closed):
     """Limits for the engine that runs a product's steps (a cluster policy, locally)."""
 
@@ -113,6 +124,7 @@ class EnvironmentSettings(Closed):
     compute: ComputeConfig = Field(default_factory=ComputeConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     online_store: OnlineStoreConfig = Field(default_factory=OnlineStoreConfig)
+    openlineage: OpenLineageConfig | None = None
 
     @field_validator("name", "catalog")
     @classmethod
@@ -235,6 +247,7 @@ class PlatformFile(Closed):
     compute: dict[str, Any] = Field(default_factory=dict)
     tracking: dict[str, Any] = Field(default_factory=dict)
     online_store: dict[str, Any] = Field(default_factory=dict)
+    openlineage: dict[str, Any] | None = None
     governance: GovernanceConfig = Field(default_factory=GovernanceConfig)
 
     @field_validator("environments")

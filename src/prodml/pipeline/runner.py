@@ -73,6 +73,8 @@ class RunEnv:
     run_as: Callable[[Product], str | None] | None = None
     # governance checks of what steps do besides reading and writing tables (model access)
     authorize: Authorize | None = None
+    # receives each succeeded step's lineage edges (OpenLineage events)
+    on_lineage: Callable[[str, str, list[dict[str, Any]], dict[str, Any]], None] | None = None
 
 
 def new_run_id() -> str:
@@ -313,7 +315,7 @@ class Runner:
             "partitions": plan.partitions or [],
         }
         store.upsert_step_run(run_id, name, **record)
-        store.add_edges(
+        edges = [
             {
                 "run_id": run_id,
                 "step": name,
@@ -324,8 +326,10 @@ class Runner:
             }
             for src, info in inputs_json.items()
             for target, out in outputs.items()
-        )
-        store.add_edges(self._model_edges(run_id, name, inputs_json, outputs))
+        ] + self._model_edges(run_id, name, inputs_json, outputs)
+        store.add_edges(edges)
+        if renv.on_lineage is not None:
+            renv.on_lineage(run_id, name, edges, {t: o["version"] for t, o in outputs.items()})
         return {"step": name, **record}
 
     def _model_edges(
