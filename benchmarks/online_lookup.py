@@ -263,8 +263,22 @@ def normalise_values(values: Any) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def digest(answers: Sequence[tuple[Any, ...]]) -> str:
-    return hashlib.sha256(json.dumps(answers).encode()).hexdigest()[:16]
+class AnswerLog:
+    """A running digest of a measurement's answers (so no answer is kept alive: keeping tens
+    of thousands would make the timed loop's garbage collections slower than the tool's own)."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self.count = 0
+        self.bad = 0  # answers that are not a found entity
+
+    def add(self, values: Sequence[Any], *, found: bool = True) -> None:
+        self._hash.update(json.dumps(values).encode() + b"\n")
+        self.count += 1
+        self.bad += not found
+
+    def digest(self) -> str:
+        return self._hash.hexdigest()[:16]
 
 
 # --------------------------------------------------------------------------------------------
@@ -446,29 +460,29 @@ def _versions(*mods: str) -> dict[str, str]:
 
 def _time_variants(
     variants: dict[str, Callable[[Any], Any]],
+    sinks: dict[str, Callable[[Any], None]],
     requests: Sequence[Any],
     warmup: Sequence[Any],
-) -> tuple[dict[str, list[int]], dict[str, list[Any]]]:
+) -> dict[str, list[int]]:
     """Call each variant once per request (blocks of BLOCK, variants round-robin per block);
-    latencies in ns and the answers, per variant."""
+    each answer goes to the variant's sink after its call (untimed). Latencies in ns."""
     perf = time.perf_counter_ns
     for fn in variants.values():
         for req in warmup:
             fn(req)
     lat: dict[str, list[int]] = {name: [] for name in variants}
-    answers: dict[str, list[Any]] = {name: [] for name in variants}
     names = list(variants)
     for b, start in enumerate(range(0, len(requests), BLOCK)):
         block = requests[start : start + BLOCK]
         order = names if b % 2 == 0 else names[::-1]
         for name in order:
-            fn, out, got = variants[name], lat[name], answers[name]
+            fn, out, sink = variants[name], lat[name], sinks[name]
             for req in block:
                 t0 = perf()
                 answer = fn(req)
                 out.append(perf() - t0)
-                got.append(answer)
-    return lat, answers
+                sink(answer)
+    return lat
 
 
 def child_prodml(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -492,13 +506,28 @@ def child_prodml(cfg: dict[str, Any]) -> dict[str, Any]:
             "lookup": lambda e, o=online, fl=flookup: o.lookup(fl, e),
             "read": lambda e, s=backend, t=full: s.read(t, [str(e[0][KEY])]),
         }
-        lat, answers = _time_variants(variants, requests, warmup)
-        res: dict[str, Any] = {"lat": lat, "digest": {}, "not_present": {}}
-        for name in ("online", "lookup"):
-            hits = [a[0] for a in answers[name]]
-            res["digest"][name] = digest([normalise_values(h.values) for h in hits])
-            res["not_present"][name] = sum(1 for h in hits if set(h.statuses.values()) != {PRESENT})
-        res["read_missing"] = sum(1 for a in answers["read"] if a[0] is None)
+        logs = {name: AnswerLog() for name in variants}
+
+        def hits(log: AnswerLog) -> Callable[[Any], None]:
+            def sink(answer: Any) -> None:
+                (hit,) = answer
+                found = set(hit.statuses.values()) == {PRESENT}
+                log.add(normalise_values(hit.values), found=found)
+
+            return sink
+
+        sinks = {
+            "online": hits(logs["online"]),
+            "lookup": hits(logs["lookup"]),
+            "read": lambda a, log=logs["read"]: log.add([], found=a[0] is not None),
+        }
+        lat = _time_variants(variants, sinks, requests, warmup)
+        res: dict[str, Any] = {
+            "lat": lat,
+            "digest": {name: logs[name].digest() for name in ("online", "lookup")},
+            "not_present": {name: logs[name].bad for name in ("online", "lookup")},
+            "read_missing": logs["read"].bad,
+        }
         checks: dict[str, list[Any]] = {}
         for name in ("online", "lookup"):
             rows = []
@@ -614,8 +643,13 @@ def child_feast(cfg: dict[str, Any]) -> dict[str, Any]:
                 features=FEAST_REFS, entity_rows=e
             ).to_dict()
         }
-        lat, answers = _time_variants(variants, requests, warmup)
-        values = [_feast_values(a) for a in answers["feast"]]
+        log = AnswerLog()
+
+        def sink(answer: Any, log: AnswerLog = log) -> None:
+            values = _feast_values(answer)
+            log.add(values, found=any(v is not None for v in values))
+
+        lat = _time_variants(variants, {"feast": sink}, requests, warmup)
         rows = []
         for k in cfg["check_keys"]:
             got = fs.get_online_features(features=FEAST_REFS, entity_rows=[{KEY: k}]).to_dict(
@@ -633,8 +667,8 @@ def child_feast(cfg: dict[str, Any]) -> dict[str, Any]:
             rows.append([k, list(_feast_values(got)), [], event])
         out["stores"][store] = {
             "lat": lat,
-            "digest": {"feast": digest(values)},
-            "none_rows": sum(1 for v in values if all(x is None for x in v)),
+            "digest": {"feast": log.digest()},
+            "none_rows": log.bad,
             "checks": {"feast": rows},
         }
     out["rss"] = status_mb("VmRSS")
