@@ -49,6 +49,7 @@ __all__ = [
     "command_env",
     "fmt_mb",
     "fmt_seconds",
+    "forbid_network",
     "mem_total_gb",
     "peak_mb",
     "peak_rss_mb_of_command",
@@ -590,3 +591,26 @@ def mem_total_gb() -> str:
     except OSError:
         pass
     return "? RAM"
+
+
+def forbid_network(label: str) -> None:
+    """Make any socket connection to a non-loopback address raise: nothing a benchmark runs
+    may go online (peers' telemetry included)."""
+    import ipaddress
+    import socket
+    from typing import Any
+
+    connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0]
+            try:
+                local = ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                local = host == "localhost"
+            if not local:
+                raise OSError(f"{label} benchmark: network access to {address!r} refused")
+        return connect(self, address)
+
+    socket.socket.connect = guarded  # type: ignore[method-assign]

@@ -112,6 +112,7 @@ from _common import (
     bench_arg_parser,
     command_env,
     fmt_mb,
+    forbid_network,
     mem_total_gb,
     peer_venv,
     print_table,
@@ -426,26 +427,6 @@ def feast_connection_string(redis_url: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _forbid_network() -> None:
-    """Make any socket connection to a non-loopback address raise (nothing may go online)."""
-    import ipaddress
-
-    connect = socket.socket.connect
-
-    def guarded(self: socket.socket, address: Any) -> Any:
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            host = address[0]
-            try:
-                local = ipaddress.ip_address(host).is_loopback
-            except ValueError:
-                local = host == "localhost"
-            if not local:
-                raise OSError(f"online_lookup benchmark: network access to {address!r} refused")
-        return connect(self, address)
-
-    socket.socket.connect = guarded  # type: ignore[method-assign]
-
-
 def _versions(*mods: str) -> dict[str, str]:
     from importlib import metadata
 
@@ -676,7 +657,7 @@ def child_feast(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def child_main(kind: str, cfg_path: str) -> int:
-    _forbid_network()
+    forbid_network("online_lookup")
     cfg = json.loads(Path(cfg_path).read_text())
     funcs = {"prodml": child_prodml, "feast": child_feast, "feast_setup": child_feast_setup}
     result = funcs[kind](cfg)

@@ -106,6 +106,7 @@ from _common import (
     bench_arg_parser,
     command_env,
     fmt_mb,
+    forbid_network,
     mem_total_gb,
     peak_mb,
     peer_venv,
@@ -329,27 +330,6 @@ def make_data(spine_rows: int, feature_rows: int) -> Path:
 # --------------------------------------------------------------------------------------------
 # child processes: one per measured workload, so each one's memory is its own
 # --------------------------------------------------------------------------------------------
-
-
-def _forbid_network() -> None:
-    """Make any socket connection to a non-loopback address raise (nothing may go online)."""
-    import ipaddress
-    import socket
-
-    connect = socket.socket.connect
-
-    def guarded(self: socket.socket, address: Any) -> Any:
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            host = address[0]
-            try:
-                local = ipaddress.ip_address(host).is_loopback
-            except ValueError:
-                local = host == "localhost"
-            if not local:
-                raise OSError(f"pit_join benchmark: network access to {address!r} refused")
-        return connect(self, address)
-
-    socket.socket.connect = guarded  # type: ignore[method-assign]
 
 
 def _timed_start(cfg: dict[str, Any]) -> None:
@@ -838,7 +818,7 @@ def run_golden(path: Path, peer_python: Path | None, peer_note: str) -> int:
 
 
 def child_main(kind: str, cfg_json: str) -> int:
-    _forbid_network()
+    forbid_network("pit_join")
     cfg = json.loads(cfg_json)
     funcs = {"prodml": child_prodml, "feast": child_feast, "golden": child_golden}
     result = funcs[kind](cfg)
