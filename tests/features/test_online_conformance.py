@@ -138,3 +138,14 @@ def test_bad_urls_are_clear(tmp_path: Path) -> None:
         open_store("mysql://x", tmp_path)
     with pytest.raises(OnlineStoreError, match="cannot reach the Redis online store"):
         open_store("redis://127.0.0.1:1/0", tmp_path)
+
+
+def test_a_redis_failure_is_an_online_store_error(tmp_path: Path) -> None:
+    if not REDIS_URL:
+        pytest.skip("PRODML_TEST_REDIS_URL is not set (no Redis to test against)")
+    import redis
+
+    store = open_store(REDIS_URL, tmp_path)
+    store._client = redis.Redis(port=1, socket_connect_timeout=1)  # type: ignore[attr-defined]
+    with pytest.raises(OnlineStoreError, match="the Redis online store failed"):
+        store.read("t", ["a"])

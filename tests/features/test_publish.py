@@ -129,3 +129,24 @@ def test_publishing_an_unknown_or_offline_table(platform: Path) -> None:
     product.write_text(product.read_text() + "    online: false\n")
     with prodml.connect(platform) as ws, pytest.raises(UsageError, match="online: false"):
         ws.features.publish("features.scores")
+
+
+def test_a_recreated_table_is_published_in_full(platform: Path) -> None:
+    import shutil
+
+    _rows(platform, [("a", "2024-01-01 00:00:00+00", 1.0), ("b", "2024-01-01 00:00:00+00", 2.0)])
+    with prodml.connect(platform) as ws:
+        ws.run("core", steps=["scores"])
+        ws.run("core", steps=["scores"], full_refresh=True)
+        (first,) = ws.features.publish()
+        assert first.to_version == 1
+        location = Path(ws.catalog.location(ws.catalog.name("features.scores")))
+    shutil.rmtree(location)  # dropped, then written again up to the same version number
+    _rows(platform, [("a", "2024-02-01 00:00:00+00", 5.0), ("b", "2024-02-01 00:00:00+00", 6.0)])
+    with prodml.connect(platform) as ws:
+        ws.run("core", steps=["scores"], full_refresh=True)
+        ws.run("core", steps=["scores"], full_refresh=True)
+        (again,) = ws.features.publish()
+        assert again.from_version is None and again.rows_read == 2
+        found = ws.features.online("features.scores", [{"user_id": "a"}, {"user_id": "b"}])
+    assert [f.values["score"] for f in found] == [5.0, 6.0]

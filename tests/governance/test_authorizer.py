@@ -147,3 +147,36 @@ def test_tokens_are_hashed_shown_once_expire_and_revoke(gov: GovernanceStore) ->
     assert gov.authenticate(old) == (None, "token expired")
     with pytest.raises(NotFoundError):
         gov.revoke_token("nope")
+
+
+def test_prodml_yaml_removals_take_effect(store_url: str) -> None:
+    from prodml.config.platform import GovernanceConfig
+    from prodml.governance.service import Governance
+
+    declared = {
+        "enabled": True,
+        "users": {"ana": {"groups": ["admins"]}, "bob": {}},
+        "groups": {"admins": {}},
+        "grants": [{"securable": "catalog prod", "principal": "bob", "privileges": ["SELECT"]}],
+    }
+    store = MetadataStore(store_url)
+    try:
+        first = Governance(store, GovernanceConfig(**declared))
+        first.apply_config()
+        token = first.records.new_token("bob", name="t", created_by="ana", expires_at=None)
+        assert first.authorizer.holds("bob", P.SELECT, PREDICTIONS)
+        assert "ana" in first.authorizer.identities("ana") and first.records.memberships()
+        # ana leaves the admins group; bob and his grant leave the file
+        smaller = {**declared, "users": {"ana": {}}, "grants": []}
+        second = Governance(store, GovernanceConfig(**smaller))
+        second.apply_config()
+        assert second.records.memberships() == {}
+        assert second.records.principal("bob") is None
+        assert second.records.grants(principal="bob") == []
+        assert second.records.authenticate(token)[0] is None  # his tokens went with him
+        removed = [
+            r["reason"] for r in second.records.audit_log() if r["action"] == "config.remove"
+        ]
+        assert any("bob" in r for r in removed) and any("group admins" in r for r in removed)
+    finally:
+        store.close()

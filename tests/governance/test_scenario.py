@@ -23,6 +23,7 @@ from tests.live import serving
 
 import prodml
 from prodml.governance.authorizer import PermissionDeniedError
+from prodml.governance.privileges import Securable
 from prodml.pipeline.errors import StepFailedError
 
 pytestmark = pytest.mark.slow
@@ -281,3 +282,23 @@ def test_cli_identity_grants_and_audit(platform: Path) -> None:
     # tokens never appear in the audit log or the run records
     everything = prodml_cli("audit", "--json", "--limit", "100000", cwd=platform).out
     assert ana not in everything and "pdml_" not in everything
+
+
+def test_the_gate_needs_modify_on_the_model(platform: Path) -> None:
+    """Setting the challenger (or champion, with --promote) alias is a change to the model."""
+    with prodml.connect(platform) as ws:  # ops: everything in dev but MODIFY on the model
+        ws.governance.grant(
+            "ops",
+            Securable("catalog", "dev"),
+            "eve",
+            ["USE_CATALOG", "USE_SCHEMA", "SELECT", "EXECUTE", "CREATE_TABLE", "CREATE_MODEL"],
+        )
+        for table in ("dev.gold.examples", "dev.ml.fit", "dev.ml.evaluation"):
+            ws.governance.grant("ops", Securable("table", table), "eve", ["MODIFY"])
+    eve = {"PRODML_TOKEN": _token(platform, "eve")}
+    with prodml.connect(platform, environ=eve) as ws:
+        with pytest.raises(
+            StepFailedError, match=r"eve may not .*lacks MODIFY on model dev\.ml\.clf"
+        ):
+            ws.run("clf", promote=True)
+        assert ws.models.alias_version("clf", "champion") is None

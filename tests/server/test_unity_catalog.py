@@ -210,7 +210,17 @@ def test_bad_permission_changes(live: tuple[str, dict[str, str], Path]) -> None:
         ),
         (b'{"changes": [{"principal": "eve", "add": ["FLY"]}]}', "unknown privilege"),
         (b'{"changes": [{"principal": "nobody", "add": ["SELECT"]}]}', "unknown principal"),
+        (b'{"changes": [{"principal": "eve", "add": [1]}]}', "list of privilege names"),
+        (b'{"changes": [{"principal": "eve", "add": "SELECT"}]}', "list of privilege names"),
+        # a valid change before a bad one: nothing is applied
+        (
+            b'{"changes": [{"principal": "eve", "add": ["MODIFY"]}, '
+            b'{"principal": "eve", "add": ["FLY"]}]}',
+            "unknown privilege",
+        ),
     ):
         r = httpx.patch(url, content=body, headers=auth)
         assert r.status_code in (400, 404), (body, r.text)
         assert needle in r.json()["message"], (body, r.text)
+    granted = httpx.get(url, params={"principal": "eve"}, headers=auth).json()
+    assert all("MODIFY" not in a["privileges"] for a in granted["privilege_assignments"])

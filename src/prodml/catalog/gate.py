@@ -76,6 +76,13 @@ class Catalog:
             return None
         return int(self.tables.open(location, name=str(table)).version())
 
+    def table_id(self, table: TableName) -> str | None:
+        """The Delta table's id (a new one when the table is dropped and created again)."""
+        location = self.location(table)
+        if not self.tables.exists(location):
+            return None
+        return str(self.tables.open(location, name=str(table)).metadata().id)
+
     def require(self, table: TableName) -> None:
         """Raise ``NotFoundError`` (with the known tables) if ``table`` does not exist."""
         if not self.exists(table):

@@ -73,6 +73,40 @@ def add_member(
     console.info(f"{member} is now in {group}")
 
 
+@principals.command("remove-member")
+def remove_member(
+    group: Annotated[str, typer.Argument(help="The group.")],
+    member: Annotated[str, typer.Argument(help="The member to take out.")],
+    env: Env = None,
+    project: Project = None,
+) -> None:
+    """Take a principal out of a group (admins)."""
+    with workspace(project, env) as ws:
+        ws.governance.require_admin(ws.principal, "change group members")
+        ws.governance.records.remove_member(group, member)
+        ws.governance.authorizer.record(
+            ws.principal,
+            "member.remove",
+            None,
+            outcome="changed",
+            reason=f"{member} out of {group}",
+        )
+    console.info(f"{member} is no longer in {group}")
+
+
+@principals.command("remove")
+def remove_principal(name: Name, env: Env = None, project: Project = None) -> None:
+    """Delete a principal with its memberships and grants; its tokens are revoked (admins)."""
+    with workspace(project, env) as ws:
+        ws.governance.require_admin(ws.principal, "remove principals")
+        ws.governance.records.require_principal(name)
+        ws.governance.records.remove_principal(name)
+        ws.governance.authorizer.record(
+            ws.principal, "principal.remove", None, outcome="changed", reason=f"removed {name}"
+        )
+    console.info(f"{name} removed (its tokens are revoked)")
+
+
 @tokens.command("new")
 def new_token(
     principal: Name,
@@ -101,6 +135,8 @@ def list_tokens(
 ) -> None:
     """Tokens: id, principal, name, created, expiry, revocation (never the token)."""
     with workspace(project, env) as ws:
+        if ws.governance.enabled and not ws.governance.authorizer.is_admin(ws.principal):
+            principal = ws.principal  # others' tokens are for admins
         rows = ws.governance.records.tokens(principal)
     if json:
         console.emit_json(rows)
@@ -194,9 +230,12 @@ def audit(
     project: Project = None,
     json: Json = False,
 ) -> None:
-    """The audit log: every access decision and change, denied attempts included."""
+    """The audit log: every access decision and change, denied attempts included (admins see
+    everything; others their own records)."""
     start = _since(since) if since else None
     with workspace(project, env) as ws:
+        if ws.governance.enabled and not ws.governance.authorizer.is_admin(ws.principal):
+            principal = ws.principal  # the whole log is for admins; others see their own
         rows = ws.governance.records.audit_log(
             principal=principal, securable=securable, since=start, limit=limit
         )

@@ -23,6 +23,7 @@ from prodml.config.product import FeatureTable
 from prodml.features.online import KEY_SEPARATOR, OnlineStore, Record
 from prodml.features.pit import FeatureJoinError, require_aware, require_columns
 from prodml.names import TableName, quote_ident
+from prodml.tables.errors import TableError
 
 #: rows per upsert call
 _BATCH = 20_000
@@ -87,13 +88,23 @@ def publish(
     started = time.perf_counter()
     name = str(table)
     state = store.get_state(name)
+    identity = catalog.table_id(table)
     since = None
-    if state and not full and state.get("fingerprint") == _fingerprint(decl):
+    if (
+        state
+        and not full
+        and state.get("fingerprint") == _fingerprint(decl)
+        and state.get("table_id") == identity  # a re-created table is published in full
+    ):
         since = int(state["version"])
     current = catalog.version(table)
     if since is not None and current == since:
         return PublishResult(name, store.kind, since, since, 0, 0, 0, 0.0, True)
-    dataset, version = catalog.read_changes(table, access, since=since)
+    try:
+        dataset, version = catalog.read_changes(table, access, since=since)
+    except TableError:  # the version read last is gone (vacuumed log): read everything
+        since = None
+        dataset, version = catalog.read_changes(table, access, since=None)
     schema = dataset.schema
     features = list(decl.features)
     require_columns(schema, decl.keys, name, "key")
@@ -112,6 +123,7 @@ def publish(
         name,
         {
             "version": version,
+            "table_id": identity,
             "fingerprint": _fingerprint(decl),
             "key_kinds": kinds,
             "features": features,

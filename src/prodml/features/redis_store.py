@@ -7,12 +7,15 @@ publishers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import orjson
 
 from prodml.features.online import OnlineStoreError, Record
+
+T = TypeVar("T")
 
 _PREFIX = "prodml:online"
 _TABLES = f"{_PREFIX}:tables"
@@ -47,6 +50,22 @@ return changed
 """
 
 
+def _unreachable(method: Callable[..., T]) -> Callable[..., T]:
+    """A Redis failure as :class:`OnlineStoreError` (a 503 at the server, not a traceback)."""
+
+    @functools.wraps(method)
+    def run(self: RedisStore, *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except self._errors as exc:
+            raise OnlineStoreError(
+                f"the Redis online store failed: {type(exc).__name__}: {exc}",
+                hint="check that Redis is running and online_store.url",
+            ) from None
+
+    return run
+
+
 class RedisStore:
     """Records in Redis (shared by every serving replica of an environment)."""
 
@@ -79,6 +98,7 @@ class RedisStore:
     def _key(table: str, key: str) -> str:
         return f"{_PREFIX}:{table}:{key}"
 
+    @_unreachable
     def write(self, table: str, records: Sequence[Record]) -> int:
         """Chunks of 2000 through the upsert script."""
         changed = 0
@@ -91,6 +111,7 @@ class RedisStore:
             changed += int(self._upsert(keys=[self._key(table, r.key) for r in chunk], args=args))
         return changed
 
+    @_unreachable
     def read(self, table: str, keys: Sequence[str]) -> list[Record | None]:
         """One MGET."""
         if not keys:
@@ -106,21 +127,25 @@ class RedisStore:
             out.append(Record(key, int(ts), int(created), data))
         return out
 
+    @_unreachable
     def get_state(self, table: str) -> dict[str, Any] | None:
         """The state JSON of ``table``."""
         raw = self._client.get(f"{_PREFIX}:state:{table}")
         return orjson.loads(raw) if raw else None
 
+    @_unreachable
     def set_state(self, table: str, state: Mapping[str, Any]) -> None:
         """Replace the state JSON of ``table``."""
         self._client.sadd(_TABLES, table)
         self._client.set(f"{_PREFIX}:state:{table}", orjson.dumps(dict(state)))
 
+    @_unreachable
     def tables(self) -> list[str]:
         """Tables with a publish state."""
         names = [n if isinstance(n, str) else n.decode() for n in self._client.smembers(_TABLES)]
         return sorted(n for n in names if self._client.exists(f"{_PREFIX}:state:{n}"))
 
+    @_unreachable
     def drop(self, table: str) -> None:
         """Remove the records (SCAN + UNLINK) and the state."""
         pattern = f"{_PREFIX}:{table}:*"

@@ -108,9 +108,10 @@ class FeatureStore:
                 },
             )
             entry["features"].append(row["feature"])
-            info["features"][row["feature"]].setdefault("used_by", []).append(
-                f"{row['model']}/{row['model_version']}"
-            )
+            # a feature a model used may since have left the declaration: still listed
+            info["features"].setdefault(
+                row["feature"], {"description": "(no longer declared)", "type": None}
+            ).setdefault("used_by", []).append(f"{row['model']}/{row['model_version']}")
         info["consumers"] = list(models.values())
         info["online"] = self._published(str(full)) if table.decl.online else None
         return info

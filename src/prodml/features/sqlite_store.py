@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
 from prodml.features.online import OnlineStoreError, Record
 from prodml.names import quote_ident
 
+T = TypeVar("T")
+
 _STATE = "_prodml_online_state"
 #: SQLite's default limit of host parameters per statement is 32766; stay well below
 _CHUNK = 900
+
+
+def _failing(method: Callable[..., T]) -> Callable[..., T]:
+    """A SQLite failure (locked, disk full, corrupt) as :class:`OnlineStoreError`."""
+
+    @functools.wraps(method)
+    def run(self: SqliteStore, *args: Any, **kwargs: Any) -> T:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise OnlineStoreError(
+                f"the SQLite online store {self.path} failed: {exc}",
+                hint="another process may hold it locked; retry, or check the disk",
+            ) from None
+
+    return run
 
 
 class SqliteStore:
@@ -56,6 +75,7 @@ class SqliteStore:
             self._known.add(table)
         return name
 
+    @_failing
     def write(self, table: str, records: Sequence[Record]) -> int:
         """Upsert in one transaction; the WHERE clause is the never-older rule."""
         with self._lock:
@@ -77,6 +97,7 @@ class SqliteStore:
                 raise
             return self._con.total_changes - before
 
+    @_failing
     def read(self, table: str, keys: Sequence[str]) -> list[Record | None]:
         """One ``IN`` query per 900 keys."""
         if table not in self._known and not self._exists(table):
@@ -103,6 +124,7 @@ class SqliteStore:
             self._known.add(table)
         return row is not None
 
+    @_failing
     def get_state(self, table: str) -> dict[str, Any] | None:
         """The state JSON of ``table``."""
         with self._lock:
@@ -110,6 +132,7 @@ class SqliteStore:
             found = row.fetchone()
         return orjson.loads(found[0]) if found else None
 
+    @_failing
     def set_state(self, table: str, state: Mapping[str, Any]) -> None:
         """Replace the state JSON of ``table``."""
         with self._lock:
@@ -119,11 +142,13 @@ class SqliteStore:
                 (table, orjson.dumps(dict(state)).decode()),
             )
 
+    @_failing
     def tables(self) -> list[str]:
         """Tables with a publish state."""
         with self._lock:
             return [r[0] for r in self._con.execute(f"SELECT name FROM {_STATE} ORDER BY name")]
 
+    @_failing
     def drop(self, table: str) -> None:
         """Remove the records and the state."""
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,7 +87,10 @@ class Authorizer:
 
     store: GovernanceStore
     admins: frozenset[str] = frozenset()
+    #: how long group memberships are cached (a change elsewhere applies within this time)
+    ttl: float = 5.0
     _memberships: dict[str, set[str]] | None = field(default=None, repr=False)
+    _loaded: float = field(default=0.0, repr=False)
 
     def forget(self) -> None:
         """Re-read group memberships on the next check."""
@@ -94,8 +98,10 @@ class Authorizer:
 
     def identities(self, principal: str) -> set[str]:
         """The principal and every group it is in (transitively)."""
-        if self._memberships is None:
+        now = time.monotonic()
+        if self._memberships is None or now - self._loaded > self.ttl:
             self._memberships = self.store.memberships()
+            self._loaded = now
         return expand(principal, self._memberships)
 
     def is_admin(self, principal: str) -> bool:

@@ -59,15 +59,13 @@ class Governance:
     # -- declared principals and grants ----------------------------------------------------
 
     def apply_config(self) -> None:
-        """Apply prodml.yaml's principals, memberships, grants and owners (idempotent)."""
+        """Apply prodml.yaml's principals, memberships, grants and owners (idempotent): what it
+        declares is added, what it declared before and no longer does is removed (audited)."""
         config, records = self.config, self.records
         declared = config.names()
+        decls: dict[str, Any] = {**config.users, **config.groups, **config.service_principals}
         for name, kind in declared.items():
-            decl: Any = (
-                config.users.get(name)
-                or config.groups.get(name)
-                or config.service_principals.get(name)
-            )
+            decl = decls[name]
             records.add_principal(
                 name,
                 kind,
@@ -75,26 +73,42 @@ class Governance:
                 email=getattr(decl, "email", None),
                 source="config",
             )
+        memberships: set[tuple[str, str]] = set()
         for name in declared:
-            decl = (
-                config.users.get(name)
-                or config.groups.get(name)
-                or config.service_principals.get(name)
-            )
-            for group in decl.groups if decl else []:
+            for group in decls[name].groups:
                 if group not in declared:
                     raise GovernanceError(
                         f"governance: {name} is in group {group!r}, which is not declared",
                         hint=f"add it under governance.groups (groups: {', '.join(config.groups)})",
                     )
-                records.add_member(group, name, source="config")
+                memberships.add((group, name))
+        grants: set[tuple[str, str, str, str]] = set()
+        owners: set[tuple[str, str]] = set()
         for grant in config.grants:
             securable = parse_securable(grant.securable)
             privileges = [privilege(p) for p in grant.privileges]
             check_applicable(securable, privileges)
+            grants |= {
+                (securable.type, securable.name, grant.principal, p.value) for p in privileges
+            }
+        for owner in config.owners:
+            securable = parse_securable(owner.securable)
+            owners.add((securable.type, securable.name))
+        removed = records.prune_config(
+            principals=set(declared), memberships=memberships, grants=grants, owners=owners
+        )
+        for group, member in sorted(memberships):
+            records.add_member(group, member, source="config")
+        for grant in config.grants:
+            securable = parse_securable(grant.securable)
+            privileges = [privilege(p) for p in grant.privileges]
             records.grant(securable, grant.principal, privileges, by="prodml.yaml", source="config")
         for owner in config.owners:
             records.set_owner(parse_securable(owner.securable), owner.owner, source="config")
+        for what in removed:
+            self.authorizer.record(
+                "prodml.yaml", "config.remove", None, outcome="changed", reason=f"removed {what}"
+            )
         self.authorizer.forget()
 
     # -- identity --------------------------------------------------------------------------

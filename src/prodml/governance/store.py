@@ -348,6 +348,55 @@ class GovernanceStore:
                 )
             )
 
+    # -- declarations from prodml.yaml ------------------------------------------------------
+
+    def prune_config(
+        self,
+        *,
+        principals: set[str],
+        memberships: set[tuple[str, str]],
+        grants: set[tuple[str, str, str, str]],
+        owners: set[tuple[str, str]],
+    ) -> list[str]:
+        """Remove what prodml.yaml declared before and declares no more (principals with
+        their tokens, memberships, grants, owners); what the CLI made is kept. Returns what
+        was removed, for the audit log."""
+        removed: list[str] = []
+        for row in self.principals():
+            if row["source"] == "config" and row["name"] not in principals:
+                self.remove_principal(row["name"])
+                removed.append(f"principal {row['name']}")
+        with self.store.begin() as conn:
+            m = s.group_members
+            for row in _rows(conn.execute(sa.select(m).where(m.c.source == "config"))):
+                if (row["group_name"], row["member"]) not in memberships:
+                    conn.execute(
+                        sa.delete(m).where(
+                            m.c.group_name == row["group_name"], m.c.member == row["member"]
+                        )
+                    )
+                    removed.append(f"{row['member']} from group {row['group_name']}")
+            g = s.grants
+            for row in _rows(conn.execute(sa.select(g).where(g.c.source == "config"))):
+                key = (row["securable_type"], row["securable"], row["principal"], row["privilege"])
+                if key not in grants:
+                    conn.execute(sa.delete(g).where(g.c.id == row["id"]))
+                    removed.append(
+                        f"{row['privilege']} on {row['securable_type']} {row['securable']} "
+                        f"from {row['principal']}"
+                    )
+            o = s.owners
+            for row in _rows(conn.execute(sa.select(o).where(o.c.source == "config"))):
+                if (row["securable_type"], row["securable"]) not in owners:
+                    conn.execute(
+                        sa.delete(o).where(
+                            o.c.securable_type == row["securable_type"],
+                            o.c.securable == row["securable"],
+                        )
+                    )
+                    removed.append(f"owner of {row['securable_type']} {row['securable']}")
+        return removed
+
     # -- the audit log (append-only) -------------------------------------------------------
 
     def audit(self, rows: Iterable[Mapping[str, Any]]) -> None:

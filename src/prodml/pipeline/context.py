@@ -85,7 +85,8 @@ class StepContext:
         self.models_used: list[str] = []
 
     def _model_access(self, action: str, tracker: Tracker) -> None:
-        """Governance: CREATE_MODEL on the ml schema to register, EXECUTE to load or score."""
+        """Governance: CREATE_MODEL on the ml schema to register, EXECUTE to load or score,
+        MODIFY to set aliases."""
         if self._authorize is not None:
             self._authorize(self._access, action, "model", tracker.registered_name)
 
@@ -217,11 +218,12 @@ class StepContext:
         """Check ``version``'s metrics against the gate in product.yaml (and the champion).
 
         On a pass the version becomes ``challenger`` and a one-row record is returned; on a
-        failure the step fails with the metric table.
+        failure the step fails with the metric table. Setting aliases (and promoting, with
+        ``--promote``) changes the registered model: governance checks MODIFY on it.
         """
-        return self._tracked("gate").gate(
-            metrics, version=version, champion_metrics=champion_metrics
-        )
+        tracker = self._tracked("gate")
+        self._model_access("modify_model", tracker)
+        return tracker.gate(metrics, version=version, champion_metrics=champion_metrics)
 
     @property
     def engine(self) -> LocalEngine:

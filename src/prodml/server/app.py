@@ -29,5 +29,5 @@ def build(root: Path, *, no_auth: bool) -> tuple[Any, list[Any]]:
             "is off",
             hint="set governance.enabled: true in prodml.yaml, or use --no-auth on 127.0.0.1",
         )
-    server = CatalogServer(workspaces, None if no_auth else first.governance)
+    server = CatalogServer(workspaces, authenticate=not no_auth)
     return create_uc_app(server), list(workspaces.values())

@@ -106,37 +106,52 @@ def _id(*parts: str) -> str:
 class CatalogServer:
     """Answers the Unity Catalog routes from one workspace per environment (catalog)."""
 
-    def __init__(self, workspaces: Mapping[str, Workspace], governance: Governance | None) -> None:
+    def __init__(self, workspaces: Mapping[str, Workspace], *, authenticate: bool) -> None:
         self.workspaces = dict(workspaces)  # catalog name → workspace
-        self.governance = governance  # None: no authentication (--no-auth, loopback only)
+        self.authenticate = authenticate  # False: --no-auth (loopback only), no grants
+
+    def governance_of(self, catalog: str) -> Governance:
+        """The governance of a catalog: its environment's metadata store holds its grants."""
+        return self.workspace(catalog).governance
 
     # -- identity and checks ---------------------------------------------------------------
 
     def principal(self, request: Request) -> str | None:
-        """The caller (None without governance)."""
-        if self.governance is None:
+        """The caller (None without authentication). Environments may keep their governance
+        records in different metadata stores: a token is looked up in each."""
+        if not self.authenticate:
             return None
         header = request.headers.get("authorization") or ""
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Problem(401, "send 'Authorization: Bearer <token>' (a prodml token)")
-        try:
-            return self.governance.authenticate(token.strip(), client="uc-api")
-        except AuthenticationError as exc:
-            raise Problem(401, str(exc)) from None
+        stores: dict[str, Governance] = {}
+        for ws in self.workspaces.values():
+            stores.setdefault(str(ws.store.engine.url), ws.governance)
+        problem = "unknown token"
+        for governance in stores.values():
+            try:
+                return governance.authenticate(token.strip(), client="uc-api")
+            except AuthenticationError as exc:
+                problem = str(exc)
+        raise Problem(401, problem)
 
     def allowed(self, principal: str | None, privilege: Privilege, securable: Securable) -> bool:
-        """Whether the caller holds ``privilege`` on ``securable`` (always, without governance)."""
-        if principal is None or self.governance is None:
+        """Whether the caller holds ``privilege`` on ``securable`` (always, without auth)."""
+        if principal is None or not self.authenticate:
             return True
-        return self.governance.authorizer.holds(principal, privilege, securable)
+        return self.governance_of(securable.catalog).authorizer.holds(
+            principal, privilege, securable
+        )
 
     def require(self, principal: str | None, action: str, securable: Securable) -> None:
         """Decide and audit; a refusal is a 403 naming the missing privilege."""
-        if principal is None or self.governance is None:
+        if principal is None or not self.authenticate:
             return
         try:
-            self.governance.authorizer.check(principal, action, securable, client="uc-api")
+            self.governance_of(securable.catalog).authorizer.check(
+                principal, action, securable, client="uc-api"
+            )
         except PermissionDeniedError as exc:
             raise Problem(403, str(exc)) from None
 
@@ -163,9 +178,9 @@ class CatalogServer:
         }
 
     def _owner(self, securable: Securable) -> str | None:
-        if self.governance is None:
+        if not self.authenticate:
             return None
-        return self.governance.records.owners([securable]).get(securable)
+        return self.governance_of(securable.catalog).records.owners([securable]).get(securable)
 
     def tables(self, catalog: str) -> list[dict[str, Any]]:
         """The registered tables of a catalog (catalog records)."""
@@ -263,9 +278,8 @@ class CatalogServer:
 
     def permissions(self, securable: Securable, principal: str | None) -> dict[str, Any]:
         """PermissionsList of the grants made on the securable itself."""
-        assert self.governance is not None
         by_principal: dict[str, set[str]] = {}
-        for grant in self.governance.records.grants(securable, principal):
+        for grant in self.governance_of(securable.catalog).records.grants(securable, principal):
             names = wire(Privilege(grant["privilege"]), securable.type)
             by_principal.setdefault(grant["principal"], set()).update(names)
         return {
@@ -407,12 +421,13 @@ def create_uc_app(server: CatalogServer) -> FastAPI:
         """The grants on a securable (owners, MANAGE holders and admins; or your own)."""
         who = server.principal(request)
         securable = server.securable(securable_type, full_name)
-        if server.governance is None:
+        if not server.authenticate:
             raise Problem(400, "governance is off: there are no grants")
+        governance = server.governance_of(securable.catalog)
         if (
             who is not None
             and principal != who
-            and not server.governance.authorizer.can_manage(who, securable)
+            and not governance.authorizer.can_manage(who, securable)
         ):
             raise Problem(
                 403, f"{who} lacks MANAGE on {securable}: it may only read its own privileges"
@@ -425,8 +440,9 @@ def create_uc_app(server: CatalogServer) -> FastAPI:
         """Grant and revoke (owners, MANAGE holders and admins; audited)."""
         who = server.principal(request)
         securable = server.securable(securable_type, full_name)
-        if server.governance is None or who is None:
+        if not server.authenticate or who is None:
             raise Problem(400, "governance is off: there are no grants to change")
+        governance = server.governance_of(securable.catalog)
         try:
             body = orjson.loads(await request.body())
         except orjson.JSONDecodeError as exc:
@@ -434,19 +450,38 @@ def create_uc_app(server: CatalogServer) -> FastAPI:
         changes = body.get("changes") if isinstance(body, dict) else None
         if not isinstance(changes, list):
             raise Problem(400, 'the body must be {"changes": [{principal, add, remove}]}')
+        # every change is checked before any is applied: a bad one changes nothing
+        planned: list[tuple[str, list[Privilege], list[Privilege]]] = []
         for change in changes:
             if not isinstance(change, dict) or not isinstance(change.get("principal"), str):
                 raise Problem(400, "each change needs a principal, and add and/or remove lists")
-            add = [from_wire(p) for p in change.get("add") or []]
-            remove = [from_wire(p) for p in change.get("remove") or []]
-            for privileges in (add, remove):
+            lists = []
+            for field in ("add", "remove"):
+                values = change.get(field) or []
+                if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                    raise Problem(400, f"{field} must be a list of privilege names")
+                privileges = [from_wire(v) for v in values]
                 bad = [p for p in privileges if p not in APPLICABLE[securable.type]]
                 if bad:
                     raise Problem(400, f"{bad[0]} cannot be granted on a {securable.type}")
+                lists.append(privileges)
+            governance.records.require_principal(change["principal"])
+            planned.append((change["principal"], lists[0], lists[1]))
+        if planned and not governance.authorizer.can_manage(who, securable):
+            governance.authorizer.record(
+                who,
+                "grant",
+                securable,
+                outcome="denied",
+                privilege=Privilege.MANAGE,
+                reason=f"lacks MANAGE (or ownership) on {securable}",
+            )
+            raise Problem(403, f"{who} lacks MANAGE on {securable}: it may not change grants")
+        for principal, add, remove in planned:
             if add:
-                server.governance.grant(who, securable, change["principal"], add)
+                governance.grant(who, securable, principal, add)
             if remove:
-                server.governance.revoke(who, securable, change["principal"], remove)
+                governance.revoke(who, securable, principal, remove)
         return _json(server.permissions(securable, None))
 
     return app

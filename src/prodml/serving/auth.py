@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from typing import Any
 
 PREFIX = "pml_"
+#: the most token → principal answers kept by GovernanceCheck
+_MAX_CACHED = 10_000
 
 
 def new_token() -> str:
