@@ -244,3 +244,8 @@ def test_random_data_matches_a_brute_force_reading_of_the_rules() -> None:
         best_created = np.where(created_null, oldest, created)[tied].max()
         winners = set(values[tied & (np.where(created_null, oldest, created) == best_created)])
         assert got[i].as_py() in winners, i  # a full tie may pick any of its rows
+
+
+def test_keys_of_different_kinds_are_refused() -> None:
+    with pytest.raises(FeatureJoinError, match="the spine's key 'customer_id' is string but"):
+        _join(_spine(customer_id=pa.array(["1", "2"])), _features())

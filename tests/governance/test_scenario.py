@@ -302,3 +302,14 @@ def test_the_gate_needs_modify_on_the_model(platform: Path) -> None:
         ):
             ws.run("clf", promote=True)
         assert ws.models.alias_version("clf", "champion") is None
+
+
+def test_lineage_stays_in_its_environment(platform: Path) -> None:
+    """Environments share this platform's metadata store; lineage is per catalog."""
+    with prodml.connect(platform, env="staging") as ws:  # ops runs clf (as churn-sp)
+        ws.run("clf", full_refresh=True)
+    with prodml.connect(platform, env="prod") as ws:
+        edges = ws.lineage("gold.examples", upstream=False)
+    targets = {e["target"] for e in edges}
+    assert "prod.ml.fit" in targets and "model:prod.ml.clf/1" in targets
+    assert not any(t.startswith(("staging.", "dev.", "model:staging")) for t in targets)

@@ -70,7 +70,7 @@ def walk(
     depth: int = 50,
 ) -> list[Edge]:
     """Edges reachable from ``start`` (breadth first), up or down, at most ``depth`` hops."""
-    edges = _merged(store.edges(), catalog)
+    edges = _merged(store.edges(catalog=catalog), catalog)
     origin = node(start, catalog)
     known = {n for key in edges for n in (key[0], key[2])}
     if origin not in known:

@@ -350,14 +350,23 @@ class MetadataStore:
             return [_row(r) for r in conn.execute(query)]
 
     def edges(
-        self, *, target: str | None = None, source: str | None = None
+        self,
+        *,
+        target: str | None = None,
+        source: str | None = None,
+        catalog: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Lineage edges into ``target`` or out of ``source``."""
-        query = sa.select(s.lineage_edges).order_by(s.lineage_edges.c.id)
+        """Lineage edges into ``target`` or out of ``source``; with ``catalog``, only those
+        recorded by runs in that catalog (environments may share a metadata store)."""
+        e = s.lineage_edges
+        query = sa.select(e).order_by(e.c.id)
         if target:
-            query = query.where(s.lineage_edges.c.target == target)
+            query = query.where(e.c.target == target)
         if source:
-            query = query.where(s.lineage_edges.c.source == source)
+            query = query.where(e.c.source == source)
+        if catalog:
+            runs = sa.select(s.runs.c.run_id).where(s.runs.c.catalog == catalog)
+            query = query.where(e.c.run_id.in_(runs))
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(query)]
 

@@ -91,6 +91,8 @@ def point_in_time_join(
     table = _arrow(spine, "the spine")
     _check_spine(table, timestamp, sources)
     checked = [_checked_source(source) for source in sources]
+    for source, data in zip(sources, checked, strict=True):
+        _check_key_types(table.schema, _schema(data), source)
     own = con is None
     con = con or _connect()
     result = table
@@ -246,6 +248,29 @@ def _same_length(source: FeatureSource) -> bool:
     if not source.keys:
         raise FeatureJoinError(f"{source.name}: a feature table needs at least one key")
     return True
+
+
+def _kind(kind: pa.DataType) -> str:
+    if pa.types.is_integer(kind):
+        return "integer"
+    if pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        return "number"
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return "string"
+    return str(kind)
+
+
+def _check_key_types(spine: pa.Schema, source_schema: pa.Schema, source: FeatureSource) -> None:
+    """Keys are compared as they are: a string against an integer would match "01" to 1 or
+    fail inside the join, so different kinds are refused up front."""
+    for spine_key, key in source.on():
+        mine, theirs = _kind(spine.field(spine_key).type), _kind(source_schema.field(key).type)
+        if mine != theirs:
+            raise FeatureJoinError(
+                f"the spine's key {spine_key!r} is {spine.field(spine_key).type} but "
+                f"{source.name}'s {key!r} is {source_schema.field(key).type}",
+                hint=f"cast the spine's {spine_key} to the feature table's type first",
+            )
 
 
 def _checked_source(source: FeatureSource) -> Any:
