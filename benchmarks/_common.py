@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -43,6 +43,8 @@ __all__ = [
     "WORK_DIR",
     "CommandFailedError",
     "PeerUnavailableError",
+    "ServerFailedError",
+    "ServerProcess",
     "Stats",
     "bench_arg_parser",
     "bin_dir_of",
@@ -50,6 +52,7 @@ __all__ = [
     "fmt_mb",
     "fmt_seconds",
     "forbid_network",
+    "free_port",
     "mem_total_gb",
     "peak_mb",
     "peak_rss_mb_of_command",
@@ -614,3 +617,101 @@ def forbid_network(label: str) -> None:
         return connect(self, address)
 
     socket.socket.connect = guarded  # type: ignore[method-assign]
+
+
+# -- servers a benchmark starts (their own process group) -----------------------------------
+
+
+class ServerFailedError(RuntimeError):
+    """A server did not start (or died); the message carries its log tail."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind((host, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class ServerProcess:
+    """A server process started in its own process group, its output in ``log``.
+
+    Subclasses say what "ready" means by calling :meth:`wait_until` with a probe.
+    """
+
+    label: str
+    argv: list[str]
+    env: dict[str, str]
+    cwd: Path
+    log: Path
+    port: int
+    proc: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    start_seconds: float = 0.0  # from start() until the probe said ready
+
+    def start(self) -> None:
+        """Start it (stdout and stderr to the log)."""
+        self.started_at = time.perf_counter()
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                cwd=self.cwd,
+                start_new_session=True,  # its own process group: stopped as one
+            )
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The last lines of its log."""
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.rstrip().splitlines()[-lines:])
+
+    def wait_until(self, probe: Callable[[], str | None], *, timeout: float, poll: float) -> None:
+        """Poll ``probe`` (None: ready; else what it saw) until ready; a clear error with the
+        log tail if the process dies or ``timeout`` seconds pass."""
+        assert self.proc is not None
+        last = "no answer"
+        while time.perf_counter() - self.started_at < timeout:
+            if self.proc.poll() is not None:
+                raise ServerFailedError(
+                    f"{self.label} exited with {self.proc.returncode} before it was ready "
+                    f"({' '.join(self.argv)}); log {self.log} (tail):\n{self.log_tail()}"
+                )
+            try:
+                seen = probe()
+            except OSError as exc:
+                seen = str(exc)
+            if seen is None:
+                self.start_seconds = time.perf_counter() - self.started_at
+                return
+            last = seen
+            time.sleep(poll)
+        raise ServerFailedError(
+            f"{self.label} not ready after {timeout:.0f} s ({last}); "
+            f"log {self.log} (tail):\n{self.log_tail()}"
+        )
+
+    def stop(self, grace: float = 30.0) -> None:
+        """SIGTERM to its process group (graceful: servers flush their logs), SIGKILL after
+        ``grace`` seconds; then the rest of the group (children that outlived the leader)."""
+        import signal
+
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)

@@ -93,8 +93,6 @@ import math
 import os
 import platform
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -109,10 +107,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
     BENCH_DIR,
     PeerUnavailableError,
+    ServerFailedError,
+    ServerProcess,
     bench_arg_parser,
     command_env,
     fmt_mb,
     forbid_network,
+    free_port,
     mem_total_gb,
     peer_venv,
     print_table,
@@ -150,10 +151,6 @@ HOST = "127.0.0.1"
 START_TIMEOUT = 120.0
 PROFILE_CALLS = 5000
 WARMUP_SECONDS_HTTP = 2.0  # per server, at least (and at least the warm-up keys once)
-
-
-class ServerFailedError(RuntimeError):
-    """A server did not start (or died); the message carries its log tail."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -691,13 +688,6 @@ def run_child(python: Path, kind: str, cfg: dict[str, Any], tmp: Path) -> dict[s
 # --------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _group_rss_mb(pgid: int) -> float | None:
     """Summed RSS of the processes in a process group (Feast: gunicorn master + worker)."""
     total, seen = 0.0, False
@@ -719,64 +709,21 @@ def _group_rss_mb(pgid: int) -> float | None:
 
 
 @dataclass
-class Server:
-    """A server this script started (its own process group)."""
+class Server(ServerProcess):
+    """A server this script started: ready once a lookup answers 200 (and, for prodml,
+    once ``settle`` no longer says "loading")."""
 
-    label: str
-    argv: list[str]
-    env: dict[str, str]
-    cwd: Path
-    log: Path
-    port: int
-    path: str  # the lookup route
-    probe: bytes  # a request body that must answer 200
+    path: str = "/"  # the lookup route
+    probe: bytes = b""  # a request body that must answer 200
     settle: str | None = None  # GET path whose body must stop saying "loading"
-    proc: subprocess.Popen[bytes] | None = None
-    started_at: float = 0.0
-    start_seconds: float = 0.0  # from start() until measurable
     rss: float | None = None
 
-    def start(self) -> None:
-        self.started_at = time.perf_counter()
-        with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                self.argv,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=self.env,
-                cwd=self.cwd,
-                start_new_session=True,
-            )
-
-    def log_tail(self, lines: int = 30) -> str:
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return "\n".join(text.rstrip().splitlines()[-lines:])
-
     def wait_ready(self) -> None:
-        assert self.proc is not None
-        t0 = self.started_at
-        last = "no answer"
-        while time.perf_counter() - t0 < START_TIMEOUT:
-            if self.proc.poll() is not None:
-                raise ServerFailedError(
-                    f"{self.label} exited with {self.proc.returncode} before it was ready "
-                    f"({' '.join(self.argv)}); log {self.log} (tail):\n{self.log_tail()}"
-                )
-            try:
-                status, body = post_once(self.port, self.path, self.probe)
-            except OSError as exc:
-                last = str(exc)
-            else:
-                if status == 200 and self._settled():
-                    self.start_seconds = time.perf_counter() - t0
-                    return
-                last = f"{status} {body[:300]!r}"
-            time.sleep(0.25)
-        raise ServerFailedError(
-            f"{self.label} not ready after {START_TIMEOUT:.0f} s ({last}); "
-            f"log {self.log} (tail):\n{self.log_tail()}"
-        )
+        def probe() -> str | None:
+            status, body = post_once(self.port, self.path, self.probe)
+            return None if status == 200 and self._settled() else f"{status} {body[:300]!r}"
+
+        self.wait_until(probe, timeout=START_TIMEOUT, poll=0.25)
 
     def _settled(self) -> bool:
         """prodml loads its models in the background at start (importing MLflow, full GC
@@ -790,21 +737,9 @@ class Server:
         finally:
             conn.close()
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 20.0) -> None:
         """SIGTERM to its process group, SIGKILL after 20 s."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)  # workers that outlived the leader
+        super().stop(grace)
 
 
 def post_once(port: int, path: str, body: bytes) -> tuple[int, bytes]:
@@ -1444,7 +1379,7 @@ def _server_pair(
     store: str, root: Path, repo: Path | None, feast_bin: Path | None, logs: Path
 ) -> dict[str, Server]:
     """``prodml serve`` of the store's environment and ``feast serve`` of its repo."""
-    port = _free_port()
+    port = free_port(HOST)
     servers = {
         "prodml": Server(
             label=f"prodml serve ({store})",
@@ -1473,7 +1408,7 @@ def _server_pair(
         )
     }
     if repo is not None and feast_bin is not None:
-        port = _free_port()
+        port = free_port(HOST)
         servers["feast"] = Server(
             label=f"feast serve ({store})",
             argv=[

@@ -25,7 +25,7 @@ The servers, both one worker process, both up for the whole run:
   is. Ready when ``GET /ping`` answers 200.
 
 Requests: ``POST /invocations`` with ``{"dataframe_split": {"columns": [6 columns], "data":
-[[one row]]}}``, rows drawn with a fixed seed from the demo's ``gold.churn_features`` (cast to
+[[one row]]}}``, rows drawn with a fixed seed from the demo's ``features.customer_features`` (cast to
 the model's signature: 4 doubles, 2 strings). Before timing, both servers score each of those
 rows once and must return the same predictions; every timed response is then compared byte for
 byte with that server's answer for the same row, and must have status 200.
@@ -60,8 +60,6 @@ import json
 import math
 import os
 import random
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -80,9 +78,12 @@ from _common import (
     BENCH_DIR,
     CommandFailedError,
     PeerUnavailableError,
+    ServerFailedError,
+    ServerProcess,
     bench_arg_parser,
     command_env,
     fmt_mb,
+    free_port,
     peer_venv,
     print_table,
     prodml_bin,
@@ -106,10 +107,6 @@ RSS_INTERVAL = 0.02
 
 class WrongAnswerError(RuntimeError):
     """The servers disagree, a request failed, or a response is not the expected answer."""
-
-
-class ServerFailedError(RuntimeError):
-    """A server did not start (or died); the message carries its log tail."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -273,13 +270,6 @@ def loadgen_child() -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
@@ -289,64 +279,21 @@ def _get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
 
 
 @dataclass
-class Server:
-    """A server process this script started (in its own process group)."""
+class Server(ServerProcess):
+    """A server this script started: ready once GET ``ready_path`` answers 200."""
 
-    label: str
-    argv: list[str]
-    env: dict[str, str]
-    cwd: Path
-    log: Path
-    port: int
-    ready_path: str
-    proc: subprocess.Popen[bytes] | None = None
+    ready_path: str = "/ping"
     serving_pid: int | None = None  # the process that answers (MLflow: the uvicorn child)
-    started_at: float = 0.0
-    start_seconds: float = 0.0  # from start() until the ready check answered 200
-
-    def start(self) -> None:
-        self.started_at = time.perf_counter()
-        with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                self.argv,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=self.env,
-                cwd=self.cwd,
-                start_new_session=True,  # its own process group: stopped as one below
-            )
-
-    def log_tail(self, lines: int = 30) -> str:
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return "\n".join(text.rstrip().splitlines()[-lines:])
 
     def wait_ready(self) -> None:
-        assert self.proc is not None
-        t0 = self.started_at
         url = f"http://{HOST}:{self.port}{self.ready_path}"
-        last = "no answer"
-        while time.perf_counter() - t0 < START_TIMEOUT:
-            if self.proc.poll() is not None:
-                raise ServerFailedError(
-                    f"{self.label} exited with {self.proc.returncode} before it was ready "
-                    f"({' '.join(self.argv)}); log {self.log} (tail):\n{self.log_tail()}"
-                )
-            try:
-                status, body = _get(url)
-            except OSError as exc:
-                last = str(exc)
-            else:
-                if status == 200:
-                    self.start_seconds = time.perf_counter() - t0
-                    self.serving_pid = self._find_serving_pid()
-                    return
-                last = f"{status} {body[:300]!r}"
-            time.sleep(0.2)
-        raise ServerFailedError(
-            f"{self.label} not ready after {START_TIMEOUT:.0f} s (GET {self.ready_path}: {last}); "
-            f"log {self.log} (tail):\n{self.log_tail()}"
-        )
+
+        def probe() -> str | None:
+            status, body = _get(url)
+            return None if status == 200 else f"GET {self.ready_path}: {status} {body[:300]!r}"
+
+        self.wait_until(probe, timeout=START_TIMEOUT, poll=0.2)
+        self.serving_pid = self._find_serving_pid()
 
     def _find_serving_pid(self) -> int:
         import psutil
@@ -358,22 +305,6 @@ class Server:
                 if any("uvicorn" in part for part in child.cmdline()):
                     return int(child.pid)
         return self.proc.pid
-
-    def stop(self) -> None:
-        """SIGTERM to its process group (graceful: flushes prodml's logs), SIGKILL after 30 s."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        # the group may outlive its leader (e.g. MLflow's uvicorn child)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
 
 
 class Sampler:
@@ -466,11 +397,11 @@ def tracking_uri(demo: Path) -> str:
 
 
 def draw_rows(demo: Path, n: int) -> list[list[Any]]:
-    """``n`` rows of ``gold.churn_features`` (fixed seed), cast to the model's signature."""
+    """``n`` rows of ``features.customer_features`` (fixed seed), cast to the model's signature."""
     import prodml
 
     with prodml.connect(demo) as ws:
-        table = ws.read("gold.churn_features").select(COLUMNS)
+        table = ws.read("features.customer_features").select(COLUMNS)
     rows = table.to_pylist()
     picked = random.Random(SEED).sample(range(len(rows)), min(n, len(rows)))
     return [
@@ -709,11 +640,11 @@ def main() -> int:
         return 1
     print(
         f"model {model_uri} (champion; gate metrics {version.get('metrics')}); "
-        f"{len(rows)} rows drawn from gold.churn_features (seed {SEED}); tracking {uri}"
+        f"{len(rows)} rows drawn from features.customer_features (seed {SEED}); tracking {uri}"
     )
 
     logs = work_dir("serving/logs")
-    prodml_port = _free_port()
+    prodml_port = free_port(HOST)
     servers = [
         Server(
             label="prodml",
@@ -745,7 +676,7 @@ def main() -> int:
             peer_note = str(exc)
             print(f"warning: {exc}")
         else:
-            mlflow_port = _free_port()
+            mlflow_port = free_port(HOST)
             servers.append(
                 Server(
                     label="mlflow",

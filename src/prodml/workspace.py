@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from prodml.catalog.gate import Catalog, TableInfo
-    from prodml.catalog.policies import Access
+    from prodml.catalog.openlineage import Sender
     from prodml.catalog.store import MetadataStore
     from prodml.config.expectations import Expectation
     from prodml.config.product import Experiment, ModelConfig
@@ -109,25 +109,6 @@ class Workspace:
             return self.governance.identify(self._environ)
         return f"user:{_local_user()}"
 
-    def _authorize(self, access: Access, action: str, kind: str, name: str) -> None:
-        """Governance check of a model access (or anything else named by type and name)."""
-        from prodml.governance.privileges import Securable
-
-        # create_model checks CREATE_MODEL on the model's schema (see governance.authorizer)
-        securable = Securable.parse(kind, name)
-        self.governance.check(access, action, securable, client=f"step:{access.step or 'cli'}")
-
-    def _run_as(self, product: Product) -> str | None:
-        """A product's runs execute as its service principal when the starter is that
-        principal or an admin; anyone else runs it with their own privileges."""
-        target = product.config.run_as
-        if target is None or not self.platform.file.governance.enabled:
-            return target
-        actor = self.principal
-        if actor == target or self.governance.authorizer.is_admin(actor):
-            return target
-        return None
-
     def _path(self, value: str) -> Path:
         path = Path(value)
         return path if path.is_absolute() else self.root / path
@@ -204,16 +185,10 @@ class Workspace:
             online_url=self.secrets.resolve(url) if url else None,
             state_dir=self.state_dir,
             model_spec=self._serving_spec,
-            check_read=self._check_feature_read if self.platform.file.governance.enabled else None,
-        )
-
-    def _check_feature_read(self, principal: str, table: str) -> None:
-        """Governance: an online lookup reads the feature table (USE_* and SELECT)."""
-        from prodml.catalog.policies import Access
-        from prodml.governance.privileges import Securable
-
-        self.governance.check(
-            Access(principal=principal), "read", Securable.parse("table", table), client="online"
+            # online values are the table's: the caller needs SELECT on it
+            check_read=lambda principal, table: self.governance.check_named(
+                Access(principal=principal), "read", "table", table, client="online"
+            ),
         )
 
     def _serving_spec(self, product: str) -> dict[str, Any] | None:
@@ -226,25 +201,9 @@ class Workspace:
 
     @cached_property
     def _expectation_index(self) -> dict[str, tuple[list[Expectation], str]]:
-        from prodml.names import TableName
+        from prodml.quality.declared import expectation_index
 
-        index: dict[str, tuple[list[Expectation], str]] = {}
-        for name, product in self.products.items():
-            for key, docs in product.config.tables.items():
-                if docs.expectations:
-                    table = TableName.parse(key, self.settings.catalog)
-                    where = f"products/{name}/product.yaml: tables.{key}.expectations"
-                    index[str(table)] = (list(docs.expectations), where)
-            for spec in product.steps:  # expectations declared on @step, after the YAML ones
-                for key, rules in spec.expectations:
-                    table = TableName.parse(key, self.settings.catalog)
-                    where = f"{spec.source_file}:{spec.line}: @step {spec.name} expectations"
-                    yaml_rules, yaml_where = index.get(str(table), ([], ""))
-                    index[str(table)] = (
-                        [*yaml_rules, *rules],
-                        f"{yaml_where} + {where}" if yaml_where else where,
-                    )
-        return index
+        return expectation_index(self.products, self.settings.catalog)
 
     def _quality_alert(self, table: TableName, message: str) -> None:
         """A ``fail`` expectation fired: alert like drift does (log, and the owner's webhook)."""
@@ -325,44 +284,26 @@ class Workspace:
             make_engine=self.engine,
             tracker_factory=self._tracker,
             preflight=self._preflight,
-            run_as=self._run_as,
-            authorize=self._authorize if self.platform.file.governance.enabled else None,
+            run_as=lambda p: self.governance.run_as(self.principal, p.config.run_as),
+            authorize=self.governance.check_named,
             on_lineage=self._openlineage(),
         )
         return Runner(renv, on_event)
 
-    def _openlineage(
-        self,
-    ) -> Callable[[str, str, list[dict[str, Any]], dict[str, Any]], None] | None:
+    def _openlineage(self) -> Sender | None:
         """The OpenLineage sender of ``openlineage:`` in prodml.yaml (None: none configured)."""
         config = self.settings.openlineage
         if config is None:
             return None
-        from prodml.catalog.openlineage import Emitter, run_event
+        from prodml.catalog.openlineage import sender
 
-        emitter = Emitter(
+        return sender(
             namespace=config.namespace,
+            catalog=self.settings.catalog,
             path=self._path(config.path) if config.path else None,
             url=config.url,
             api_key=self.secrets.resolve(config.api_key) if config.api_key else None,
         )
-        catalog = self.settings.catalog
-
-        def send(
-            run_id: str, step: str, edges: list[dict[str, Any]], outputs: dict[str, Any]
-        ) -> None:
-            emitter.emit(
-                run_event(
-                    namespace=config.namespace,
-                    catalog=catalog,
-                    run_id=run_id,
-                    step=step,
-                    edges=edges,
-                    outputs=outputs,
-                )
-            )
-
-        return send
 
     # -- models -----------------------------------------------------------------------------
 
@@ -417,13 +358,10 @@ class Workspace:
 
     def _check_model(self, action: str, model: str, ws: Workspace) -> None:
         """Governance: ``action`` on ``ws``'s registered model (nothing when governance is off)."""
-        if not self.platform.file.governance.enabled:
-            return
         from prodml.catalog.policies import Access
 
-        self._authorize(
-            Access(principal=self.principal), action, "model", ws.models.registered_name(model)
-        )
+        name = ws.models.registered_name(model)
+        self.governance.check_named(Access(self.principal), action, "model", name, client="cli")
 
     def promote(self, product: str, *, to_env: str) -> dict[str, Any]:
         """Deploy-model promotion: copy this environment's champion into ``to_env``."""
@@ -492,7 +430,10 @@ class Workspace:
             features=lambda: features.online_features,
             governance=self.governance if self.platform.file.governance.enabled else None,
             # the server writes a product's logs as the product's service principal
-            run_as={n: self._run_as(self.product(n)) for n in names},
+            run_as={
+                n: self.governance.run_as(self.principal, self.product(n).config.run_as)
+                for n in names
+            },
         )
         # the server's own online-store connection, closed when the server stops
         return create_app(served, features=features, on_shutdown=features.close)
@@ -506,33 +447,15 @@ class Workspace:
         recorded like those of writes.
         """
         from prodml.catalog.policies import Access
-        from prodml.errors import UsageError
+        from prodml.quality.declared import checked_tables
         from prodml.quality.policy import check_table
 
-        if target in self.products:
-            product = self.product(target)
-            declared = [k for k, docs in product.config.tables.items() if docs.expectations]
-            declared += [k for spec in product.steps for k, _ in spec.expectations]
-            tables = list(dict.fromkeys(self.catalog.name(k) for k in declared))
-            if not tables:
-                raise UsageError(
-                    f"product {target} declares no expectations",
-                    hint="add expectations: under tables.<schema.table> in its product.yaml",
-                )
-        else:
-            tables = [self.catalog.name(target)]
+        index = self._expectation_index
         access = Access(principal=self.principal, step="quality check")
-        out = []
-        for table in tables:
-            found = self._expectations(table)
-            if not found:
-                with_rules = sorted(self._expectation_index)
-                raise UsageError(
-                    f"{table.short} has no expectations",
-                    hint=f"tables with expectations: {', '.join(with_rules) or 'none'}",
-                )
-            out.append(check_table(self.catalog, self.store, table, *found, access))
-        return out
+        return [
+            check_table(self.catalog, self.store, table, *index[str(table)], access)
+            for table in checked_tables(target, self.products, self.catalog, index)
+        ]
 
     def quality_report(self, table: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Recorded data-quality results, newest first (of one table, or all)."""
@@ -555,44 +478,21 @@ class Workspace:
         written (default: under the state directory); drift raises an alert, and retrains when
         the product says so.
         """
-        from datetime import datetime
-
         from prodml.catalog.policies import Access
-        from prodml.drift.report import render
-        from prodml.drift.run import PREDICTIONS, compare, store_results, watched
-        from prodml.drift.windows import parse
+        from prodml.drift.run import run
 
-        product, config, tables = watched(self.catalog, self.products, target)
-        cur = parse(current or config.current, "current")
-        ref = parse(reference or config.reference, "reference")
-        access = Access(principal=self.principal, step="drift run")
-        optional = {}
-        if product is not None and product.config.endpoint is not None and target == product.name:
-            log = self.catalog.name(product.config.inference_log_table)
-            if self.catalog.exists(log) and log not in tables:
-                optional[log] = PREDICTIONS
-        engine = self.engine()
-        try:
-            report = compare(
-                self.catalog,
-                engine,
-                tables,
-                optional,
-                current=cur,
-                reference=ref,
-                correction=config.correction,
-                access=access,
-            )
-        finally:
-            engine.close()
-        report.update(target=target, product=product.name if product else None, env=self.env)
-        store_results(self.catalog, report, access)
-        stamp = datetime.fromisoformat(report["checked_at"])
+        product, config, report = run(
+            self.catalog,
+            self.engine,
+            self.products,
+            target,
+            reference=reference,
+            current=current,
+            access=Access(principal=self.principal, step="drift run"),
+            env=self.env,
+            html=html or self.state_dir / "drift" / f"{target}.{{stamp}}.html",
+        )
         columns, drifted = report["drifted_columns"], report["drifted_tables"]
-        out = html or self.state_dir / "drift" / f"{target}.{stamp:%Y%m%dT%H%M%S}.html"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(render(report))
-        report["html"] = str(out)
         if columns:
             report["alert"] = self._alert(
                 product,
@@ -601,7 +501,7 @@ class Workspace:
                     "target": target,
                     "summary": f"drift in {', '.join(columns)}",
                     "drifted_tables": drifted,
-                    "report": str(out),
+                    "report": report["html"],
                 },
             )
             if product is not None and config.retrain and drifted:
@@ -616,40 +516,17 @@ class Workspace:
 
     def experiments(self) -> list[dict[str, Any]]:
         """Every product's A/B experiments, with their latest decision."""
-        decided = {
-            (d["product"], d["experiment"]): d
-            for d in reversed(self.store.decisions(self.settings.catalog))
-        }
-        return [
-            {
-                "product": pname,
-                "experiment": ename,
-                "control": exp.control,
-                "treatment": exp.treatment,
-                "primary_metric": exp.primary,
-                "decision": decided.get((pname, ename), {}).get("decision"),
-            }
-            for pname, product in self.products.items()
-            for ename, exp in product.config.ab.experiments.items()
-        ]
+        from prodml.abtest.decision import experiments
+
+        decisions = self.store.decisions(self.settings.catalog)
+        return experiments({n: p.config for n, p in self.products.items()}, decisions)
 
     def _experiment(self, name: str, product: str | None) -> tuple[str, Experiment]:
-        from prodml.errors import NotFoundError, UsageError
+        from prodml.abtest.decision import find
 
         if product is not None:
-            found = self.product(product).config.ab.experiments
-            if name not in found:
-                raise NotFoundError("experiment", name, list(found))
-            return product, found[name]
-        owners = [p for p, prod in self.products.items() if name in prod.config.ab.experiments]
-        if not owners:
-            raise NotFoundError("experiment", name, [e["experiment"] for e in self.experiments()])
-        if len(owners) > 1:
-            raise UsageError(
-                f"experiment {name} exists in several products: {', '.join(owners)}",
-                hint="name one with --product",
-            )
-        return owners[0], self.products[owners[0]].config.ab.experiments[name]
+            self.product(product)  # unknown product: NotFoundError with the list
+        return find({n: p.config for n, p in self.products.items()}, name, product)
 
     def ab_report(
         self, experiment: str, *, product: str | None = None, chart: Path | None = None
@@ -682,23 +559,15 @@ class Workspace:
     ) -> dict[str, Any]:
         """Act on an experiment: promote the treatment's model to the control's alias, or keep
         the control (the treatment's ``challenger`` alias is removed); record the decision."""
-        from prodml.errors import UsageError
+        from prodml.abtest.decision import check, choose
 
-        choices = {"promote": "promote_treatment", "keep": "keep_control"}
-        if decision is not None and decision not in choices:
-            raise UsageError(f"unknown decision {decision!r}", hint="promote or keep")
+        check(decision)
         pname, exp = self._experiment(experiment, product)
         report = self.ab_report(experiment, product=pname)
-        recommended = report["recommendation"]["decision"]
-        chosen = choices[decision] if decision is not None else recommended
-        if chosen in ("continue", "investigate"):
-            raise UsageError(
-                f"the report does not support a decision yet ({recommended}): "
-                f"{report['recommendation']['reason']}",
-                hint="wait for more data, or decide explicitly with --decision promote|keep",
-            )
+        chosen, reason = choose(report, decision, self.principal)
         config = self.product(pname).config
         model = self.model_config(pname).name
+        self._check_model("modify_model", model, self)  # it moves the model's aliases
         assert config.endpoint is not None
         control = config.endpoint.variants[exp.control].alias
         treatment = config.endpoint.variants[exp.treatment].alias
@@ -711,11 +580,6 @@ class Workspace:
             tags={f"prodml.ab.{experiment}": chosen, "prodml.ab.decided_by": self.principal},
             principal=self.principal,
         )
-        reason = report["recommendation"]["reason"]
-        if decision is not None and chosen != recommended:
-            reason = (
-                f"decided by {self.principal} against the recommendation ({recommended}: {reason})"
-            )
         record = {
             "catalog": self.settings.catalog,
             "product": pname,
@@ -732,26 +596,7 @@ class Workspace:
     def compare_runs(self, product: str, limit: int = 20) -> list[dict[str, Any]]:
         """The product's tracking runs side by side: params and metrics."""
         self.model_config(product)  # unknown product / no model: a clear error
-        client = self.models.client
-        experiment = client.get_experiment_by_name(self.models.experiment_name(product))
-        if experiment is None:  # nothing tracked yet (and a listing creates nothing)
-            return []
-        runs = client.search_runs(
-            [experiment.experiment_id],
-            order_by=["attributes.start_time DESC"],
-            max_results=limit,
-        )
-        return [
-            {
-                "tracking_run_id": r.info.run_id,
-                "step": r.data.tags.get("prodml.step"),
-                "prodml_run_id": r.data.tags.get("prodml.run_id"),
-                "status": r.info.status,
-                "params": dict(r.data.params),
-                "metrics": dict(r.data.metrics),
-            }
-            for r in runs
-        ]
+        return self.models.compare_runs(product, limit)
 
     # -- pipelines --------------------------------------------------------------------------
 

@@ -216,6 +216,12 @@ def test_served_churn_gets_its_features_from_the_online_store(demo: Path) -> Non
         )
         assert r.json()["predictions"][0]["features"]["recency_days"] == "request"
 
+        # a request giving every feature needs no key and no lookup
+        full = {f: latest[customers[0]][f] for f in CHURN_INPUTS}
+        r = client.post("/v1/products/churn/predict", json={"records": [full]})
+        assert r.status_code == 200, r.text
+        assert set(r.json()["predictions"][0]["features"].values()) == {"request"}
+
         # the MLflow protocol too
         r = client.post("/invocations", json={"dataframe_records": [{"customer_id": customers[1]}]})
         assert r.status_code == 200, r.text

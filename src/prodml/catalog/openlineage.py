@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -109,3 +109,28 @@ class Emitter:
                     answer.read()
         except Exception as exc:
             log.warning("OpenLineage event for %s not delivered: %s", event["job"]["name"], exc)
+
+
+#: what the runner calls after each succeeded step: (run id, step, edges, outputs → versions)
+Sender = Callable[[str, str, list[dict[str, Any]], dict[str, Any]], None]
+
+
+def sender(
+    *, namespace: str, catalog: str, path: Path | None, url: str | None, api_key: str | None
+) -> Sender:
+    """A function that turns each step run's lineage into an event and sends it."""
+    emitter = Emitter(namespace=namespace, path=path, url=url, api_key=api_key)
+
+    def send(run_id: str, step: str, edges: list[dict[str, Any]], outputs: dict[str, Any]) -> None:
+        emitter.emit(
+            run_event(
+                namespace=namespace,
+                catalog=catalog,
+                run_id=run_id,
+                step=step,
+                edges=edges,
+                outputs=outputs,
+            )
+        )
+
+    return send

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from prodml.config.product import DriftConfig, DriftTable
@@ -55,6 +56,56 @@ def watched(
         if table in tables:
             return owner, owner.config.drift, {table: tables[table]}
     return None, DriftConfig(), {table: DriftTable()}
+
+
+def run(
+    catalog: Catalog,
+    make_engine: Callable[[], LocalEngine],
+    products: Mapping[str, Product],
+    target: str,
+    *,
+    reference: str | None,
+    current: str | None,
+    access: Access,
+    env: str,
+    html: Path,
+) -> tuple[Product | None, DriftConfig, dict[str, Any]]:
+    """``drift run TARGET``: compare the watched tables (and a served product's predictions)
+    between two windows, record the results and write the HTML report to ``html`` (``{stamp}``
+    in its name becomes the check's time). Returns the product, its settings and the report."""
+    from prodml.drift.report import render
+    from prodml.drift.windows import parse
+
+    product, config, tables = watched(catalog, products, target)
+    cur = parse(current or config.current, "current")
+    ref = parse(reference or config.reference, "reference")
+    optional = {}
+    if product is not None and product.config.endpoint is not None and target == product.name:
+        log = catalog.name(product.config.inference_log_table)
+        if catalog.exists(log) and log not in tables:
+            optional[log] = PREDICTIONS
+    engine = make_engine()
+    try:
+        report = compare(
+            catalog,
+            engine,
+            tables,
+            optional,
+            current=cur,
+            reference=ref,
+            correction=config.correction,
+            access=access,
+        )
+    finally:
+        engine.close()
+    report.update(target=target, product=product.name if product else None, env=env)
+    store_results(catalog, report, access)
+    stamp = datetime.fromisoformat(report["checked_at"])
+    out = Path(str(html).replace("{stamp}", f"{stamp:%Y%m%dT%H%M%S}"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(report))
+    report["html"] = str(out)
+    return product, config, report
 
 
 def compare(

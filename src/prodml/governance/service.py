@@ -152,6 +152,23 @@ class Governance:
             client=client,
         )
 
+    def check_named(
+        self, access: Access, action: str, kind: str, name: str, *, client: str | None = None
+    ) -> None:
+        """:meth:`check` of a securable given by type and full name (models from steps and
+        promotions, feature tables of online lookups)."""
+        if self.enabled:
+            securable = Securable.parse(kind, name)
+            self.check(access, action, securable, client=client or f"step:{access.step or 'cli'}")
+
+    def run_as(self, actor: str, target: str | None) -> str | None:
+        """Whom a run started by ``actor`` executes as: the product's ``run_as`` service
+        principal when ``actor`` is that principal or an admin; anyone else runs it with their
+        own privileges (None). Without governance the declared one is only recorded."""
+        if target is None or not self.enabled:
+            return target
+        return target if actor == target or self.authorizer.is_admin(actor) else None
+
     # -- changes ---------------------------------------------------------------------------
 
     def _may_manage(self, actor: str, securable: Securable, action: str) -> None:

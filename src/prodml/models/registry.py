@@ -83,6 +83,28 @@ class ModelRegistry:
         """``<env>.<product>``: one experiment per product and environment."""
         return f"{self.env}.{product}"
 
+    def compare_runs(self, product: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The product's tracking runs, newest first: params and metrics side by side."""
+        experiment = self.client.get_experiment_by_name(self.experiment_name(product))
+        if experiment is None:  # nothing tracked yet (and a listing creates nothing)
+            return []
+        runs = self.client.search_runs(
+            [experiment.experiment_id],
+            order_by=["attributes.start_time DESC"],
+            max_results=limit,
+        )
+        return [
+            {
+                "tracking_run_id": r.info.run_id,
+                "step": r.data.tags.get("prodml.step"),
+                "prodml_run_id": r.data.tags.get("prodml.run_id"),
+                "status": r.info.status,
+                "params": dict(r.data.params),
+                "metrics": dict(r.data.metrics),
+            }
+            for r in runs
+        ]
+
     def experiment_id(self, product: str) -> str:
         """The experiment of ``product`` in this environment (created on first use)."""
         name = self.experiment_name(product)

@@ -68,6 +68,11 @@ class FeatureEnricher:
         columns = dict(records.columns)
         statuses: list[dict[str, str]] = [{} for _ in range(records.n)]
         for lookup in lookups:
+            outputs = lookup.outputs()
+            if all(n in columns and None not in columns[n] for n in outputs):
+                for status in statuses:  # the request gives every value: nothing to look up
+                    status.update(dict.fromkeys(outputs, "request"))
+                continue
             absent = [k for k in lookup.keys if k not in columns]
             if absent:
                 raise PayloadError(
@@ -85,7 +90,7 @@ class FeatureEnricher:
             except ProdmlError as exc:
                 raise PayloadError(str(exc), 503) from None
             by_row = dict(zip(rows, found, strict=True))
-            for name in lookup.outputs():
+            for name in outputs:
                 given = columns.get(name)
                 values: list[Any] = []
                 for i in range(records.n):
