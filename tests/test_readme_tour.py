@@ -8,7 +8,6 @@ from __future__ import annotations
 import difflib
 
 import pytest
-
 from tests.tour import GOLDEN, TOUR, tour_outputs
 
 
