@@ -1,0 +1,105 @@
+"""A metadata database made by the previous main upgrades to the head revision and keeps its
+records: runs, lineage, grants, the audit log, and tokens already issued (SQLite, PostgreSQL).
+
+The databases in ``fixtures/`` were made by the main of 2026-12-02 (revision 0006; see
+``fixtures/README.md``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from prodml.catalog import schema
+from prodml.catalog.store import MetadataStore
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+#: test secrets: tokens issued by the previous main into the fixture databases
+TOKENS = {
+    "sqlite": (
+        "pdml_a3c809139202_AMYc4RKUCme61oZaMTnNHAaqo0lQFLj_PPqktsm4JBM",
+        "pdml_49e5e283b2d0_b4j7sD_p9e8p0qEXxBgJaxo9eYQ7ouUC6w7gdsMJBk4",
+    ),
+    "postgres": (
+        "pdml_6a68df5af55e_TLVxGCsue7v5yYk5HhFY0K4k2ataqon4Vwm50coYjg4",
+        "pdml_fba957318ed0_J-K34pSltwNaGTtzXoLJ1B_pIzLkjcpjf2XS7sfx9FQ",
+    ),
+}
+
+
+def _sqlite(tmp_path: Path) -> Iterator[str]:
+    copy = tmp_path / "prodml.db"
+    shutil.copy(FIXTURES / "main-0006.sqlite", copy)
+    yield f"sqlite:///{copy}"
+
+
+def _postgres() -> Iterator[str]:
+    base = os.environ.get("PRODML_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("PRODML_TEST_POSTGRES_URL not set: PostgreSQL upgrade test skipped")
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    dump = (FIXTURES / "main-0006.postgres.sql").read_text().replace("fixture_main", name)
+    admin = sa.create_engine(base, poolclass=sa.pool.NullPool)
+    raw = admin.raw_connection()
+    try:
+        with raw.cursor() as cursor:
+            cursor.execute(dump)
+        raw.commit()
+    finally:
+        raw.close()
+    try:
+        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{name}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)])
+def previous_main(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """(backend, URL) of a copy of the previous main's metadata database."""
+    made = _sqlite(tmp_path) if request.param == "sqlite" else _postgres()
+    yield request.param, next(made)
+    next(made, None)
+
+
+def _revision(store: MetadataStore) -> str:
+    with store.engine.connect() as conn:
+        return str(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar())
+
+
+def test_a_database_of_the_previous_main_upgrades_and_keeps_its_records(
+    previous_main: tuple[str, str],
+) -> None:
+    backend, url = previous_main
+    store = MetadataStore(url)  # opening migrates to the head revision
+    try:
+        assert _revision(store) == schema.HEAD_REVISION
+        runs = store.list_runs(catalog="dev")
+        assert [r["status"] for r in runs] == ["succeeded"]
+        steps = store.step_runs(runs[0]["run_id"])
+        assert len(steps) == 13 and {s["status"] for s in steps} <= {"succeeded", "skipped"}
+        assert {t["name"] for t in store.list_tables("dev")} >= {"orders", "customer_features"}
+        with store.engine.connect() as conn:
+            edges = conn.execute(sa.select(sa.func.count()).select_from(schema.lineage_edges)).scalar()
+            audit = conn.execute(sa.select(sa.func.count()).select_from(schema.audit)).scalar()
+            grants = conn.execute(sa.select(sa.func.count()).select_from(schema.grants)).scalar()
+        assert edges and audit and grants == 8
+    finally:
+        store.close()
+    from prodml.governance.store import GovernanceStore
+
+    kept, revoked = TOKENS[backend]
+    records = GovernanceStore(MetadataStore(url))
+    try:
+        assert records.authenticate(kept) == ("churn-sp", "ok")
+        assert records.authenticate(revoked) == (None, "token revoked")
+    finally:
+        records.store.close()
