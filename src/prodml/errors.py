@@ -1,13 +1,14 @@
-"""The root of prodml's exceptions and the helpers that make error messages actionable."""
+"""The root of prodml's exceptions, the kinds of error every domain's errors derive from, the
+one mapping from a kind to its HTTP status, and the helpers that make messages actionable.
+
+Each domain keeps its own errors in its ``errors.py``; each of them derives from one of the
+kinds here, so an adapter (the CLI's exit codes, the HTTP servers' statuses) decides by kind.
+"""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-
-
-class ProdmlWarning(UserWarning):
-    """Warnings raised by prodml itself (tests turn them into errors)."""
 
 
 class ProdmlError(Exception):
@@ -104,9 +105,66 @@ class InvalidNameError(ProdmlError):
 
 
 class UsageError(ProdmlError):
-    """The user asked for something that cannot be done as asked (bad option values, …)."""
+    """The user asked for something that cannot be done as asked (bad values, bad data, …)."""
 
     exit_code = 2
+
+
+class AuthenticationError(ProdmlError):
+    """A credential (token) is missing, unknown, revoked or expired."""
+
+    exit_code = 2
+
+
+class AccessDeniedError(ProdmlError):
+    """The caller is known but may not do this."""
+
+    exit_code = 3
+
+
+class ConflictError(ProdmlError):
+    """The request conflicts with the current state (something already is as asked, …)."""
+
+    exit_code = 2
+
+
+class TooLargeError(UsageError):
+    """A request is larger than allowed."""
+
+
+class UnsupportedMediaTypeError(UsageError):
+    """A request body comes in a format that is not accepted."""
+
+
+class UnavailableError(ProdmlError):
+    """A service prodml needs is not there or not ready yet; trying again later can help."""
+
+    retryable = True
+
+
+#: the HTTP status of each kind of error: an error's status is that of the first class of its
+#: MRO listed here (500 when none is: prodml did not expect it). Serving and the catalog server
+#: both answer with it.
+HTTP_STATUS: dict[type[ProdmlError], int] = {
+    UsageError: 400,
+    InvalidNameError: 400,
+    AuthenticationError: 401,
+    AccessDeniedError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    TooLargeError: 413,
+    UnsupportedMediaTypeError: 415,
+    UnavailableError: 503,
+}
+
+
+def http_status(exc: BaseException) -> int:
+    """The HTTP status that answers ``exc`` (see :data:`HTTP_STATUS`)."""
+    for cls in type(exc).__mro__:
+        status = HTTP_STATUS.get(cls)
+        if status is not None:
+            return status
+    return 500
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:

@@ -88,7 +88,9 @@ def test_a_database_of_the_previous_main_upgrades_and_keeps_its_records(
         assert len(steps) == 13 and {s["status"] for s in steps} <= {"succeeded", "skipped"}
         assert {t["name"] for t in store.list_tables("dev")} >= {"orders", "customer_features"}
         with store.engine.connect() as conn:
-            edges = conn.execute(sa.select(sa.func.count()).select_from(schema.lineage_edges)).scalar()
+            edges = conn.execute(
+                sa.select(sa.func.count()).select_from(schema.lineage_edges)
+            ).scalar()
             audit = conn.execute(sa.select(sa.func.count()).select_from(schema.audit)).scalar()
             grants = conn.execute(sa.select(sa.func.count()).select_from(schema.grants)).scalar()
         assert edges and audit and grants == 8

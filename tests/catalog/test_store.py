@@ -14,7 +14,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from prodml.catalog import schema
-from prodml.catalog.store import MIGRATIONS, MetadataStore, MetadataStoreError
+from prodml.catalog.errors import MetadataStoreError
+from prodml.catalog.store import MIGRATIONS, MetadataStore
 from prodml.errors import NotFoundError
 
 T0 = datetime(2024, 3, 1, 8, 0, tzinfo=UTC)

@@ -10,7 +10,8 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from prodml.features.pit import FeatureJoinError, FeatureSource, point_in_time_join
+from prodml.features.errors import FeatureJoinError
+from prodml.features.pit import FeatureSource, point_in_time_join
 
 GOLDEN = json.loads((Path(__file__).parent / "pit_golden.json").read_text())["cases"]
 UTC = "UTC"

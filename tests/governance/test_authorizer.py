@@ -10,8 +10,9 @@ import pytest
 
 from prodml.catalog.store import MetadataStore
 from prodml.errors import NotFoundError
-from prodml.governance.authorizer import Authorizer, PermissionDeniedError
-from prodml.governance.privileges import GovernanceError, Privilege, Securable, privilege
+from prodml.governance.authorizer import Authorizer
+from prodml.governance.errors import GovernanceError, PermissionDeniedError
+from prodml.governance.privileges import Privilege, Securable, privilege
 from prodml.governance.store import GovernanceStore
 
 P = Privilege

@@ -22,7 +22,7 @@ from tests.helpers import (
 from tests.live import serving
 
 import prodml
-from prodml.governance.authorizer import PermissionDeniedError
+from prodml.governance.errors import PermissionDeniedError
 from prodml.governance.privileges import Securable
 from prodml.pipeline.errors import StepFailedError
 

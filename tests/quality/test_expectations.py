@@ -14,7 +14,8 @@ from tests.helpers import PRODUCT, assert_clean_error, make_platform, prodml_cli
 import prodml
 from prodml.config.expectations import Expectation
 from prodml.pipeline.errors import StepFailedError
-from prodml.quality.engine import ExpectationError, evaluate
+from prodml.quality.engine import evaluate
+from prodml.quality.errors import ExpectationError
 
 RULES = TypeAdapter(list[Expectation])
 

@@ -6,6 +6,8 @@ import bisect
 import hashlib
 from collections.abc import Mapping
 
+from prodml.abtest.errors import StatisticsInputError
+
 _SCALE = float(2**64)
 
 
@@ -25,7 +27,7 @@ class Assigner:
     def __init__(self, weights: Mapping[str, float], salt: str) -> None:
         live = [(name, float(w)) for name, w in weights.items() if w > 0]
         if not live:
-            raise ValueError("no variant has a weight above 0")
+            raise StatisticsInputError("no variant has a weight above 0")
         total = sum(w for _, w in live)
         self.salt = salt
         self.names = [name for name, _ in live]

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from prodml.abtest.errors import OutcomeError
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -18,10 +20,6 @@ DOCS = {
     "date": "The UTC day of time (partition).",
     "received": "When the server received it.",
 }
-
-
-class OutcomeError(ValueError):
-    """An outcome record is malformed."""
 
 
 @dataclass

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from prodml.abtest.errors import StatisticsInputError
 from prodml.utils.numbers import finite_or_none
 
 if TYPE_CHECKING:
@@ -216,12 +217,12 @@ class Recommendation:
 
 def _check_alpha(alpha: float) -> None:
     if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+        raise StatisticsInputError(f"alpha must be in (0, 1), got {alpha!r}")
 
 
 def _check_kind(kind: str) -> None:
     if kind not in ("mean", "rate"):
-        raise ValueError(f"kind must be 'mean' or 'rate', got {kind!r}")
+        raise StatisticsInputError(f"kind must be 'mean' or 'rate', got {kind!r}")
 
 
 def _as_values(values: npt.ArrayLike, kind: Kind, name: str = "values") -> FloatArray:
@@ -230,11 +231,11 @@ def _as_values(values: npt.ArrayLike, kind: Kind, name: str = "values") -> Float
 
     arr = np.asarray(values, dtype=np.float64)
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+        raise StatisticsInputError(f"{name} must be one-dimensional, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise StatisticsInputError(f"{name} contains NaN or infinite values")
     if kind == "rate" and not np.all((arr == 0.0) | (arr == 1.0)):
-        raise ValueError(f"{name}: a rate metric takes only the values 0 and 1")
+        raise StatisticsInputError(f"{name}: a rate metric takes only the values 0 and 1")
     return arr
 
 
@@ -394,13 +395,13 @@ def srm_check(counts: Sequence[int], weights: Sequence[float], threshold: float 
     from scipy import stats  # type: ignore[import-untyped, unused-ignore]
 
     if len(counts) != len(weights):
-        raise ValueError(f"{len(counts)} counts but {len(weights)} weights")
+        raise StatisticsInputError(f"{len(counts)} counts but {len(weights)} weights")
     if len(counts) < 2:
-        raise ValueError("an SRM check needs at least two arms")
+        raise StatisticsInputError("an SRM check needs at least two arms")
     if any(c < 0 for c in counts):
-        raise ValueError("counts must be non-negative")
+        raise StatisticsInputError("counts must be non-negative")
     if not all(math.isfinite(w) and w > 0 for w in weights):
-        raise ValueError("weights must be positive and finite")
+        raise StatisticsInputError("weights must be positive and finite")
     total = sum(int(c) for c in counts)
     wsum = math.fsum(weights)
     expected = [total * w / wsum for w in weights]
@@ -485,17 +486,19 @@ def msprt(
 
     _check_kind(kind)
     if checkpoints < 1:
-        raise ValueError(f"checkpoints must be >= 1, got {checkpoints}")
+        raise StatisticsInputError(f"checkpoints must be >= 1, got {checkpoints}")
     c = _as_values(control, kind, "control")
     t = _as_values(treatment, kind, "treatment")
     oc = np.asarray(order_c, dtype=np.float64).ravel()
     ot = np.asarray(order_t, dtype=np.float64).ravel()
     if oc.shape != c.shape or ot.shape != t.shape:
-        raise ValueError("order_c/order_t must have one entry per observation of their arm")
+        raise StatisticsInputError(
+            "order_c/order_t must have one entry per observation of their arm"
+        )
     if tau is None:
         tau = default_tau(c, t, kind)
     if not (math.isfinite(tau) and tau >= 0.0):
-        raise ValueError(f"tau must be finite and >= 0, got {tau!r}")
+        raise StatisticsInputError(f"tau must be finite and >= 0, got {tau!r}")
 
     total = int(c.size + t.size)
     if total == 0:

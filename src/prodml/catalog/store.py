@@ -13,17 +13,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from prodml.catalog import schema as s
-from prodml.errors import NotFoundError, ProdmlError
+from prodml.catalog.errors import MetadataStoreError
+from prodml.errors import NotFoundError
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-class MetadataStoreError(ProdmlError):
-    """The metadata database cannot be reached or used."""
-
-    retryable = True
 
 
 def now() -> datetime:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from prodml.drift.errors import DriftInputError
+
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
@@ -42,12 +44,12 @@ KINDS: tuple[ColumnKind, ...] = ("numeric", "categorical")
 
 def check_kind(kind: str) -> None:
     if kind not in KINDS:
-        raise ValueError(f"kind must be 'numeric' or 'categorical', got {kind!r}")
+        raise DriftInputError(f"kind must be 'numeric' or 'categorical', got {kind!r}")
 
 
 def check_method(method: str) -> Method:
     if method not in METHODS:
-        raise ValueError(f"unknown drift method {method!r}; expected one of {METHODS}")
+        raise DriftInputError(f"unknown drift method {method!r}; expected one of {METHODS}")
     return method
 
 
@@ -105,7 +107,7 @@ class Defaults:
             return self.wasserstein_threshold
         if method == "jensenshannon":
             return self.jensenshannon_threshold
-        raise ValueError(f"unknown drift method {method!r}; expected one of {METHODS}")
+        raise DriftInputError(f"unknown drift method {method!r}; expected one of {METHODS}")
 
 
 DEFAULTS = Defaults()

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from prodml.catalog.policies import Access
     from prodml.engine.local import LocalEngine
     from prodml.names import TableName
-    from prodml.pipeline.project import Product
+    from prodml.products import Product
 
 _TEMPORAL = ("date", "timestamp")
 

@@ -24,6 +24,7 @@ from prodml.drift.defaults import (
     ColumnKind,
     Defaults,
 )
+from prodml.drift.errors import DriftInputError, DriftTypeError
 
 
 def to_array(values: Any, name: str = "values") -> AnyArray:
@@ -39,9 +40,9 @@ def to_array(values: Any, name: str = "values") -> AnyArray:
     else:
         arr = np.asarray(values)
     if arr.ndim == 0:
-        raise ValueError(f"{name} must be one-dimensional, got a scalar")
+        raise DriftInputError(f"{name} must be one-dimensional, got a scalar")
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+        raise DriftInputError(f"{name} must be one-dimensional, got shape {arr.shape}")
     return arr
 
 
@@ -149,10 +150,10 @@ def _drop_nulls(arr: AnyArray, name: str) -> Clean:
     import numpy as np
 
     if is_temporal(arr):
-        raise TypeError(f"{name}: datetime/timedelta columns are not supported by drift tests")
+        raise DriftTypeError(f"{name}: datetime/timedelta columns are not supported by drift tests")
     kind = arr.dtype.kind
     if kind == "c":
-        raise TypeError(f"{name}: complex values are not supported")
+        raise DriftTypeError(f"{name}: complex values are not supported")
     if kind == "f":
         finite = np.isfinite(arr)
         kept = arr if finite.all() else arr[finite]
@@ -238,7 +239,9 @@ def as_float(clean: AnyArray, name: str) -> FloatArray:
     import numpy as np
 
     if clean.dtype.kind not in "biuf":
-        raise ValueError(f"{name}: kind='numeric' needs numeric values, got dtype {clean.dtype}")
+        raise DriftInputError(
+            f"{name}: kind='numeric' needs numeric values, got dtype {clean.dtype}"
+        )
     return clean.astype(np.float64, copy=False)
 
 
@@ -389,7 +392,7 @@ class SortedPair:
 
         n, m = self.ref.size, self.cur.size
         if n == 0 or m == 0:
-            raise ValueError("Distribution can't be empty.")  # SciPy's error
+            raise DriftInputError("Distribution can't be empty.")  # SciPy's error
         total = n + m
         cur_le = np.cumsum(self.is_current[:-1])
         ref_le = np.arange(1, total) - cur_le

@@ -114,6 +114,7 @@ from prodml.drift.defaults import (
     check_method,
     select_method,
 )
+from prodml.drift.errors import DriftInputError
 from prodml.drift.samples import (
     Clean,
     SortedPair,
@@ -306,7 +307,7 @@ def _z(ref_counts: IntArray, cur_counts: IntArray) -> tuple[float, float]:
     from scipy import stats  # type: ignore[import-untyped, unused-ignore]
 
     if ref_counts.size > 2:
-        raise ValueError(f"the z-test needs at most 2 categories, got {ref_counts.size}")
+        raise DriftInputError(f"the z-test needs at most 2 categories, got {ref_counts.size}")
     if ref_counts.size < 2:
         return 0.0, 1.0
     n1, n2 = float(ref_counts.sum()), float(cur_counts.sum())
@@ -357,13 +358,13 @@ def psi(
         ValueError: If either side has no non-null value, or ``bins < 1``.
     """
     if bins < 1:
-        raise ValueError(f"bins must be >= 1, got {bins}")
+        raise DriftInputError(f"bins must be >= 1, got {bins}")
     import numpy as np
 
     ref = clean_input(reference, "reference")
     cur = clean_input(current, "current")
     if ref.n == 0 or cur.n == 0:
-        raise ValueError("psi needs at least one non-null value on each side")
+        raise DriftInputError("psi needs at least one non-null value on each side")
     if kind is None:
         kind = infer_kind_clean(ref, DEFAULTS)
     check_kind(kind)
@@ -468,9 +469,9 @@ def column_drift(
     if method is not None:
         method = check_method(method)
         if method in NUMERIC_ONLY and kind != "numeric":
-            raise ValueError(f"{name}: method {method!r} needs a numeric column, got {kind}")
+            raise DriftInputError(f"{name}: method {method!r} needs a numeric column, got {kind}")
     if threshold is not None and not math.isfinite(threshold):
-        raise ValueError(f"{name}: threshold must be finite, got {threshold!r}")
+        raise DriftInputError(f"{name}: threshold must be finite, got {threshold!r}")
 
     if kind == "categorical":
         cats, ref_counts, cur_counts = category_counts(ref, cur)
@@ -510,7 +511,7 @@ def column_drift(
     if method is None:
         method = select_method(kind, ref.n, n_unique, defaults)
     elif method == "z" and n_unique > 2:
-        raise ValueError(f"{name}: the z-test needs at most 2 distinct values, got {n_unique}")
+        raise DriftInputError(f"{name}: the z-test needs at most 2 distinct values, got {n_unique}")
     thr = defaults.threshold(method) if threshold is None else float(threshold)
 
     if kind == "numeric" and method not in NUMERIC_ONLY:
@@ -571,10 +572,10 @@ def adjust_p_values(p_values: Sequence[float] | npt.ArrayLike, method: Correctio
     import numpy as np
 
     if method not in CORRECTIONS:
-        raise ValueError(f"correction must be one of {CORRECTIONS}, got {method!r}")
+        raise DriftInputError(f"correction must be one of {CORRECTIONS}, got {method!r}")
     p = np.asarray(p_values, dtype=np.float64).ravel()
     if not np.all((p >= 0.0) & (p <= 1.0)):
-        raise ValueError("p-values must be in [0, 1]")
+        raise DriftInputError("p-values must be in [0, 1]")
     m = p.size
     if method == "none" or m == 0:
         return [float(x) for x in p]
@@ -628,7 +629,7 @@ def dataset_drift(
         verdict ``share >= defaults.dataset_share``. Datetime columns are skipped and listed.
     """
     if correction not in CORRECTIONS:
-        raise ValueError(f"correction must be one of {CORRECTIONS}, got {correction!r}")
+        raise DriftInputError(f"correction must be one of {CORRECTIONS}, got {correction!r}")
     kinds = kinds or {}
     methods = methods or {}
     thresholds = thresholds or {}

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from prodml.drift.defaults import DEFAULTS, ColumnKind, Defaults, check_kind
+from prodml.drift.errors import DriftInputError
 from prodml.drift.samples import (
     as_float,
     category_counts,
@@ -51,7 +52,7 @@ def histogram(
     import numpy as np
 
     if bins < 1:
-        raise ValueError(f"bins must be >= 1, got {bins}")
+        raise DriftInputError(f"bins must be >= 1, got {bins}")
     ref = clean_input(reference, "reference")
     cur = clean_input(current, "current")
     if kind is None:
@@ -105,7 +106,7 @@ def _stack(data: Mapping[str, npt.ArrayLike], columns: Sequence[str], side: str)
         cols.append(as_float(arr, f"{side}[{c!r}]"))
     lengths = {a.size for a in cols}
     if len(lengths) > 1:
-        raise ValueError(f"{side}: the columns have different lengths {sorted(lengths)}")
+        raise DriftInputError(f"{side}: the columns have different lengths {sorted(lengths)}")
     matrix = np.column_stack(cols) if cols else np.empty((0, 0))
     return matrix[np.all(np.isfinite(matrix), axis=1)]
 

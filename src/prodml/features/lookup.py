@@ -6,17 +6,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from prodml.errors import ProdmlError, UsageError
+from prodml.errors import UsageError
+from prodml.features.errors import EntityError, NotPublishedError
 from prodml.features.online import Lookup, OnlineStore, coerce_key, decode, encode_key
 from prodml.features.training import DeclaredTable, FeatureLookup, ResolvedLookup
-
-
-class EntityError(ProdmlError):
-    """An entity in a lookup request is missing a key or has a key of the wrong type."""
-
-
-class NotPublishedError(ProdmlError):
-    """A feature table has not been published to the online store."""
 
 
 class OnlineFeatures:
@@ -45,6 +38,7 @@ class OnlineFeatures:
             state = self.store.get_state(full)
             if state is None:
                 raise NotPublishedError(
+                    table.name,
                     f"{table.name} has not been published to the online store ({self.store.kind})",
                     hint=f"run: prodml features publish {table.name}",
                 )

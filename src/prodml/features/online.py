@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from prodml.errors import ProdmlError
+from prodml.features.errors import OnlineStoreError
 
 #: the value was found and is fresh
 PRESENT = "present"
@@ -27,10 +27,6 @@ EXPIRED = "expired"
 
 #: separates the parts of a composite entity key
 KEY_SEPARATOR = "\x1f"
-
-
-class OnlineStoreError(ProdmlError):
-    """The online store cannot be reached or used."""
 
 
 @dataclass(frozen=True)

@@ -23,15 +23,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from prodml.errors import ProdmlError, did_you_mean
+from prodml.errors import did_you_mean
+from prodml.features.errors import FeatureJoinError
 from prodml.names import quote_ident
 
 #: the spine's row position while the join runs (removed from the result)
 _ROW = "__prodml_spine_row"
-
-
-class FeatureJoinError(ProdmlError):
-    """The spine or a feature source cannot be joined as asked (bad columns, keys, types)."""
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ import pyarrow as pa
 from prodml.catalog.gate import Catalog
 from prodml.catalog.policies import Access
 from prodml.config.product import FeatureTable
+from prodml.features.errors import FeatureJoinError
 from prodml.features.online import KEY_SEPARATOR, OnlineStore, Record
-from prodml.features.pit import FeatureJoinError, require_aware, require_columns
+from prodml.features.pit import require_aware, require_columns
 from prodml.names import TableName, quote_ident
 from prodml.tables.errors import TableError
 

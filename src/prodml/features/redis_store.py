@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 import orjson
 
-from prodml.features.online import OnlineStoreError, Record
+from prodml.features.errors import OnlineStoreError
+from prodml.features.online import Record
 
 T = TypeVar("T")
 

@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 
 import orjson
 
-from prodml.features.online import OnlineStoreError, Record
+from prodml.features.errors import OnlineStoreError
+from prodml.features.online import Record
 from prodml.names import quote_ident
 
 T = TypeVar("T")

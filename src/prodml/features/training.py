@@ -19,8 +19,9 @@ import pyarrow as pa
 from prodml.catalog.gate import Catalog
 from prodml.catalog.policies import Access
 from prodml.config.product import FeatureTable, ProductConfig, parse_duration
-from prodml.errors import NotFoundError, ProdmlError, UsageError
-from prodml.features.pit import FeatureJoinError, FeatureSource, point_in_time_join
+from prodml.errors import ConfigError, NotFoundError, UsageError
+from prodml.features.errors import FeatureJoinError
+from prodml.features.pit import FeatureSource, point_in_time_join
 from prodml.names import TableName
 
 #: a lookup's TTL when it does not set one: the table's declared TTL
@@ -71,7 +72,7 @@ def declared_tables(
     for product, config in sorted(configs.items()):
         for name, decl in config.features.items():
             if name in out:
-                raise ProdmlError(
+                raise ConfigError(
                     f"feature table {name} is declared by two products: {out[name].product} "
                     f"and {product}",
                     hint="declare a feature table once, in the product whose step produces it",

@@ -7,26 +7,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from prodml.errors import ProdmlError
+from prodml.governance.errors import PermissionDeniedError
 from prodml.governance.privileges import ALL, Privilege, Securable
 from prodml.governance.store import GovernanceStore, expand
-
-
-class PermissionDeniedError(ProdmlError):
-    """A principal lacks a privilege: names the principal, the privilege and the securable."""
-
-    exit_code = 3
-
-    def __init__(self, principal: str, missing: Privilege, securable: Securable, action: str):
-        self.principal = principal
-        self.missing = missing
-        self.securable = securable
-        self.action = action
-        super().__init__(
-            f"{principal} may not {action}: it lacks {missing} on {securable}",
-            hint=f"an owner or a MANAGE holder can run: prodml grants grant {securable.type} "
-            f"{securable.name} {missing} --to {principal}",
-        )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from prodml.errors import ProdmlError
+from prodml.governance.errors import GovernanceError
 
 
 class Privilege(StrEnum):
@@ -49,10 +49,6 @@ APPLICABLE: dict[str, frozenset[Privilege]] = {
 }
 
 _PART = re.compile(r"^[a-z][a-z0-9_]{0,127}$")
-
-
-class GovernanceError(ProdmlError):
-    """A governance request is malformed (unknown privilege, securable or principal)."""
 
 
 def privilege(text: str) -> Privilege:

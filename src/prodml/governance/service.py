@@ -10,10 +10,10 @@ from typing import Any
 from prodml.catalog.policies import Access, ReadEvent, WriteEvent
 from prodml.catalog.store import MetadataStore
 from prodml.config.platform import GovernanceConfig
-from prodml.errors import ProdmlError
-from prodml.governance.authorizer import Authorizer, PermissionDeniedError
+from prodml.errors import AuthenticationError
+from prodml.governance.authorizer import Authorizer
+from prodml.governance.errors import GovernanceError, NotAnAdminError, PermissionDeniedError
 from prodml.governance.privileges import (
-    GovernanceError,
     Privilege,
     Securable,
     check_applicable,
@@ -24,12 +24,6 @@ from prodml.names import TableName
 
 #: the environment variable holding the CLI's token
 TOKEN_ENV = "PRODML_TOKEN"
-
-
-class AuthenticationError(ProdmlError):
-    """A token is missing, unknown, revoked or expired (HTTP 401)."""
-
-    exit_code = 2
 
 
 def parse_securable(text: str) -> Securable:
@@ -220,10 +214,7 @@ class Governance:
         """Principal and token management is for admins."""
         if self.enabled and not self.authorizer.is_admin(actor):
             self.authorizer.record(actor, action, None, outcome="denied", reason="not an admin")
-            raise ProdmlError(
-                f"{actor} may not {action}: only admins manage principals and tokens",
-                hint="admins are listed under governance.admins in prodml.yaml",
-            )
+            raise NotAnAdminError(actor, action)
 
     def new_token(
         self, actor: str, principal: str, *, name: str, expires_at: datetime | None

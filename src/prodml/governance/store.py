@@ -16,7 +16,8 @@ import sqlalchemy as sa
 
 from prodml.catalog import schema as s
 from prodml.catalog.store import MetadataStore
-from prodml.governance.privileges import GovernanceError, Privilege, Securable
+from prodml.governance.errors import GovernanceError
+from prodml.governance.privileges import Privilege, Securable
 
 KINDS = ("user", "group", "service_principal")
 _NAME = r"^[a-z][a-z0-9_.@-]{0,127}$"

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from prodml.errors import ProdmlError
+from prodml.errors import ProdmlError, UnavailableError, UsageError
 
 
-class ModelError(ProdmlError):
+class ModelError(UsageError):
     """A model, version or alias is missing, or a promotion is not allowed."""
 
     exit_code = 2
 
 
-class TrackingUnavailableError(ProdmlError):
+class TrackingUnavailableError(UnavailableError):
     """The tracking server or registry cannot be reached."""
-
-    retryable = True
 
 
 class GateFailedError(ProdmlError):

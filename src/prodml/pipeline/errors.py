@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from prodml.errors import ProdmlError
+from prodml.errors import ProdmlError, UsageError
 
 
-class PipelineDefinitionError(ProdmlError):
+class PipelineDefinitionError(UsageError):
     """A step or the DAG is declared wrongly (caught before anything runs)."""
 
     exit_code = 2

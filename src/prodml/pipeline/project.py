@@ -7,30 +7,16 @@ import sys
 import traceback
 import types
 from collections.abc import Collection
-from dataclasses import dataclass
 from pathlib import Path
 
 from prodml.config.loader import PRODUCT_FILE, load_product
-from prodml.config.product import ProductConfig
-from prodml.errors import NotFoundError
 from prodml.pipeline.errors import PipelineDefinitionError
-from prodml.pipeline.step import StepSpec, sql_step_from_file
+from prodml.pipeline.step import sql_step_from_file
+from prodml.products import Product, StepSpec, require_product
+
+__all__ = ["Product", "load_one", "load_products", "product_dirs", "require_product"]
 
 PACKAGE = "prodml_products"
-
-
-@dataclass(frozen=True)
-class Product:
-    """A loaded product: its config, directory and steps (in declaration order)."""
-
-    config: ProductConfig
-    path: Path
-    steps: tuple[StepSpec, ...]
-
-    @property
-    def name(self) -> str:
-        """The product's name."""
-        return self.config.name
 
 
 def product_dirs(products_dir: Path) -> dict[str, Path]:
@@ -48,13 +34,6 @@ def load_products(
         name: load_one(path, env, root, environments)
         for name, path in product_dirs(products_dir).items()
     }
-
-
-def require_product(products: dict[str, Product], name: str) -> Product:
-    """The product called ``name`` or a ``NotFoundError`` with did-you-mean."""
-    if name not in products:
-        raise NotFoundError("product", name, products)
-    return products[name]
 
 
 def load_one(

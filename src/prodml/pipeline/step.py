@@ -4,95 +4,25 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args
+from typing import Any, TypeVar, get_args
 
 from prodml.errors import ProdmlError
 from prodml.names import TableName, check_column
 from prodml.pipeline.errors import PipelineDefinitionError
+from prodml.products import (
+    LANDING_PREFIX,
+    MODES,
+    STAGES,
+    InputFormat,
+    Mode,
+    Stage,
+    StepSpec,
+)
 
-Stage = Literal["ingress", "features", "train", "evaluate", "monitor", "apply", "deliver", "api"]
-STAGES: tuple[str, ...] = get_args(Stage)
-Mode = Literal["append", "overwrite", "replace_partitions", "merge"]
-MODES: tuple[str, ...] = get_args(Mode)
-InputFormat = Literal["duckdb", "dataset", "arrow", "pandas", "polars"]
-LANDING_PREFIX = "landing:"
+__all__ = ["StepSpec", "arg_name", "make_spec", "sql_step_from_file", "step"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-@dataclass(frozen=True)
-class StepSpec:
-    """What a step declares. Tables named ``schema.table`` resolve in the run's catalog.
-
-    Attributes:
-        name: the step's name (the function's name, or the SQL file's stem).
-        stage: its lifecycle stage.
-        inputs: input tables, or landing sources written ``landing:<source>``.
-        outputs: the tables it writes (one frame each).
-        partition_by: the column whose partitions are processed incrementally.
-        output_partition_by: the output table's partition columns (default: ``partition_by``
-            for ``replace_partitions`` and ``append``, none otherwise).
-        mode: how the output is written.
-        keys: merge keys (``mode="merge"``).
-        params: the product params the step uses (None: all of them).
-        schema_evolution: allow new columns to be added to the output table.
-        input_format: what table arguments are handed over as.
-        description: the docstring.
-        fn: the Python function (None for SQL steps).
-        sql: the SQL text (SQL steps).
-        references: inputs that are reference data (dimensions): read whole, ordered in the
-            DAG like any input, but a new version of them does not re-run partitions already
-            processed (history is not rewritten with today's attributes).
-        source_file: where the step is defined.
-        line: the line of the definition.
-        product: the product that owns it (set when the product is loaded).
-    """
-
-    name: str
-    stage: str
-    inputs: tuple[str, ...]
-    outputs: tuple[str, ...]
-    partition_by: str | None = None
-    references: tuple[str, ...] = ()
-    output_partition_by: tuple[str, ...] = ()
-    mode: str = "overwrite"
-    keys: tuple[str, ...] = ()
-    params: tuple[str, ...] | None = None
-    schema_evolution: bool = False
-    input_format: str = "duckdb"
-    description: str = ""
-    fn: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
-    sql: str | None = None
-    source_file: str = ""
-    line: int = 0
-    product: str = ""
-    # output table → expectations declared in code (beside product.yaml's)
-    expectations: tuple[tuple[str, tuple[Any, ...]], ...] = ()
-
-    @property
-    def qualified(self) -> str:
-        """``product.step``."""
-        return f"{self.product}.{self.name}"
-
-    @property
-    def table_inputs(self) -> tuple[str, ...]:
-        """Inputs that are tables."""
-        return tuple(i for i in self.inputs if not i.startswith(LANDING_PREFIX))
-
-    @property
-    def landing_inputs(self) -> tuple[str, ...]:
-        """Landing sources (without the ``landing:`` prefix)."""
-        return tuple(i[len(LANDING_PREFIX) :] for i in self.inputs if i.startswith(LANDING_PREFIX))
-
-    def where(self) -> str:
-        """``file:line`` of the declaration."""
-        return f"{self.source_file}:{self.line}" if self.source_file else self.name
-
-    def with_product(self, product: str) -> StepSpec:
-        """A copy owned by ``product``."""
-        return replace(self, product=product)
 
 
 def step(

@@ -9,10 +9,9 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-#: stages that run inside a tracking run (an MLflow run per step run)
-TRACKED_STAGES = ("train", "evaluate")
-#: stages that may use the product's registered model
-MODEL_STAGES = ("train", "evaluate", "apply")
+from prodml.products import MODEL_STAGES, TRACKED_STAGES
+
+__all__ = ["MODEL_STAGES", "TRACKED_STAGES", "StepRunInfo", "Tracker", "TrackerFactory"]
 
 
 @dataclass(frozen=True)

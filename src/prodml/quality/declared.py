@@ -11,7 +11,7 @@ from prodml.names import TableName
 
 if TYPE_CHECKING:
     from prodml.catalog.gate import Catalog
-    from prodml.pipeline.project import Product
+    from prodml.products import Product
 
 #: full table name → (its rules, where they are declared)
 Index = dict[str, tuple[list[Expectation], str]]

@@ -27,8 +27,9 @@ from prodml.config.expectations import (
     SchemaRule,
     Unique,
 )
-from prodml.errors import ProdmlError, did_you_mean
+from prodml.errors import did_you_mean
 from prodml.names import quote_ident, quote_literal
+from prodml.quality.errors import ExpectationError
 
 if TYPE_CHECKING:
     import duckdb
@@ -38,10 +39,6 @@ if TYPE_CHECKING:
 SAMPLES = 5
 FAILED_RULES = "_dq_failed_rules"
 _IDX = "__dq_idx"
-
-
-class ExpectationError(ProdmlError):
-    """An expectation cannot be evaluated on this table (unknown column, wrong type, bad SQL)."""
 
 
 @dataclass

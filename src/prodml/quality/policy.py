@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from prodml.catalog.policies import AllowAll, WriteEvent
-from prodml.errors import ProdmlError
 from prodml.quality.engine import (
     FAILED_RULES,
     Evaluation,
@@ -16,6 +15,7 @@ from prodml.quality.engine import (
     evaluate,
     quarantine_name,
 )
+from prodml.quality.errors import QualityFailedError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -28,10 +28,6 @@ if TYPE_CHECKING:
     from prodml.tables.delta import WriteResult
 
 RESULTS_TABLE = "monitoring.dq_results"
-
-
-class QualityFailedError(ProdmlError):
-    """A ``fail`` expectation failed: nothing was written."""
 
 
 # table → (its expectations, where they are declared)

@@ -23,16 +23,15 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from prodml.errors import NotFoundError, ProdmlError
-from prodml.governance.authorizer import PermissionDeniedError
+from prodml.errors import AuthenticationError, NotFoundError, ProdmlError
+from prodml.governance.errors import GovernanceError, PermissionDeniedError
 from prodml.governance.privileges import (
     ALL,
     APPLICABLE,
-    GovernanceError,
     Privilege,
     Securable,
 )
-from prodml.governance.service import AuthenticationError, Governance
+from prodml.governance.service import Governance
 from prodml.workspace import Workspace
 
 log = logging.getLogger(__name__)

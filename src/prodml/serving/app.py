@@ -17,12 +17,11 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from prodml.abtest.outcomes import OutcomeError
+from prodml.abtest.errors import OutcomeError
 from prodml.abtest.outcomes import parse as parse_outcomes
 from prodml.errors import NotFoundError, UsageError
-from prodml.features.lookup import EntityError, NotPublishedError
-from prodml.features.online import OnlineStoreError
-from prodml.governance.authorizer import PermissionDeniedError
+from prodml.features.errors import EntityError, NotPublishedError, OnlineStoreError
+from prodml.governance.errors import PermissionDeniedError
 from prodml.serving.auth import GovernanceCheck, TokenCheck
 from prodml.serving.endpoint import Endpoint, NotReadyError
 from prodml.serving.inference_log import QueueWriter

@@ -8,7 +8,8 @@ from typing import Any, Literal
 
 from prodml.config.product import FeatureLookupConfig
 from prodml.errors import ProdmlError
-from prodml.features.lookup import EntityError, OnlineFeatures, lookups_from_spec
+from prodml.features.errors import EntityError
+from prodml.features.lookup import OnlineFeatures, lookups_from_spec
 from prodml.features.online import NOT_FOUND
 from prodml.features.training import FeatureLookup, ResolvedLookup
 from prodml.serving.payload import PayloadError, Records

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from prodml.errors import ProdmlError
+from prodml.errors import ConflictError, UsageError
 
 
-class TableError(ProdmlError):
-    """A table operation failed.
+class TableError(UsageError):
+    """A table operation cannot be done as asked (a missing table or version, data that does
+    not fit).
 
     Attributes:
         table: the full name of the table.
@@ -21,7 +22,7 @@ class SchemaMismatchError(TableError):
     """Data does not fit the existing table's schema; nothing was written."""
 
 
-class CommitConflictError(TableError):
+class CommitConflictError(ConflictError, TableError):
     """Concurrent writers kept winning; the write was retried and gave up."""
 
     retryable = True

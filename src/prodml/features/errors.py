@@ -1,0 +1,29 @@
+"""Errors of the feature store: declarations, joins, entities, the online store."""
+
+from __future__ import annotations
+
+from prodml.errors import NotFoundError, ProdmlError, UnavailableError, UsageError
+
+
+class FeatureJoinError(UsageError):
+    """The spine or a feature source cannot be joined as asked (bad columns, keys, types)."""
+
+
+class EntityError(UsageError):
+    """An entity in a lookup request is missing a key or has a key of the wrong type."""
+
+
+class NotPublishedError(NotFoundError):
+    """A feature table has not been published to the online store.
+
+    Attributes:
+        name: the feature table.
+    """
+
+    def __init__(self, table: str, message: str, *, hint: str | None = None) -> None:
+        ProdmlError.__init__(self, message, hint=hint)
+        self.kind, self.name, self.known = "published feature table", table, []
+
+
+class OnlineStoreError(UnavailableError):
+    """The online store cannot be reached or used (trying again later can help)."""
