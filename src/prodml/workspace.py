@@ -150,7 +150,7 @@ class Workspace:
         quality = QualityPolicy(
             self._expectations, self.store, lambda: self.catalog, self._quality_alert
         )
-        policies: list[Any] = [quality, RecordsPolicy(self.store)]
+        policies: list[Any] = [quality, RecordsPolicy(self.store, self._openlineage())]
         if self.platform.file.governance.enabled:
             from prodml.governance.service import GovernancePolicy
 
@@ -286,7 +286,6 @@ class Workspace:
             preflight=self._preflight,
             run_as=lambda p: self.governance.run_as(self.principal, p.config.run_as),
             authorize=self.governance.check_named,
-            on_lineage=self._openlineage(),
         )
         return Runner(renv, on_event)
 
@@ -613,6 +612,7 @@ class Workspace:
         A step downstream of one that will run is shown as running: its inputs are about to
         change (the runner re-plans it once they have).
         """
+        from prodml.catalog.policies import Access
         from prodml.pipeline.invoke import step_code
         from prodml.pipeline.planner import Planner
 
@@ -620,7 +620,13 @@ class Workspace:
         options = _options(steps, partitions, full_refresh)
         engine = self.engine()
         try:
-            planner = Planner(self.catalog, self.landing_dir, engine.version, self.store)
+            planner = Planner(
+                self.catalog,
+                self.landing_dir,
+                engine.version,
+                self.store,
+                Access(principal=self.principal, step="plan"),
+            )
         finally:
             engine.close()
         plans: list[StepPlan] = []
@@ -740,9 +746,9 @@ class Workspace:
 
     def history(self, name: str, limit: int | None = None) -> list[dict[str, Any]]:
         """A table's commit history, newest first."""
-        table = self.catalog.name(name)
-        self.catalog.require(table)
-        return self.catalog.tables.history(self.catalog.location(table), limit)
+        from prodml.catalog.policies import Access
+
+        return self.catalog.history(self.catalog.name(name), Access(self.principal), limit)
 
     def read(self, name: str, *, version: int | None = None) -> pa.Table:
         """A whole table (optionally at an older version) as Arrow."""

@@ -1,16 +1,24 @@
-"""The catalog gate: every table read and write goes through here, never straight to Delta."""
+"""The catalog gate: every table read and write goes through here, never straight to Delta.
+
+Reads of rows, of commit history and of a table's state (what planning compares), writes,
+and the lineage links of model versions pass the policies in order: governance decides and
+audits, quality judges writes, the records policy keeps commits and lineage.
+"""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from prodml.catalog.policies import Access, Policy, ReadEvent, WriteEvent
+from prodml.catalog.policies import Access, LinkEvent, Policy, ReadEvent, ReadKind, WriteEvent
 from prodml.catalog.store import MetadataStore
 from prodml.errors import NotFoundError
 from prodml.names import TableName
@@ -54,7 +62,7 @@ class Catalog:
     ) -> None:
         self.catalog = catalog
         self.store = store
-        self.tables = tables
+        self._tables = tables
         self.policies = list(policies)
 
     def name(self, text: str | TableName) -> TableName:
@@ -63,25 +71,25 @@ class Catalog:
 
     def location(self, table: TableName) -> str:
         """Where the table's files live."""
-        return self.tables.location(table.catalog, table.schema, table.table)
+        return self._tables.location(table.catalog, table.schema, table.table)
 
     def exists(self, table: TableName) -> bool:
         """Whether the table has been written."""
-        return self.tables.exists(self.location(table))
+        return self._tables.exists(self.location(table))
 
     def version(self, table: TableName) -> int | None:
         """The current version, or None if the table does not exist."""
         location = self.location(table)
-        if not self.tables.exists(location):
+        if not self._tables.exists(location):
             return None
-        return int(self.tables.open(location, name=str(table)).version())
+        return int(self._tables.open(location, name=str(table)).version())
 
     def table_id(self, table: TableName) -> str | None:
         """The Delta table's id (a new one when the table is dropped and created again)."""
         location = self.location(table)
-        if not self.tables.exists(location):
+        if not self._tables.exists(location):
             return None
-        return str(self.tables.open(location, name=str(table)).metadata().id)
+        return str(self._tables.open(location, name=str(table)).metadata().id)
 
     def require(self, table: TableName) -> None:
         """Raise ``NotFoundError`` (with the known tables) if ``table`` does not exist."""
@@ -132,12 +140,18 @@ class Catalog:
         data: pa.Table | pa.RecordBatchReader,
         spec: WriteSpec,
         access: Access,
+        *,
+        sources: Mapping[str, int | None] | None = None,
     ) -> WriteResult:
-        """Write through the policies: check → one atomic Delta commit → records."""
-        event = WriteEvent(table=table, data=data, spec=spec, access=access)
+        """Write through the policies: check → one atomic Delta commit → records.
+
+        ``sources``: a step output's lineage besides the tables the step read through the
+        gate (landing sources, model versions); None for writes without lineage (logs).
+        """
+        event = WriteEvent(table=table, data=data, spec=spec, access=access, sources=sources)
         for policy in self.policies:
             policy.before_write(event)
-        result = self.tables.write(self.location(table), event.data, spec)
+        result = self._tables.write(self.location(table), event.data, spec)
         for policy in self.policies:
             policy.after_write(event, result)
         return result
@@ -193,22 +207,18 @@ class Catalog:
         partitions: Sequence[str] | None = None,
     ) -> tuple[pads.Dataset, int]:
         """An Arrow dataset over ``table`` (time travel, partition pruning) and its version."""
-        event = ReadEvent(table=table, version=version, access=access)
-        for policy in self.policies:
-            policy.before_read(event)
-        self.require(table)
+        event = self._before_read(table, access, "data", version)
         location = self.location(table)
-        handle = self.tables.open(location, version, name=str(table))
+        handle = self._tables.open(location, version, name=str(table))
         resolved = int(handle.version())
-        dataset = self.tables.dataset(
+        dataset = self._tables.dataset(
             location,
             version=resolved,
             partition_column=partition_column,
             partitions=partitions,
             name=str(table),
         )
-        for policy in self.policies:
-            policy.after_read(event, resolved)
+        self._after_read(event, resolved)
         return dataset, resolved
 
     def read_changes(
@@ -216,29 +226,111 @@ class Catalog:
     ) -> tuple[pads.Dataset, int]:
         """The rows added or rewritten after version ``since`` (everything when None), and
         the version they were read at: incremental consumers (online publishing) use it."""
-        event = ReadEvent(table=table, version=None, access=access)
+        event = self._before_read(table, access, "data", None)
+        location = self.location(table)
+        resolved = int(self._tables.open(location, name=str(table)).version())
+        if since is not None and since > resolved:
+            since = None  # the table was re-created since: read all of it
+        dataset = self._tables.added_since(location, since, name=str(table))
+        self._after_read(event, resolved)
+        return dataset, resolved
+
+    def _before_read(
+        self, table: TableName, access: Access, kind: ReadKind, version: int | None
+    ) -> ReadEvent:
+        event = ReadEvent(table=table, version=version, access=access, kind=kind)
         for policy in self.policies:
             policy.before_read(event)
         self.require(table)
-        location = self.location(table)
-        resolved = int(self.tables.open(location, name=str(table)).version())
-        if since is not None and since > resolved:
-            since = None  # the table was re-created since: read all of it
-        dataset = self.tables.added_since(location, since, name=str(table))
+        return event
+
+    def _after_read(self, event: ReadEvent, version: int) -> None:
         for policy in self.policies:
-            policy.after_read(event, resolved)
-        return dataset, resolved
+            policy.after_read(event, version)
+
+    def history(
+        self, table: TableName, access: Access, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The table's commits, newest first (a read of its history: checked and audited)."""
+        event = self._before_read(table, access, "history", None)
+        entries = self._tables.history(self.location(table), limit)
+        self._after_read(event, int(entries[0]["version"]) if entries else 0)
+        return entries
+
+    def find_commit(
+        self, table: TableName, access: Access, key: str, value: str, *, limit: int = 25
+    ) -> int | None:
+        """The version of a recent commit whose metadata has ``key == value`` (None: no such
+        commit, or no table yet); a read of the table's history."""
+        if not self.exists(table):
+            return None
+        event = self._before_read(table, access, "history", None)
+        found = self._tables.find_commit(self.location(table), key, value, limit=limit)
+        self._after_read(event, found or 0)
+        return found
+
+    def state(
+        self, table: TableName, access: Access, partition_column: str | None = None
+    ) -> tuple[int, dict[str, str] | None] | None:
+        """The table's version and, when it is partitioned by ``partition_column``, a content
+        id per partition (None: the table does not exist yet). Planning reads this."""
+        if not self.exists(table):
+            return None
+        event = self._before_read(table, access, "state", None)
+        version, ids = self._tables.state(self.location(table), partition_column)
+        self._after_read(event, version)
+        return version, ids
+
+    def link(self, access: Access, target: str) -> None:
+        """The step of ``access`` made ``target`` (``model:<name>/<version>``) from what it has
+        read so far: a lineage edge from each of those reads."""
+        event = LinkEvent(target=target, access=access)
+        for policy in self.policies:
+            policy.linked(event)
+
+    def finish(self, access: Access, *, succeeded: bool) -> None:
+        """The step of ``access`` is over: the policies close its records (lineage)."""
+        for policy in self.policies:
+            policy.finished(access, succeeded=succeeded)
+
+    def rebuild(
+        self,
+        table: TableName,
+        access: Access,
+        *,
+        base_version: int | None,
+        data: pa.Table | pa.RecordBatchReader,
+        spec: WriteSpec,
+        scratch: Path,
+    ) -> pa.Table:
+        """What ``table`` would hold if ``data`` were written with ``spec`` on top of its
+        version ``base_version`` (None: on an empty table): built in a scratch table under
+        ``scratch``, never touching the real one. ``data`` is taken as is (see
+        :meth:`prepare` for what the policies would change)."""
+        scratch.mkdir(parents=True, exist_ok=True)
+        root = Path(tempfile.mkdtemp(prefix="rebuild-", dir=scratch))
+        try:
+            tables = type(self._tables)(str(root))
+            target = tables.location(table.catalog, table.schema, table.table)
+            if base_version is not None:
+                before, _ = self.read(table, access, version=base_version)
+                base = WriteSpec(name=spec.name, mode="overwrite", partition_by=spec.partition_by)
+                tables.write(target, before.to_table(), base)
+            tables.write(target, data, spec)
+            return tables.open(target).to_pyarrow_table()
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
 
     def describe(self, table: TableName) -> TableInfo:
         """Catalog entry plus live facts (version, rows, bytes) from the Delta log."""
         entry = self.store.get_table(table.catalog, table.schema, table.table)
         location = self.location(table)
-        exists = self.tables.exists(location)
+        exists = self._tables.exists(location)
         if entry is None and not exists:
             self.require(table)
         version = rows = size = None
         if exists:
-            handle = self.tables.open(location, name=str(table))
+            handle = self._tables.open(location, name=str(table))
             version = int(handle.version())
             actions = add_actions(handle)
             rows = int(pc.sum(actions.column("num_records")).as_py() or 0)

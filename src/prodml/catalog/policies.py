@@ -1,9 +1,11 @@
-"""Policies plugged into the catalog gate (records now; governance and quality add theirs)."""
+"""Policies plugged into the catalog gate: records (commits, lineage), and the access and quality
+policies that governance and data quality add."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -11,6 +13,12 @@ if TYPE_CHECKING:
     from prodml.catalog.store import MetadataStore
     from prodml.names import TableName
     from prodml.tables.delta import WriteResult, WriteSpec
+
+#: what a read is for: the rows, the commit history (and commit lookups), or the table's
+#: state (version, partitions) that planning compares
+ReadKind = Literal["data", "history", "state"]
+#: receives each finished step's lineage: (run id, step, edges, outputs: table → version)
+LineageSink = Callable[[str, str, list[dict[str, Any]], dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,9 @@ class WriteEvent:
     spec: WriteSpec
     access: Access
     notes: dict[str, Any] = field(default_factory=dict)  # what a policy hands its after_write
+    # lineage: what the rows were derived from besides the tables read through the gate
+    # (landing sources, model versions), name → version; None: a write with no lineage (logs)
+    sources: Mapping[str, int | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,15 @@ class ReadEvent:
 
     table: TableName
     version: int | None
+    access: Access
+    kind: ReadKind = "data"
+
+
+@dataclass(frozen=True)
+class LinkEvent:
+    """A step made something that is not a table (a model version) from what it read."""
+
+    target: str
     access: Access
 
 
@@ -66,6 +86,12 @@ class Policy(Protocol):
     def after_read(self, event: ReadEvent, version: int) -> None:
         """React to a read of ``version``."""
 
+    def linked(self, event: LinkEvent) -> None:
+        """React to a step making a model version (or other non-table asset)."""
+
+    def finished(self, access: Access, *, succeeded: bool) -> None:
+        """The step of ``access`` ended (its reads and writes are complete)."""
+
 
 class AllowAll:
     """The access policy until governance arrives: everything is allowed."""
@@ -85,15 +111,88 @@ class AllowAll:
     def after_read(self, event: ReadEvent, version: int) -> None:
         """Nothing to do."""
 
+    def linked(self, event: LinkEvent) -> None:
+        """Nothing to do."""
+
+    def finished(self, access: Access, *, succeeded: bool) -> None:
+        """Nothing to do."""
+
+
+@dataclass
+class _StepLineage:
+    """What one step run has read and written so far."""
+
+    reads: dict[str, int | None] = field(default_factory=dict)
+    edges: list[dict[str, Any]] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
 
 class RecordsPolicy(AllowAll):
-    """Records every commit (version, rows, bytes, run, step) in the metadata store."""
+    """Records every commit (version, rows, bytes, run, step) and the lineage of step runs.
 
-    def __init__(self, store: MetadataStore) -> None:
+    Lineage is what the gate sees: each table a step reads (its rows, at a version) and each
+    source its writes declare (landing files, model versions) is an edge to every table it
+    writes with lineage, and to every model version it links. When the step finishes, its
+    edges go to ``on_lineage`` (OpenLineage events).
+    """
+
+    def __init__(self, store: MetadataStore, on_lineage: LineageSink | None = None) -> None:
         self.store = store
+        self._on_lineage = on_lineage
+        self._steps: dict[tuple[str, str], _StepLineage] = {}
+
+    def _step(self, access: Access) -> _StepLineage | None:
+        if access.run_id is None or access.step is None:
+            return None  # not a step run: no lineage
+        return self._steps.setdefault((access.run_id, access.step), _StepLineage())
+
+    def after_read(self, event: ReadEvent, version: int) -> None:
+        """A step's data read is a lineage source."""
+        step = self._step(event.access) if event.kind == "data" else None
+        if step is not None:
+            step.reads.setdefault(str(event.table), version)
+
+    def _edges(
+        self, access: Access, step: _StepLineage, target: str, version: int | None, extra: Any
+    ) -> list[dict[str, Any]]:
+        sources = {**step.reads, **dict(extra or {})}
+        assert access.run_id is not None and access.step is not None
+        return [
+            {
+                "run_id": access.run_id,
+                "step": access.step,
+                "source": source,
+                "source_version": source_version,
+                "target": target,
+                "target_version": version,
+            }
+            for source, source_version in sources.items()
+        ]
+
+    def linked(self, event: LinkEvent) -> None:
+        """Everything the step read so far → the model version it registered."""
+        step = self._step(event.access)
+        if step is not None:
+            step.edges += self._edges(event.access, step, event.target, None, None)
+
+    def finished(self, access: Access, *, succeeded: bool) -> None:
+        """Store the step's edges (and hand them to ``on_lineage``) if it succeeded."""
+        if access.run_id is None or access.step is None:
+            return
+        step = self._steps.pop((access.run_id, access.step), None)
+        if step is None or not succeeded:
+            return
+        self.store.add_edges(step.edges)
+        if self._on_lineage is not None:
+            self._on_lineage(access.run_id, access.step, step.edges, step.outputs)
 
     def after_write(self, event: WriteEvent, result: WriteResult) -> None:
-        """Record the commit."""
+        """Record the commit, and the lineage of a step's output."""
+        step = self._step(event.access) if event.sources is not None else None
+        if step is not None:
+            table = str(event.table)
+            step.outputs[table] = result.version
+            step.edges += self._edges(event.access, step, table, result.version, event.sources)
         if result.operation == "noop":
             return
         self.store.record_commit(

@@ -57,6 +57,8 @@ REQUIREMENTS: dict[str, tuple[tuple[Privilege, str], ...]] = {
     ),
     "call": ((Privilege.EXECUTE, "self"),),
 }
+# a table's commit history and its state (version, partitions) are read like its rows
+REQUIREMENTS |= {"read_history": REQUIREMENTS["read"], "read_state": REQUIREMENTS["read"]}
 
 
 @dataclass

@@ -5,9 +5,9 @@ from __future__ import annotations
 import getpass
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from prodml.catalog.policies import Access, ReadEvent, WriteEvent
+from prodml.catalog.policies import Access, AllowAll, ReadEvent, WriteEvent
 from prodml.catalog.store import MetadataStore
 from prodml.config.platform import GovernanceConfig
 from prodml.errors import AuthenticationError
@@ -241,33 +241,34 @@ class Governance:
         )
 
 
-class GovernancePolicy:
+class GovernancePolicy(AllowAll):
     """The gate's access checks: every table read and write is decided and audited."""
+
+    #: the audited action of each kind of read (each needs what reading rows needs)
+    READS: ClassVar[dict[str, str]] = {
+        "data": "read",
+        "history": "read_history",
+        "state": "read_state",
+    }
 
     def __init__(self, governance: Governance, exists: Callable[[TableName], bool]) -> None:
         self.governance = governance
         self._exists = exists
 
-    def prepare(self, event: WriteEvent) -> None:
-        """No data change."""
-
     def before_read(self, event: ReadEvent) -> None:
-        """USE_CATALOG + USE_SCHEMA + SELECT."""
+        """USE_CATALOG + USE_SCHEMA + SELECT (for rows, history and state alike)."""
         self.governance.check(
-            event.access, "read", Securable("table", str(event.table)), client=_client(event.access)
+            event.access,
+            self.READS[event.kind],
+            Securable("table", str(event.table)),
+            client=_client(event.access),
         )
-
-    def after_read(self, event: ReadEvent, version: int) -> None:
-        """Nothing after a read."""
 
     def before_write(self, event: WriteEvent) -> None:
         """MODIFY on an existing table; CREATE_TABLE on its schema for a new one."""
         table = Securable("table", str(event.table))
         action = "write" if self._exists(event.table) else "create_table"
         self.governance.check(event.access, action, table, client=_client(event.access))
-
-    def after_write(self, event: WriteEvent, result: Any) -> None:
-        """Nothing after a write."""
 
 
 def _client(access: Access) -> str:

@@ -80,8 +80,7 @@ class StepContext:
         self._feature_tables = dict(feature_tables or {})
         self.tracker: Tracker | None = None
         self._authorize = authorize
-        # lineage of models: versions this step registered, and versions it scored with
-        self.models_logged: list[str] = []
+        # lineage: the model versions this step scored with (sources of its outputs)
         self.models_used: list[str] = []
 
     def _model_access(self, action: str, tracker: Tracker) -> None:
@@ -126,8 +125,9 @@ class StepContext:
         record = self._tracked("log_model").log_model(
             model, input_example=input_example, name=name, training_set=spec
         )
-        self.models_logged.append(
-            f"model:{record.column('model')[0]}/{record.column('version')[0].as_py()}"
+        # lineage: what the step has read so far → the version it registered
+        self._catalog.link(
+            self._access, f"model:{record.column('model')[0]}/{record.column('version')[0].as_py()}"
         )
         if spec is not None:
             self._catalog.store.record_feature_consumers(

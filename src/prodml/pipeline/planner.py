@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from prodml.catalog.gate import Catalog
+from prodml.catalog.policies import Access
 from prodml.errors import UsageError
 from prodml.names import TableName
 from prodml.pipeline.fingerprint import digest
@@ -140,11 +141,13 @@ class Planner:
         landing_root: Path,
         engine_version: str,
         states: Any,
+        access: Access,
     ) -> None:
         self.catalog = catalog
         self.landing_root = landing_root
         self.engine_version = engine_version
         self.states = states  # MetadataStore (get_states)
+        self.access = access  # who plans: reading the inputs' state is checked and audited
 
     def plan(
         self, spec: StepSpec, code: str, params: Mapping[str, Any], options: RunOptions
@@ -252,16 +255,11 @@ class Planner:
     def _input(self, name: str, column: str | None) -> InputState:
         if name.startswith("landing:"):
             return self._landing(name, name[len("landing:") :], column)
-        table = TableName.parse(name, self.catalog.catalog)
-        location = self.catalog.location(table)
-        if not self.catalog.tables.exists(location):
+        found = self.catalog.state(TableName.parse(name, self.catalog.catalog), self.access, column)
+        if found is None:
             return InputState(name)
-        handle = self.catalog.tables.open(location, name=str(table))
-        version = int(handle.version())
-        state = InputState(name, version=version, whole=f"v{version}")
-        if column and column in handle.metadata().partition_columns:
-            state.partition_ids = self.catalog.tables.partition_ids(location, column, handle=handle)
-        return state
+        version, ids = found
+        return InputState(name, version=version, partition_ids=ids, whole=f"v{version}")
 
     def _landing(self, name: str, source: str, column: str | None) -> InputState:
         base = self.landing_root / source

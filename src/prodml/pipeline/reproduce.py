@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
@@ -12,10 +10,12 @@ from typing import Any
 import pyarrow as pa
 
 from prodml.catalog.policies import Access
+from prodml.engine.local import LocalEngine
+from prodml.names import TableName
 from prodml.pipeline.planner import InputState, StepPlan
 from prodml.pipeline.runner import Runner
-from prodml.pipeline.tracking import MODEL_STAGES
-from prodml.tables.delta import DeltaTables, WriteSpec
+from prodml.products import MODEL_STAGES, StepSpec
+from prodml.tables.delta import WriteSpec
 
 
 @dataclass
@@ -61,102 +61,125 @@ def reproduce(runner: Runner, run_id: str, scratch_root: Path) -> ReproduceRepor
     before the step's commit, written with the same mode; the result is compared with the
     recorded version by an order-independent content hash.
     """
-    renv = runner.renv
-    run = renv.store.get_run(run_id)
+    run = runner.renv.store.get_run(run_id)
     report = ReproduceReport(run_id=run["run_id"])
-    started = run["started_at"]
-    if started.tzinfo is None:
-        started = started.replace(tzinfo=UTC)
-    scratch = scratch_root / f"reproduce-{uuid.uuid4().hex[:8]}"
-    engine = renv.make_engine()
-    scratch_tables = DeltaTables(str(scratch))
+    engine = runner.renv.make_engine()
     try:
-        for rec in renv.store.step_runs(run["run_id"]):
-            name = rec["step"]
-            if rec["status"] != "succeeded" or (rec["reason"] or "").startswith("adopted"):
-                report.skipped.append(f"{name} ({rec['status']})")
-                continue
-            spec = renv.dag.steps.get(name)
-            if spec is None:
-                report.skipped.append(f"{name} (no longer defined)")
-                continue
-            if spec.stage in MODEL_STAGES:
-                report.skipped.append(f"{name} ({spec.stage} steps use the model registry)")
-                continue
-            owner = renv.products[spec.product]
-            inputs = {
-                n: InputState(
-                    n, version=i.get("version"), partition_ids={} if "partitions" in i else None
-                )
-                for n, i in rec["inputs"].items()
-                if n in spec.inputs
-            }
-            partitions = rec["partitions"] or None if spec.partition_by else None
-            if spec.partition_by:
-                for n in spec.inputs:
-                    if n.startswith("landing:") and n in inputs:
-                        inputs[n].partition_ids = {}
-            plan = StepPlan(name, "run", "reproduce", partitions, {}, inputs)
-            recorded_outputs = rec["outputs"]
-            plan.write_mode = _write_mode(spec.mode, recorded_outputs)
-            versions = {
-                str(renv.catalog.name(n)): i["version"]
-                for n, i in rec["inputs"].items()
-                if i.get("version") is not None and not n.startswith("landing:")
-            }
-            frames, _reads, _links = runner.compute(
-                spec,
-                owner,
-                plan,
-                run_id=run["run_id"],
-                started=started,
-                engine=engine,
-                full_refresh=bool(run["options"].get("full_refresh")),
-                versions=versions,
-            )
-            for out, data in frames.items():
-                table = renv.catalog.name(out)
-                info = recorded_outputs.get(str(table))
-                if info is None:
-                    continue
-                version = int(info["version"])
-                real = renv.catalog.location(table)
-                target = scratch_tables.location(table.catalog, table.schema, table.table)
-                if version > 0 and info.get("operation") != "create":
-                    before = renv.catalog.tables.open(real, version - 1).to_pyarrow_table()
-                    scratch_tables.write(
-                        target,
-                        before,
-                        WriteSpec(
-                            name=str(table), mode="overwrite", partition_by=spec.output_partition_by
-                        ),
-                    )
-                write = WriteSpec(
-                    name=str(table),
-                    mode=plan.write_mode,  # type: ignore[arg-type]
-                    partition_by=spec.output_partition_by,
-                    keys=spec.keys,
-                    partitions=partitions,
-                    partition_column=spec.partition_by,
-                    evolve=spec.schema_evolution,
-                )
-                # the rows the real write kept (expectations drop and quarantine before commit)
-                access = Access(principal=renv.principal, run_id=run["run_id"], step=spec.name)
-                scratch_tables.write(
-                    target, renv.catalog.prepare(table, data, write, access), write
-                )
-                recorded = renv.catalog.tables.open(real, version).to_pyarrow_table()
-                rebuilt = scratch_tables.open(target).to_pyarrow_table()
-                rows_a, hash_a = engine.content_hash(_sorted_columns(recorded))
-                rows_b, hash_b = engine.content_hash(_sorted_columns(rebuilt))
-                note = "" if hash_a == hash_b else _difference(rows_a, rows_b)
-                report.checks.append(
-                    StepCheck(name, str(table), version, hash_a == hash_b, rows_a, rows_b, note)
-                )
+        replay = _Replay(runner, run, engine, scratch_root)
+        for rec in runner.renv.store.step_runs(run["run_id"]):
+            why_not = replay.why_not(rec)
+            if why_not:
+                report.skipped.append(f"{rec['step']} ({why_not})")
+            else:
+                report.checks += replay.step(rec)
     finally:
         engine.close()
-        shutil.rmtree(scratch, ignore_errors=True)
     return report
+
+
+class _Replay:
+    """Re-executes the steps of one recorded run."""
+
+    def __init__(
+        self, runner: Runner, run: dict[str, Any], engine: LocalEngine, scratch: Path
+    ) -> None:
+        self.runner, self.run, self.engine, self.scratch = runner, run, engine, scratch
+        self.renv = runner.renv
+        started = run["started_at"]
+        self.started = started if started.tzinfo else started.replace(tzinfo=UTC)
+
+    def why_not(self, rec: dict[str, Any]) -> str | None:
+        """Why a step record cannot be re-executed (None: it can)."""
+        if rec["status"] != "succeeded" or (rec["reason"] or "").startswith("adopted"):
+            return str(rec["status"])
+        spec = self.renv.dag.steps.get(rec["step"])
+        if spec is None:
+            return "no longer defined"
+        if spec.stage in MODEL_STAGES:
+            return f"{spec.stage} steps use the model registry"
+        return None
+
+    def _plan(self, rec: dict[str, Any], spec: StepSpec) -> StepPlan:
+        inputs = {
+            n: InputState(
+                n, version=i.get("version"), partition_ids={} if "partitions" in i else None
+            )
+            for n, i in rec["inputs"].items()
+            if n in spec.inputs
+        }
+        partitions = rec["partitions"] or None if spec.partition_by else None
+        if spec.partition_by:
+            for n in spec.inputs:
+                if n.startswith("landing:") and n in inputs:
+                    inputs[n].partition_ids = {}
+        plan = StepPlan(rec["step"], "run", "reproduce", partitions, {}, inputs)
+        plan.write_mode = _write_mode(spec.mode, rec["outputs"])
+        return plan
+
+    def step(self, rec: dict[str, Any]) -> list[StepCheck]:
+        """Recompute one step from its recorded input versions; compare each output."""
+        renv, spec = self.renv, self.renv.dag.steps[rec["step"]]
+        plan = self._plan(rec, spec)
+        versions = {
+            str(renv.catalog.name(n)): i["version"]
+            for n, i in rec["inputs"].items()
+            if i.get("version") is not None and not n.startswith("landing:")
+        }
+        access = Access(principal=renv.principal, run_id=self.run["run_id"], step=rec["step"])
+        try:
+            frames, _reads, _links = self.runner.compute(
+                spec,
+                renv.products[spec.product],
+                plan,
+                run_id=self.run["run_id"],
+                started=self.started,
+                engine=self.engine,
+                full_refresh=bool(self.run["options"].get("full_refresh")),
+                versions=versions,
+            )
+            return [
+                self._compare(rec, spec, plan, access, renv.catalog.name(out), data)
+                for out, data in frames.items()
+                if str(renv.catalog.name(out)) in rec["outputs"]
+            ]
+        finally:
+            renv.catalog.finish(access, succeeded=False)  # a replay leaves no lineage
+
+    def _compare(
+        self,
+        rec: dict[str, Any],
+        spec: StepSpec,
+        plan: StepPlan,
+        access: Access,
+        table: TableName,
+        data: pa.Table,
+    ) -> StepCheck:
+        catalog = self.renv.catalog
+        info = rec["outputs"][str(table)]
+        version = int(info["version"])
+        write = WriteSpec(
+            name=str(table),
+            mode=plan.write_mode,  # type: ignore[arg-type]
+            partition_by=spec.output_partition_by,
+            keys=spec.keys,
+            partitions=plan.partitions,
+            partition_column=spec.partition_by,
+            evolve=spec.schema_evolution,
+        )
+        # the rows the real write kept (expectations drop and quarantine before commit)
+        rebuilt = catalog.rebuild(
+            table,
+            access,
+            base_version=version - 1 if version > 0 and info.get("operation") != "create" else None,
+            data=catalog.prepare(table, data, write, access),
+            spec=write,
+            scratch=self.scratch,
+        )
+        recorded = catalog.read(table, access, version=version)[0].to_table()
+        rows_a, hash_a = self.engine.content_hash(_sorted_columns(recorded))
+        rows_b, hash_b = self.engine.content_hash(_sorted_columns(rebuilt))
+        note = "" if hash_a == hash_b else _difference(rows_a, rows_b)
+        return StepCheck(rec["step"], str(table), version, hash_a == hash_b, rows_a, rows_b, note)
 
 
 def _write_mode(mode: str, outputs: dict[str, Any]) -> str:

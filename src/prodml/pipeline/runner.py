@@ -73,8 +73,6 @@ class RunEnv:
     run_as: Callable[[Product], str | None] | None = None
     # governance checks of what steps do besides reading and writing tables (model access)
     authorize: Authorize | None = None
-    # receives each succeeded step's lineage edges (OpenLineage events)
-    on_lineage: Callable[[str, str, list[dict[str, Any]], dict[str, Any]], None] | None = None
 
 
 def new_run_id() -> str:
@@ -91,8 +89,19 @@ class Runner:
         self.git_sha: str | None = None
         self.options = RunOptions()
         self.run_as: str | None = None
-        # per step: the model versions it logged and scored with (see _model_edges)
-        self._models: dict[str, tuple[list[str], list[str]]] = {}
+        self.run_id: str | None = None
+        # per step: the model versions it scored with (lineage sources of its outputs)
+        self._models_used: dict[str, list[str]] = {}
+
+    def _access(self, step: StepSpec | None, run_id: str | None = None) -> Access:
+        """Who acts for a run (default: the current one) and step: the starter, as the run-as
+        principal."""
+        return Access(
+            principal=self.renv.principal,
+            run_id=run_id or self.run_id,
+            step=step.qualified if step is not None else None,
+            run_as=self.run_as,
+        )
 
     def reap_stale_runs(self) -> None:
         """Runs still 'running' whose process is gone were killed: say so."""
@@ -138,7 +147,7 @@ class Runner:
         run_id = new_run_id()
         started = datetime.now(UTC)
         sha, dirty = git_info(renv.project_root)
-        self.git_sha, self.options = sha, options
+        self.git_sha, self.options, self.run_id = sha, options, run_id
         self.run_as = renv.run_as(product) if renv.run_as is not None else None
         renv.store.create_run(
             {
@@ -171,7 +180,9 @@ class Runner:
         first_error: ProdmlError | None = None
         broken: set[str] = set()  # failed steps and everything that needs their output
         try:
-            planner = Planner(renv.catalog, renv.landing_root, engine.version, renv.store)
+            planner = Planner(
+                renv.catalog, renv.landing_root, engine.version, renv.store, self._access(None)
+            )
             for name in selection:
                 spec = renv.dag.steps[name]
                 owner = renv.products[spec.product]
@@ -271,11 +282,13 @@ class Runner:
             inputs=inputs_json,
             fingerprint=plan.batch,
         )
+        succeeded = False
         try:
             with ResourceMonitor() as monitor:
                 outputs = self._call_and_write(
                     spec, owner, plan, run_id, started, engine, inputs_json
                 )
+            succeeded = True
         except SkipStep as exc:
             record = {"status": "skipped", "reason": exc.message, "ended_at": datetime.now(UTC)}
             store.upsert_step_run(run_id, name, **record)
@@ -299,6 +312,8 @@ class Runner:
                 message,
                 hint=f"see 'prodml runs show {run_id}'; --debug shows the traceback",
             ) from exc
+        finally:  # the gate's records of the step close: its lineage is kept if it succeeded
+            renv.catalog.finish(self._access(spec), succeeded=succeeded)
         store.set_states(
             renv.catalog.catalog, name, plan.fingerprints, run_id, replace=plan.replace_state
         )
@@ -315,58 +330,7 @@ class Runner:
             "partitions": plan.partitions or [],
         }
         store.upsert_step_run(run_id, name, **record)
-        edges = [
-            {
-                "run_id": run_id,
-                "step": name,
-                "source": src,
-                "source_version": info.get("version"),
-                "target": target,
-                "target_version": out["version"],
-            }
-            for src, info in inputs_json.items()
-            for target, out in outputs.items()
-        ] + self._model_edges(run_id, name, inputs_json, outputs)
-        store.add_edges(edges)
-        if renv.on_lineage is not None:
-            renv.on_lineage(run_id, name, edges, {t: o["version"] for t, o in outputs.items()})
         return {"step": name, **record}
-
-    def _model_edges(
-        self,
-        run_id: str,
-        step: str,
-        inputs_json: dict[str, Any],
-        outputs: dict[str, Any],
-    ) -> list[dict[str, Any]]:
-        """Inputs → the model versions a step registered; the versions it scored with → its
-        outputs (lineage from landing files to predictions through the model)."""
-        logged, used = self._models.pop(step, ([], []))
-        edges = [
-            {
-                "run_id": run_id,
-                "step": step,
-                "source": src,
-                "source_version": info.get("version"),
-                "target": model,
-                "target_version": None,
-            }
-            for model in logged
-            for src, info in inputs_json.items()
-        ]
-        edges += [
-            {
-                "run_id": run_id,
-                "step": step,
-                "source": model,
-                "source_version": None,
-                "target": target,
-                "target_version": out["version"],
-            }
-            for model in used
-            for target, out in outputs.items()
-        ]
-        return edges
 
     def _adopt(self, spec: StepSpec, plan: StepPlan) -> dict[str, int] | None:
         """Versions of the commits this exact batch made when its run died before recording them.
@@ -375,11 +339,11 @@ class Runner:
         example after code was changed and then reverted), the batch is simply run again.
         """
         found: dict[str, int] = {}
+        catalog = self.renv.catalog
         for out in spec.outputs:
-            table = self.renv.catalog.name(out)
-            location = self.renv.catalog.location(table)
-            version = self.renv.catalog.tables.find_commit(
-                location, "prodml.batch", plan.batch, limit=1
+            table = catalog.name(out)
+            version = catalog.find_commit(
+                table, self._access(spec), "prodml.batch", plan.batch, limit=1
             )
             if version is None:
                 return None
@@ -397,9 +361,7 @@ class Runner:
         inputs_json: dict[str, Any],
     ) -> dict[str, dict[str, Any]]:
         renv = self.renv
-        access = Access(
-            principal=renv.principal, run_id=run_id, step=spec.qualified, run_as=self.run_as
-        )
+        access = self._access(spec, run_id)
         frames, reads, links = self.compute(
             spec,
             owner,
@@ -413,6 +375,11 @@ class Runner:
             self.renv.store.upsert_step_run(run_id, spec.qualified, links=links)
         for read_name, version in reads.items():
             inputs_json.setdefault(read_name, {"version": version})
+        # lineage besides the tables read through the gate: landing files, models scored with
+        sources: dict[str, int | None] = dict.fromkeys(
+            [i for i in spec.inputs if i.startswith("landing:")]
+            + self._models_used.pop(spec.qualified, [])
+        )
         outputs: dict[str, dict[str, Any]] = {}
         for out, data in frames.items():
             table = renv.catalog.name(out)
@@ -430,7 +397,7 @@ class Runner:
                     "prodml.batch": plan.batch,
                 },
             )
-            result = renv.catalog.write(table, data, write, access)
+            result = renv.catalog.write(table, data, write, access, sources=sources)
             docs = owner.config.tables.get(table.short)
             renv.catalog.register(
                 table,
@@ -467,9 +434,7 @@ class Runner:
         Returns its frames, the table versions it read, and links (the tracking run id).
         """
         renv = self.renv
-        access = Access(
-            principal=renv.principal, run_id=run_id, step=spec.qualified, run_as=self.run_as
-        )
+        access = self._access(spec, run_id)
         reads: dict[str, int] = {}
         args = self.bind_inputs(spec, plan, engine, access, reads, versions=versions)
         params = step_params(spec, owner)
@@ -509,7 +474,7 @@ class Runner:
                     promote=self.options.promote,
                 )
             )
-        self._models[spec.qualified] = (ctx.models_logged, ctx.models_used)
+        self._models_used[spec.qualified] = ctx.models_used
         if ctx.tracker is None:
             return produce(spec, ctx, args, engine, params), reads, links
         if ctx.tracker.tracking_run_id:

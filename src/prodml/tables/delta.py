@@ -189,6 +189,15 @@ class DeltaTables:
             for value, paths in groups.items()
         }
 
+    def state(self, location: str, column: str | None) -> tuple[int, dict[str, str] | None]:
+        """The current version, and the partition ids of ``column`` when the table is
+        partitioned by it (None otherwise): what planning compares."""
+        handle = self.open(location)
+        version = int(handle.version())
+        if column and column in handle.metadata().partition_columns:
+            return version, self.partition_ids(location, column, handle=handle)
+        return version, None
+
     def history(self, location: str, limit: int | None = None) -> list[dict[str, Any]]:
         """Commit history, newest first."""
         return list(self.open(location).history(limit))
