@@ -125,7 +125,8 @@ _SHA = re.compile(r"\b[0-9a-f]{64}\b")
 _STAMP = re.compile(r"\b\d{8}T\d{6}(?:Z|\d*)\b")
 _CUT_RUN_ID = re.compile(r"\b\d{8}T[0-9a-f-]*…")
 _TIME = re.compile(r"\b\d\d:\d\d:\d\d\b")
-_HOURS_OLD = re.compile(r"\b2\d{4}\.\d\b")  # hours since the example's newest order
+# hours since the example's newest order (plain, or as a table prints it: 24,129.…)
+_HOURS_OLD = re.compile(r"\b2\d{4}\.\d\b|\b2\d,\d{3}\.[\d…]*")
 #: table columns whose values are measurements of this machine and moment
 VOLATILE_COLUMNS = {"cpu s", "peak MB", "tracking run", "tr… run", "seconds"}
 #: outputs whose rows come in no fixed order (a preview reads whichever files come first)
@@ -166,7 +167,7 @@ class Masker:
         text = _RUN_ID.sub(lambda m: self._number("RUN", m.group()), text)
         text = _CUT_RUN_ID.sub(lambda m: "R" * (len(m.group()) - 1) + "…", text)
         text = _TIME.sub("99:99:99", text)
-        text = _HOURS_OLD.sub("99999.9", text)
+        text = _HOURS_OLD.sub(lambda m: re.sub(r"\d", "9", m.group()), text)
         text = _TOKEN.sub(lambda m: "TOKEN".ljust(len(m.group()), "_"), text)
         text = _SHA.sub(lambda m: "SHA".ljust(len(m.group()), "_"), text)
         text = _HEX.sub(lambda m: self._number("HEX", m.group()), text)

@@ -69,6 +69,8 @@ class NotFoundError(ProdmlError):
         kind: what kind of thing was looked up.
         name: the name that was asked for.
         known: the names that do exist.
+
+    ``message`` replaces the default "unknown <kind> '<name>'".
     """
 
     exit_code = 2
@@ -81,11 +83,12 @@ class NotFoundError(ProdmlError):
         *,
         hint: str | None = None,
         where: str | None = None,
+        message: str | None = None,
     ):
         self.kind = kind
         self.name = name
         self.known = sorted(known)
-        message = f"unknown {kind} {name!r}" + (f" in {where}" if where else "")
+        message = message or f"unknown {kind} {name!r}" + (f" in {where}" if where else "")
         suggestion = did_you_mean(name, self.known)
         if hint is None:
             if suggestion:

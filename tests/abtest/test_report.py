@@ -120,11 +120,11 @@ def simulate(
     values.append(1000.0)
     times.append(T0 - timedelta(days=1))
     access = Access(principal="test")
-    log = ws.catalog.name("ml.clf_inference_log")
-    ws.catalog.write(
+    log = ws._w.catalog.name("ml.clf_inference_log")
+    ws._w.catalog.write(
         log, to_table(blocks), WriteSpec(str(log), "append", partition_by=["date"]), access
     )
-    posted = ws.catalog.name("ml.clf_outcomes")
+    posted = ws._w.catalog.name("ml.clf_outcomes")
     table = pa.table(
         {
             "unit_id": ids,
@@ -135,7 +135,7 @@ def simulate(
             "received": pa.array(times, pa.timestamp("us", tz="UTC")),
         }
     )
-    ws.catalog.write(posted, table, WriteSpec(str(posted), "append"), access)
+    ws._w.catalog.write(posted, table, WriteSpec(str(posted), "append"), access)
     return {v: {k: np.array(x) for k, x in m.items()} for v, m in truth.items()}
 
 
@@ -214,9 +214,9 @@ def test_outcome_table_and_minimum_sample(tmp_path: Path) -> None:
         )
         # a wide outcome table adds 5 revenue to every unit of the treatment
         units = [f"u{i}" for i in range(300)]
-        table = ws.catalog.name("gold.outcomes")
+        table = ws._w.catalog.name("gold.outcomes")
         extra_rows = pa.table({"customer": units, "revenue": [5.0] * 300, "other": [1] * 300})
-        ws.catalog.write(table, extra_rows, WriteSpec(str(table), "overwrite"), Access("t"))
+        ws._w.catalog.write(table, extra_rows, WriteSpec(str(table), "overwrite"), Access("t"))
         report = ws.ab_report("new_model")
     revenue = report["metrics"]["revenue"]["comparison"]
     assert revenue["treatment"]["mean"] == pytest.approx(truth["challenger"]["revenue"].mean() + 5)
@@ -246,7 +246,7 @@ def test_conclude_promotes_the_winner_and_records_the_decision(tmp_path: Path) -
     write_config(root, c=0.05)
     with prodml.connect(root) as ws:
         ws.run("clf")  # v2 challenger
-        assert ws.models.alias_version("clf", "challenger") == 2
+        assert ws.alias_version("clf", "challenger") == 2
         simulate(
             ws,
             n=4000,
@@ -260,11 +260,11 @@ def test_conclude_promotes_the_winner_and_records_the_decision(tmp_path: Path) -
     assert decision["decision"] == "promote_treatment"
     assert (decision["champion_before"], decision["champion_after"]) == (1, 2)
     with prodml.connect(root) as ws:
-        assert ws.models.alias_version("clf", "champion") == 2
-        assert ws.models.alias_version("clf", "challenger") is None
+        assert ws.alias_version("clf", "champion") == 2
+        assert ws.alias_version("clf", "challenger") is None
         listed = ws.experiments()
         assert listed[0]["decision"] == "promote_treatment"
-        (recorded,) = ws.store.decisions(ws.settings.catalog, experiment="new_model")
+        (recorded,) = (d for d in ws.ab_decisions() if d["experiment"] == "new_model")
         assert recorded["champion_after"] == 2 and recorded["report"]["units"]
     report = prodml_cli("ab", "report", "new_model", cwd=root)
     assert report.code == 0 and "promote_treatment" in report.out + report.err

@@ -21,6 +21,7 @@ from prodml.abtest.stats import (
     srm_check,
     summarize,
 )
+from prodml.serialize import to_jsonable
 
 ALPHA = 0.05
 TOL = 1e-9
@@ -78,7 +79,7 @@ def test_summarize_empty_is_nan(kind: str) -> None:
     s = summarize([], kind, ALPHA)  # type: ignore[arg-type]
     assert s.n == 0
     assert all(math.isnan(v) for v in (s.mean, s.std, s.ci_low, s.ci_high))
-    js = _json_roundtrip(s.to_json())
+    js = _json_roundtrip(to_jsonable(s))
     assert js["mean"] is None and js["ci_low"] is None and js["n"] == 0
 
 
@@ -167,7 +168,7 @@ def test_compare_degenerate_gives_nan(control: list, treatment: list, kind: str)
     r = compare(control, treatment, kind, ALPHA)  # type: ignore[arg-type]
     assert math.isnan(r.p_value)
     assert math.isnan(r.statistic)
-    js = _json_roundtrip(r.to_json())
+    js = _json_roundtrip(to_jsonable(r))
     assert js["p_value"] is None
 
 
@@ -175,12 +176,12 @@ def test_compare_zero_control_mean_has_no_relative_lift() -> None:
     r = compare([0.0] * 100, [0.0] * 99 + [1.0], "rate", ALPHA)
     assert math.isnan(r.relative_lift) and math.isnan(r.rel_ci_low)
     assert math.isfinite(r.p_value)
-    assert r.to_json()["relative_lift"] is None
+    assert to_jsonable(r)["relative_lift"] is None
 
 
 def test_compare_json_is_plain() -> None:
     c, t = _rates(41, n=2000)
-    js = compare(c, t, "rate", ALPHA).to_json()
+    js = to_jsonable(compare(c, t, "rate", ALPHA))
     assert _json_roundtrip(js) == js
     assert type(js["p_value"]) is float and type(js["control"]["n"]) is int
 
@@ -204,13 +205,13 @@ def test_srm_accepts_fair_split_and_unnormalised_weights() -> None:
     ref = stats.chisquare(counts, f_exp=[6_000, 9_000, 15_000])
     assert r.p_value == pytest.approx(ref.pvalue, abs=TOL, rel=TOL)
     assert not r.mismatch
-    assert _json_roundtrip(r.to_json())["mismatch"] is False
+    assert _json_roundtrip(to_jsonable(r))["mismatch"] is False
 
 
 def test_srm_degenerate_and_invalid() -> None:
     r = srm_check([0, 0], [1, 1])
     assert math.isnan(r.p_value) and not r.mismatch
-    assert r.to_json()["p_value"] is None
+    assert to_jsonable(r)["p_value"] is None
     with pytest.raises(ValueError):
         srm_check([1, 2], [1.0])
     with pytest.raises(ValueError):
@@ -282,7 +283,7 @@ def test_msprt_degenerate() -> None:
     one_arm = msprt([], [1.0, 2.0, 3.0], [], [0.0, 1.0, 2.0], "mean", checkpoints=3)
     assert one_arm.p_value == 1.0
     assert all(math.isnan(p.diff) for p in one_arm.points)
-    assert _json_roundtrip(one_arm.to_json())["points"][0]["diff"] is None
+    assert _json_roundtrip(to_jsonable(one_arm))["points"][0]["diff"] is None
     const = msprt([4.0] * 30, [4.0] * 30, np.arange(30.0), np.arange(30.0), "mean")
     assert const.p_value == 1.0 and const.tau == 0.0
     few = msprt([1.0, 2.0], [3.0, 5.0], [0.0, 1.0], [0.5, 1.5], "mean", checkpoints=50)
@@ -350,4 +351,4 @@ def test_recommend_undefined_p_value() -> None:
         srm=SRM([200, 200], [200.0, 200.0], 0.0, 1.0, 0.001, False),
     )
     assert rec.decision == "keep_control"
-    assert rec.to_json() == {"decision": rec.decision, "reason": rec.reason}
+    assert to_jsonable(rec) == {"decision": rec.decision, "reason": rec.reason}

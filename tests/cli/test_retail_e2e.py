@@ -23,7 +23,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _table_hashes(root: Path) -> dict[str, tuple[int, str]]:
     with prodml.connect(root) as ws:
-        engine = ws.engine()
+        engine = ws._w.engine()
         try:
             return {t.name: engine.content_hash(ws.read(t.name)) for t in ws.tables()}
         finally:

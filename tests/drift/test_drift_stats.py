@@ -35,6 +35,7 @@ from prodml.drift.stats import (
     select_method,
 )
 from prodml.drift.summaries import correlation_change, histogram
+from prodml.serialize import to_jsonable
 
 TOL = 1e-12
 
@@ -49,7 +50,7 @@ def _cats(seed: int, n: int, probs: list[float], labels: str = "abcdef") -> np.n
 
 def _json_ok(result: ColumnDrift) -> None:
     """Plain JSON, no NaN anywhere."""
-    json.dumps(result.to_json(), allow_nan=False)
+    json.dumps(to_jsonable(result), allow_nan=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -101,7 +102,7 @@ def test_chi2_new_category_is_infinite_statistic_and_drift() -> None:
     assert r.statistic == math.inf and r.p_value == 0.0 and r.drift is True
     assert r.new_categories == ("zz",) and r.n_new_categories == 1
     assert r.new_category_share == pytest.approx(10 / 300)
-    assert r.to_json()["statistic"] is None  # inf is not JSON
+    assert to_jsonable(r)["statistic"] is None  # inf is not JSON
     _json_ok(r)
 
 
@@ -490,7 +491,7 @@ def test_dataset_share_and_verdict() -> None:
     assert res.drifted_share == res.n_drifted / 5
     assert res.drift is (res.drifted_share >= 0.5)
     assert res.drifted_columns == [k for k, v in verdicts.items() if v]
-    json.dumps(res.to_json(), allow_nan=False)
+    json.dumps(to_jsonable(res), allow_nan=False)
     # exactly half drifted → dataset drift (share >= 0.5)
     rng = _rng(51)
     half_ref = {f"c{i}": rng.normal(size=2000) for i in range(4)}

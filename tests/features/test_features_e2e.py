@@ -54,7 +54,7 @@ def test_churn_and_demand_are_consumers_of_the_one_table(demo: Path) -> None:
     assert text.code == 0 and "dev.ml.customer_demand" in text.out
     # the spec went with the model: what it was trained on, point in time
     with prodml.connect(demo) as ws:
-        spec = ws.models.training_set("churn", 1)
+        spec = ws.model_training_set("churn", 1)
     assert spec is not None and spec["timestamp"] == "cutoff_ts"
     assert spec["lookups"][0]["table"] == TABLE and spec["lookups"][0]["ttl_seconds"] == 172800
 
@@ -62,7 +62,7 @@ def test_churn_and_demand_are_consumers_of_the_one_table(demo: Path) -> None:
 def test_training_set_takes_each_label_at_its_cutoff(demo: Path) -> None:
     with prodml.connect(demo) as ws:
         labels = ws.read("gold.churn_labels")
-        training = ws.features.training_set(
+        training = ws.training_set(
             labels, timestamp="cutoff_ts", lookups=[FeatureLookup(TABLE, features=CHURN_INPUTS)]
         )
         snapshots = ws.read(TABLE)
@@ -82,35 +82,33 @@ def test_bad_lookups_are_clear(demo: Path) -> None:
     with prodml.connect(demo) as ws:
         labels = ws.read("gold.churn_labels")
         with pytest.raises(NotFoundError, match="did you mean 'recency_days'") as err:
-            ws.features.training_set(
+            ws.training_set(
                 labels,
                 timestamp="cutoff_ts",
                 lookups=[FeatureLookup(TABLE, features=["recency_day"])],
             )
         assert err.value.message == f"unknown feature 'recency_day' in {TABLE}"
         with pytest.raises(NotFoundError, match=r"unknown feature table 'features\.customer'"):
-            ws.features.training_set(
+            ws.training_set(
                 labels, timestamp="cutoff_ts", lookups=[FeatureLookup("features.customer")]
             )
         with pytest.raises(UsageError, match="ttl '2 days' is not a duration"):
-            ws.features.training_set(
+            ws.training_set(
                 labels, timestamp="cutoff_ts", lookups=[FeatureLookup(TABLE, ttl="2 days")]
             )
         with pytest.raises(UsageError, match=r"0 key column\(s\) given for the table.s 1 key"):
-            ws.features.training_set(
-                labels, timestamp="cutoff_ts", lookups=[FeatureLookup(TABLE, keys=[])]
-            )
+            ws.training_set(labels, timestamp="cutoff_ts", lookups=[FeatureLookup(TABLE, keys=[])])
         renamed = labels.rename_columns(["customer", "cutoff_ts", "churned"])
         with pytest.raises(Exception, match="has no key column 'customer_id'"):
-            ws.features.training_set(renamed, timestamp="cutoff_ts", lookups=[FeatureLookup(TABLE)])
+            ws.training_set(renamed, timestamp="cutoff_ts", lookups=[FeatureLookup(TABLE)])
         nulls = labels.set_column(0, "customer_id", pa.array([None] * labels.num_rows, pa.string()))
         with pytest.raises(Exception, match="NULL 'customer_id'"):
-            ws.features.training_set(nulls, timestamp="cutoff_ts", lookups=[FeatureLookup(TABLE)])
+            ws.training_set(nulls, timestamp="cutoff_ts", lookups=[FeatureLookup(TABLE)])
         naive = labels.set_column(
             1, "cutoff_ts", labels.column("cutoff_ts").cast(pa.timestamp("us"))
         )
         with pytest.raises(Exception, match="no time zone"):
-            ws.features.training_set(naive, timestamp="cutoff_ts", lookups=[FeatureLookup(TABLE)])
+            ws.training_set(naive, timestamp="cutoff_ts", lookups=[FeatureLookup(TABLE)])
 
 
 def _publish(demo: Path, *args: str) -> dict[str, Any]:
@@ -150,7 +148,7 @@ def test_publish_is_incremental_and_lookups_read_the_latest(demo: Path) -> None:
     assert full["rows_read"] > third["rows_read"] and full["written"] == 0  # nothing changed
     with prodml.connect(demo) as ws:
         latest = _latest_per_customer(ws)
-        online = ws.features.online(TABLE, [{"customer_id": c} for c in latest])
+        online = ws.online_features(TABLE, [{"customer_id": c} for c in latest])
     assert [o.event_timestamp for o in online] == [r["as_of"] for r in latest.values()]
 
 
@@ -178,14 +176,13 @@ def test_served_churn_gets_its_features_from_the_online_store(demo: Path) -> Non
     _publish(demo)
     with prodml.connect(demo) as ws:
         latest = _latest_per_customer(ws)
-        target = ws.models.target
-        mlflow.set_tracking_uri(target.tracking_uri)
-        mlflow.set_registry_uri(target.registry_uri)
-        name = ws.models.registered_name("churn")
+        mlflow.set_tracking_uri(ws.tracking_uri)
+        mlflow.set_registry_uri(ws.registry_uri)
+        name = ws.registered_model("churn")
         # champion and challenger share the traffic: each answer is checked with its version
         models = {
             v["version"]: mlflow.sklearn.load_model(f"models:/{name}/{v['version']}")
-            for v in ws.models.versions("churn")
+            for v in ws.model_versions("churn")
         }
         app = ws.serving_app(["churn"], no_auth=True)
     customers = sorted(latest)[:3]

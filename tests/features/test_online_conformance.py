@@ -12,12 +12,12 @@ from pathlib import Path
 import orjson
 import pytest
 
+from prodml.features.errors import OnlineStoreError
 from prodml.features.online import (
     EXPIRED,
     NOT_FOUND,
     PRESENT,
     OnlineStore,
-    OnlineStoreError,
     Record,
     decode,
     encode_key,

@@ -83,9 +83,9 @@ def test_incremental_publish_and_the_never_older_rule(platform: Path) -> None:
     _rows(platform, [("a", "2024-01-01 00:00:00+00", 1.0), ("b", "2024-01-01 00:00:00+00", 2.0)])
     with prodml.connect(platform) as ws:
         ws.run("core", steps=["scores"])
-        (first,) = ws.features.publish()
+        (first,) = ws.publish_features()
         assert (first.keys, first.written, first.to_version) == (2, 2, 0)
-        (again,) = ws.features.publish()
+        (again,) = ws.publish_features()
         assert again.up_to_date and again.written == 0
 
         # a newer value for a, an OLDER one for b (a late, stale row): only a changes online
@@ -93,14 +93,14 @@ def test_incremental_publish_and_the_never_older_rule(platform: Path) -> None:
             platform, [("a", "2024-01-03 00:00:00+00", 10.0), ("b", "2023-12-01 00:00:00+00", 0.0)]
         )
         ws.run("core", steps=["scores"], full_refresh=True)  # rows.json is not a tracked input
-        (second,) = ws.features.publish()
+        (second,) = ws.publish_features()
         assert (second.from_version, second.to_version, second.written) == (0, 1, 1)
-        found = ws.features.online("features.scores", [{"user_id": "a"}, {"user_id": "b"}])
+        found = ws.online_features("features.scores", [{"user_id": "a"}, {"user_id": "b"}])
         assert [f.values["score"] for f in found] == [10.0, 2.0]
-        assert ws.features.publish(full=True)[0].written == 0
-        ws.features.online_store.drop(f"{ws.settings.catalog}.features.scores")
+        assert ws.publish_features(full=True)[0].written == 0
+        ws._w.features.online_store.drop(f"{ws.settings.catalog}.features.scores")
         # a wiped store is published in full again
-        assert ws.features.publish()[0].written == 2
+        assert ws.publish_features()[0].written == 2
 
 
 def test_training_sets_need_the_feature_table_as_an_input(platform: Path) -> None:
@@ -120,15 +120,15 @@ def test_training_sets_need_the_feature_table_as_an_input(platform: Path) -> Non
 def test_publishing_an_unknown_or_offline_table(platform: Path) -> None:
     with prodml.connect(platform) as ws:
         with pytest.raises(prodml.errors.NotFoundError, match=r"did you mean 'features\.scores'"):
-            ws.features.publish("features.score")
+            ws.publish_features("features.score")
         with pytest.raises(UsageError, match="has no data yet") as err:
-            ws.features.publish("features.scores")
+            ws.publish_features("features.scores")
         assert "core.scores" in str(err.value)
-        assert ws.features.publish() == []  # everything: tables not built yet are left out
+        assert ws.publish_features() == []  # everything: tables not built yet are left out
     product = platform / "products" / "core" / "product.yaml"
     product.write_text(product.read_text() + "    online: false\n")
     with prodml.connect(platform) as ws, pytest.raises(UsageError, match="online: false"):
-        ws.features.publish("features.scores")
+        ws.publish_features("features.scores")
 
 
 def test_a_recreated_table_is_published_in_full(platform: Path) -> None:
@@ -138,15 +138,15 @@ def test_a_recreated_table_is_published_in_full(platform: Path) -> None:
     with prodml.connect(platform) as ws:
         ws.run("core", steps=["scores"])
         ws.run("core", steps=["scores"], full_refresh=True)
-        (first,) = ws.features.publish()
+        (first,) = ws.publish_features()
         assert first.to_version == 1
-        location = Path(ws.catalog.location(ws.catalog.name("features.scores")))
+        location = Path(ws.table("features.scores").location)
     shutil.rmtree(location)  # dropped, then written again up to the same version number
     _rows(platform, [("a", "2024-02-01 00:00:00+00", 5.0), ("b", "2024-02-01 00:00:00+00", 6.0)])
     with prodml.connect(platform) as ws:
         ws.run("core", steps=["scores"], full_refresh=True)
         ws.run("core", steps=["scores"], full_refresh=True)
-        (again,) = ws.features.publish()
+        (again,) = ws.publish_features()
         assert again.from_version is None and again.rows_read == 2
-        found = ws.features.online("features.scores", [{"user_id": "a"}, {"user_id": "b"}])
+        found = ws.online_features("features.scores", [{"user_id": "a"}, {"user_id": "b"}])
     assert [f.values["score"] for f in found] == [5.0, 6.0]

@@ -23,7 +23,6 @@ from tests.live import serving
 
 import prodml
 from prodml.governance.errors import PermissionDeniedError
-from prodml.governance.privileges import Securable
 from prodml.pipeline.errors import StepFailedError
 
 pytestmark = pytest.mark.slow
@@ -118,7 +117,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory, metadata: str) -> Path:
 
 def _token(root: Path, principal: str) -> str:
     with prodml.connect(root) as ws:
-        return ws.governance.new_token("ops", principal, name="test", expires_at=None)
+        return ws.new_token(principal, name="test")
 
 
 def test_a_data_scientist_reads_prod_gold_but_may_not_write_it(platform: Path) -> None:
@@ -138,7 +137,7 @@ def test_a_data_scientist_reads_prod_gold_but_may_not_write_it(platform: Path) -
         assert (runs[0]["principal"], runs[0]["run_as"]) == ("ana", "ana")
         with pytest.raises(PermissionDeniedError, match=r"lacks MODIFY on model prod\.ml\.clf"):
             ws.promote_model("clf")
-        denied = ws.governance.records.audit_log(principal="ana")
+        denied = ws.audit(principal="ana")
     assert {(r["action"], r["securable"], r["outcome"]) for r in denied} >= {
         ("read", "prod.gold.examples", "allowed"),
         ("read", "prod.ml.fit", "denied"),
@@ -182,20 +181,20 @@ def test_the_endpoint_needs_execute(platform: Path) -> None:
         bad = client.post("/invocations", json=body, headers={"Authorization": "Bearer pdml_x_y"})
         assert bad.status_code == 401
         with prodml.connect(platform) as ws:  # revoked before its first use
-            token = ws.governance.new_token("ops", "ana", name="gone", expires_at=None)
-            ws.governance.revoke_token("ops", token.split("_")[1])
+            token = ws.new_token("ana", name="gone")
+            ws.revoke_token(token.split("_")[1])
         gone = client.post("/invocations", json=body, headers={"Authorization": f"Bearer {token}"})
         assert gone.status_code == 401
         with prodml.connect(platform) as ws:
-            expired = ws.governance.new_token(
-                "ops", "ana", name="old", expires_at=datetime.now(UTC) - timedelta(minutes=1)
+            expired = ws.new_token(
+                "ana", name="old", expires_at=datetime.now(UTC) - timedelta(minutes=1)
             )
         late = client.post(
             "/invocations", json=body, headers={"Authorization": f"Bearer {expired}"}
         )
         assert late.status_code == 401 and expired not in late.text
     with prodml.connect(platform, env="prod") as ws:
-        calls = ws.governance.records.audit_log(securable="prod.clf")
+        calls = ws.audit(securable="prod.clf")
     assert {(r["principal"], r["outcome"]) for r in calls if r["action"] == "call"} == {
         ("ana", "allowed"),
         ("eve", "denied"),
@@ -287,21 +286,21 @@ def test_cli_identity_grants_and_audit(platform: Path) -> None:
 def test_the_gate_needs_modify_on_the_model(platform: Path) -> None:
     """Setting the challenger (or champion, with --promote) alias is a change to the model."""
     with prodml.connect(platform) as ws:  # ops: everything in dev but MODIFY on the model
-        ws.governance.grant(
-            "ops",
-            Securable("catalog", "dev"),
+        ws.grant(
+            "catalog",
+            "dev",
             "eve",
             ["USE_CATALOG", "USE_SCHEMA", "SELECT", "EXECUTE", "CREATE_TABLE", "CREATE_MODEL"],
         )
         for table in ("dev.gold.examples", "dev.ml.fit", "dev.ml.evaluation"):
-            ws.governance.grant("ops", Securable("table", table), "eve", ["MODIFY"])
+            ws.grant("table", table, "eve", ["MODIFY"])
     eve = {"PRODML_TOKEN": _token(platform, "eve")}
     with prodml.connect(platform, environ=eve) as ws:
         with pytest.raises(
             StepFailedError, match=r"eve may not .*lacks MODIFY on model dev\.ml\.clf"
         ):
             ws.run("clf", promote=True)
-        assert ws.models.alias_version("clf", "champion") is None
+        assert ws.alias_version("clf", "champion") is None
 
 
 def test_lineage_stays_in_its_environment(platform: Path) -> None:
@@ -310,6 +309,6 @@ def test_lineage_stays_in_its_environment(platform: Path) -> None:
         ws.run("clf", full_refresh=True)
     with prodml.connect(platform, env="prod") as ws:
         edges = ws.lineage("gold.examples", upstream=False)
-    targets = {e["target"] for e in edges}
+    targets = {e.target for e in edges}
     assert "prod.ml.fit" in targets and "model:prod.ml.clf/1" in targets
     assert not any(t.startswith(("staging.", "dev.", "model:staging")) for t in targets)

@@ -95,13 +95,13 @@ def test_train_gate_promote_and_refuse_a_model_that_does_not_beat_the_champion(
         assert versions[0]["metrics"]["auc"] > 0.8
         # the step record links the tracking run, which carries prodml's tags
         train = next(s for s in ws.run_info(result.run_id)["steps"] if s["step"] == "clf.train")
-        run = ws.models.client.get_run(train["links"]["tracking_run_id"])
+        run = ws._w.registry.client.get_run(train["links"]["tracking_run_id"])
         tags = run.data.tags
         assert tags["prodml.product"] == "clf" and tags["prodml.run_id"] == result.run_id
         assert tags["prodml.env"] == "dev" and tags["prodml.config_hash"]
         assert tags["prodml.input.dev.gold.examples"] == "0"
         assert tags["plain.mlflow"] == "works" and run.data.params == {"c": "1.0"}
-        mv = ws.models.client.get_model_version("dev.ml.clf", "1")
+        mv = ws._w.registry.client.get_model_version("dev.ml.clf", "1")
         assert mv.run_id == run.info.run_id
         assert json.loads(mv.tags["prodml.features"]) == ["a", "b"]
         assert ws.read("ml.fit").column("version").to_pylist() == [1]
@@ -135,7 +135,7 @@ def test_promotion_across_environments(tmp_path: Path) -> None:
     with prodml.connect(root, env="prod") as prod:
         [version] = prod.model_versions("clf")
         assert version["aliases"] == ["champion"] and version["source"] == "staging.ml.clf/1"
-        tags = prod.models.client.get_model_version("prod.ml.clf", "1").tags
+        tags = prod._w.registry.client.get_model_version("prod.ml.clf", "1").tags
         assert tags["prodml.promoted_by"].startswith("user:")
 
     product = root / "products" / "clf" / "product.yaml"  # staging's gate becomes stricter
@@ -163,7 +163,7 @@ def test_missing_model_alias_and_unreachable_server(tmp_path: Path) -> None:
     with prodml.connect(root) as ws:
         assert ws.model_versions("clf") == []
         with pytest.raises(ModelError, match="has no versions yet"):
-            ws.models.require_version("clf", version=None, alias="champion")
+            ws._w.registry.require_version("clf", version=None, alias="champion")
     yaml = root / "prodml.yaml"
     yaml.write_text(yaml.read_text() + "tracking: {uri: 'http://127.0.0.1:9'}\n")
     with prodml.connect(root) as ws:
@@ -181,7 +181,7 @@ def test_postgres_backend_store(tmp_path: Path, pg_url: str) -> None:
     yaml.write_text(yaml.read_text() + f"tracking: {{uri: '{uri}'}}\n")
     with prodml.connect(root) as ws:
         ws.run("clf", promote=True)
-        assert ws.models.target.tracking_uri.startswith("postgresql+psycopg2://")
+        assert ws.tracking_uri.startswith("postgresql+psycopg2://")
         [version] = ws.model_versions("clf")
         assert version["aliases"] == ["champion"]
     assert not (root / ".prodml" / "mlflow.db").exists()
@@ -270,4 +270,4 @@ def test_compare_needs_a_product_with_a_model_and_creates_nothing(tmp_path: Path
     listed = prodml_cli("models", "compare", "clf", "--json", cwd=root)
     assert listed.code == 0 and json.loads(listed.out) == []
     with prodml.connect(root) as ws:
-        assert ws.models.client.get_experiment_by_name("dev.clf") is None
+        assert ws._w.registry.client.get_experiment_by_name("dev.clf") is None

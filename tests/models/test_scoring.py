@@ -86,7 +86,7 @@ def test_scores_every_row_in_chunks_and_links_the_model(tmp_path: Path, workers:
         assert set(scores.column("model_name").to_pylist()) == {"dev.ml.m"}
         assert set(scores.column("model_version").to_pylist()) == {1}
         assert set(scores.column("prodml_run_id").to_pylist()) == {result.run_id}
-        model = ws.models.load("m", alias="champion", flavor="sklearn")
+        model = ws.load_model("s", alias="champion", flavor="sklearn")
         rows = ws.read("gold.rows").sort_by("id")
         expected = model.predict_proba(rows.select(["a", "b"]).to_pandas())[:, 1]
         np.testing.assert_allclose(scores.column("prediction").to_numpy(), expected, rtol=1e-12)
@@ -106,12 +106,12 @@ def test_scoring_input_missing_or_mistyped_columns(tmp_path: Path) -> None:
     with prodml.connect(root) as ws:
         with pytest.raises(StepFailedError, match=r"lacks column.s. a, b that dev.ml.m needs"):
             ws.run("s", promote=True)
-        assert not ws.catalog.exists(ws.catalog.name("gold.scores"))
+        assert not ws.table_exists("gold.scores")
     configure(root, columns="id, day, kind AS a, b")
     with prodml.connect(root) as ws:
         with pytest.raises(StepFailedError, match="a is string, the model expects double"):
             ws.run("s")
-        assert not ws.catalog.exists(ws.catalog.name("gold.scores"))
+        assert not ws.table_exists("gold.scores")
 
 
 def test_check_inputs_lists_every_problem() -> None:

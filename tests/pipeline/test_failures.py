@@ -97,7 +97,7 @@ def test_commit_without_state_record_is_adopted_not_duplicated(tmp_path: Path) -
     _landing(root, 2)
     with prodml.connect(root) as ws:
         ws.run("events")
-        with ws.store.begin() as conn:  # what a crash between commit and bookkeeping leaves
+        with ws._w.store.begin() as conn:  # what a crash between commit and bookkeeping leaves
             conn.execute(sa.text("DELETE FROM prodml_step_states"))
         result = ws.run("events")
         ingest = next(s for s in result.steps if s["step"] == "events.ingest")

@@ -103,8 +103,8 @@ def test_a_fail_rule_writes_nothing_and_says_why(
         assert alerts and "ALERT quality" in alerts[0] and "referential_customer" in alerts[0]
         message = str(info.value)
         assert "referential_customer" in message and "c9" in message
-        assert not ws.catalog.exists(ws.catalog.name("silver.orders"))
-        assert not ws.catalog.exists(ws.catalog.name("silver.orders__quarantine"))
+        assert not ws.table_exists("silver.orders")
+        assert not ws.table_exists("silver.orders__quarantine")
         failed = [r for r in ws.quality_report("silver.orders") if r["passed"] is False]
         assert {r["rule"] for r in failed} >= {"referential_customer"}
         assert all(r["version"] is None for r in failed)

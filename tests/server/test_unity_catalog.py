@@ -63,7 +63,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
     with prodml.connect(root, env="prod") as ws:
         ws.run("shop")
         for who in ("ops", "ana", "eve"):
-            tokens[who] = ws.governance.new_token("ops", who, name="uc", expires_at=None)
+            tokens[who] = ws.new_token(who, name="uc")
     app, workspaces = build(root, no_auth=False)
     try:
         with serving(app, ready=False) as server:
@@ -141,7 +141,7 @@ def test_grant_and_revoke_through_the_client(live: tuple[str, dict[str, str], Pa
     eve = next(a for a in after.privilege_assignments if a.principal == "eve")
     assert [p.value for p in eve.privileges] == ["SELECT"]
     with prodml.connect(root, env="prod") as ws:
-        log = ws.governance.records.audit_log(securable="prod.gold.orders")
+        log = ws.audit(securable="prod.gold.orders")
     assert {(r["principal"], r["action"]) for r in log if r["outcome"] == "changed"} >= {
         ("ops", "grant"),
         ("ana", "revoke"),

@@ -91,8 +91,8 @@ def aliases_restored(root: Path) -> Iterator[None]:
         yield
     finally:
         with prodml.connect(root) as ws:
-            ws.models.set_alias("clf", "champion", 1)
-            ws.models.set_alias("clf", "challenger", 2)
+            ws.set_alias("clf", "champion", 1)
+            ws.set_alias("clf", "challenger", 2)
 
 
 def sklearn_model(ws: Any, version: int) -> Any:
@@ -100,10 +100,9 @@ def sklearn_model(ws: Any, version: int) -> Any:
     import mlflow
     import mlflow.sklearn
 
-    target = ws.models.target
-    mlflow.set_tracking_uri(target.tracking_uri)
-    mlflow.set_registry_uri(target.registry_uri)
-    return mlflow.sklearn.load_model(f"models:/{ws.models.registered_name('clf')}/{version}")
+    mlflow.set_tracking_uri(ws.tracking_uri)
+    mlflow.set_registry_uri(ws.registry_uri)
+    return mlflow.sklearn.load_model(f"models:/{ws.registered_model('clf')}/{version}")
 
 
 def copy_model_artifacts(root: Path, dest: Path) -> Path:

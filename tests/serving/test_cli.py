@@ -60,7 +60,7 @@ def test_port_in_use_is_a_clean_error(untrained: Path) -> None:
 def test_tokens_new_prints_a_token_and_its_hash() -> None:
     r = prodml_cli("tokens", "new", "--name", "ci-bot")
     assert r.code == 0, r.err
-    [token] = re.findall(r"\bpml_[A-Za-z0-9_-]{40,}", r.out)
+    [token] = re.findall(r"\bpdml_[A-Za-z0-9_-]{40,}", r.out)
     lines = [m for m in map(YAML_LINE.match, r.out.splitlines()) if m]
     assert len(lines) == 1, r.out
     assert lines[0]["name"] == "ci-bot"

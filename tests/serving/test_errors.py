@@ -18,7 +18,7 @@ from tests.serving.conftest import ROWS, configure, copy_model_artifacts, new_pl
 
 import prodml
 from prodml.errors import UsageError
-from prodml.serving.auth import new_token, token_hash
+from prodml.governance.tokens import new_token, token_hash
 from prodml.serving.inference_log import QueueWriter
 
 SMALL = """\
@@ -146,8 +146,8 @@ def test_unsupported_content_type_is_a_415(small: Live) -> None:
 
 @pytest.mark.slow
 def test_bearer_tokens(trained: Path) -> None:
-    token, other = new_token(), new_token()
-    assert token.startswith("pml_") and token != other
+    token, other = new_token()[1], new_token()[1]
+    assert token.startswith("pdml_") and token != other
     configure(trained, "endpoint: {}\n")  # no tokens: the façade refuses to build the app
     with prodml.connect(trained) as ws, pytest.raises(UsageError, match="has no tokens"):
         ws.serving_app()
@@ -196,10 +196,10 @@ def test_ready_is_503_while_a_variant_fails_to_load(trained: Path, tmp_path: Pat
     """A version whose model file is gone: /ready says which variant failed and why."""
     artifacts = copy_model_artifacts(trained, tmp_path / "broken-model")
     with prodml.connect(trained) as ws:
-        client = ws.models.client
+        client = ws._w.registry.client
         v1 = client.get_model_version("dev.ml.clf", "1")
         broken = client.create_model_version("dev.ml.clf", str(artifacts), run_id=v1.run_id)
-        ws.models.set_alias("clf", "broken", int(broken.version))
+        ws.set_alias("clf", "broken", int(broken.version))
     (artifacts / "model.skops").unlink()
     configure(
         trained,
@@ -221,8 +221,8 @@ def test_ready_is_503_while_a_variant_fails_to_load(trained: Path, tmp_path: Pat
             assert httpx.post(live.url + PREDICT, json={"records": ROWS}).status_code == 200
     finally:
         with prodml.connect(trained) as ws:
-            ws.models.client.delete_registered_model_alias("dev.ml.clf", "broken")
-            ws.models.client.delete_model_version("dev.ml.clf", broken.version)
+            ws._w.registry.client.delete_registered_model_alias("dev.ml.clf", "broken")
+            ws._w.registry.client.delete_model_version("dev.ml.clf", broken.version)
         shutil.rmtree(artifacts, ignore_errors=True)
 
 

@@ -8,7 +8,9 @@ import numpy as np
 import orjson
 import pytest
 
-from prodml.serving.payload import PayloadError, coerce, parse_invocations, parse_product
+from prodml.errors import ProdmlError, http_status
+from prodml.serving.errors import PayloadError
+from prodml.serving.payload import coerce, parse_invocations, parse_product
 
 SCHEMA = (("a", "double"), ("n", "long"), ("segment", "string"))
 COLUMNS = [n for n, _ in SCHEMA]
@@ -75,9 +77,9 @@ def test_product_shape() -> None:
     ],
 )
 def test_malformed_bodies(body: bytes, content_type: str, status: int, needle: str) -> None:
-    with pytest.raises(PayloadError) as info:
+    with pytest.raises(ProdmlError) as info:
         coerce(parse_invocations(body, content_type, COLUMNS), SCHEMA)
-    assert info.value.status == status
+    assert http_status(info.value) == status
     assert needle in info.value.message
 
 

@@ -15,9 +15,9 @@ from tests.live import serving
 from tests.serving.conftest import configure, wait_loaded
 
 import prodml
-from prodml.serving.auth import new_token, token_hash
+from prodml.governance.tokens import new_token, token_hash
 
-TOKEN = new_token()
+TOKEN = new_token()[1]
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 # every route does real work: two variants, sticky units, outcomes, tokens

@@ -228,7 +228,7 @@ def test_hot_swap_under_load_loses_no_request(trained: Path) -> None:
         with Load(live.url) as load:
             load.wait_for(200)
             with prodml.connect(trained) as ws:
-                ws.models.set_alias("clf", "champion", 2)
+                ws.set_alias("clf", "champion", 2)
             swapped = httpx.post(f"{live.url}/v1/admin/reload", timeout=60)
             after = time.monotonic()
             assert swapped.status_code == 200, swapped.text
@@ -300,7 +300,7 @@ def _written(url: str) -> str:
 def test_reload_loads_from_its_own_registry_after_another_workspace_opened(
     trained: Path, tmp_path: Path
 ) -> None:
-    """Regression: serving/model.py load() (and ModelRegistry.load) load `models:/<name>/<version>`
+    """Regression: models/loaded.py load() (and ModelRegistry.load) load `models:/<name>/<version>`
     through MLflow's process-global tracking/registry URIs, which ModelRegistry.client sets
     only when a client is first created. Opening any other workspace in the same process
     repoints them, so the server resolves the alias in its own registry (version 2) but then
@@ -314,7 +314,7 @@ def test_reload_loads_from_its_own_registry_after_another_workspace_opened(
         app = ws.serving_app(no_auth=True)
     with aliases_restored(trained), serving(app) as live:
         with prodml.connect(trained) as ws:
-            ws.models.set_alias("clf", "champion", 2)
+            ws.set_alias("clf", "champion", 2)
         with prodml.connect(other) as ws:
             assert ws.model_versions("clf") == []  # e.g. a notebook looking at another platform
         r = httpx.post(f"{live.url}/v1/admin/reload", timeout=60)

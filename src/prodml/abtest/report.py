@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from prodml.abtest import stats
 from prodml.names import quote_ident, quote_literal
+from prodml.serialize import to_jsonable
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from prodml.catalog.gate import Catalog
     from prodml.catalog.policies import Access
     from prodml.config.product import Experiment, ProductConfig
-    from prodml.engine.local import LocalEngine
+    from prodml.engine.base import Engine
 
 
 @dataclass
@@ -38,7 +39,7 @@ class Units:
 
 def report(
     catalog: Catalog,
-    engine: LocalEngine,
+    engine: Engine,
     product: ProductConfig,
     name: str,
     experiment: Experiment,
@@ -78,7 +79,7 @@ def report(
 
 
 def units(
-    engine: LocalEngine,
+    engine: Engine,
     experiment: Experiment,
     *,
     log: Any,
@@ -178,8 +179,8 @@ def analyse(
         metrics[metric_name] = {
             "kind": metric.kind,
             "higher_is_better": metric.higher_is_better,
-            "comparison": comparison.to_json(),
-            "sequential": sequential.to_json(),
+            "comparison": to_jsonable(comparison),
+            "sequential": to_jsonable(sequential),
             "timeline": _timeline(data, metric_name, control, treatment),
         }
         if metric_name == experiment.primary:
@@ -202,7 +203,7 @@ def analyse(
         "minimum_sample": experiment.minimum_sample,
         "units": {control: int(is_c.sum()), treatment: int(is_t.sum())},
         "expected_share": {control: share[0], treatment: share[1]},
-        "srm": srm.to_json() if srm is not None else None,
+        "srm": to_jsonable(srm),
         "metrics": metrics,
         "recommendation": {"decision": decision.decision, "reason": decision.reason},
     }

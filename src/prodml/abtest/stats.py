@@ -8,7 +8,8 @@ Conventions:
       ``kind="rate"`` treats them as 0/1 outcomes (pooled two-proportion z-test).
     * Differences are always ``treatment - control``.
     * Degenerate inputs (an empty arm, fewer than two observations, zero variance) never raise:
-      the undefined quantities are NaN on the result objects and ``None`` in ``to_json()``.
+      the undefined quantities are NaN on the result objects and ``None`` in their JSON form
+      (``prodml.serialize.to_jsonable``).
       Invalid inputs (non-finite values, a rate outside {0, 1}, bad ``alpha``) raise ``ValueError``.
 """
 
@@ -17,10 +18,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from prodml.abtest.errors import StatisticsInputError
-from prodml.utils.numbers import finite_or_none
 
 if TYPE_CHECKING:
     import numpy as np
@@ -71,18 +71,6 @@ class ArmSummary:
     ci_high: float
     alpha: float
 
-    def to_json(self) -> dict[str, Any]:
-        """Plain-JSON form (NaN/inf become ``None``)."""
-        return {
-            "kind": self.kind,
-            "n": int(self.n),
-            "mean": finite_or_none(self.mean),
-            "std": finite_or_none(self.std),
-            "ci_low": finite_or_none(self.ci_low),
-            "ci_high": finite_or_none(self.ci_high),
-            "alpha": float(self.alpha),
-        }
-
 
 @dataclass(frozen=True)
 class Comparison:
@@ -111,25 +99,6 @@ class Comparison:
     p_value: float
     df: float
 
-    def to_json(self) -> dict[str, Any]:
-        """Plain-JSON form (NaN/inf become ``None``)."""
-        return {
-            "kind": self.kind,
-            "test": self.test,
-            "alpha": float(self.alpha),
-            "control": self.control.to_json(),
-            "treatment": self.treatment.to_json(),
-            "diff": finite_or_none(self.diff),
-            "diff_ci_low": finite_or_none(self.diff_ci_low),
-            "diff_ci_high": finite_or_none(self.diff_ci_high),
-            "relative_lift": finite_or_none(self.relative_lift),
-            "rel_ci_low": finite_or_none(self.rel_ci_low),
-            "rel_ci_high": finite_or_none(self.rel_ci_high),
-            "statistic": finite_or_none(self.statistic),
-            "p_value": finite_or_none(self.p_value),
-            "df": finite_or_none(self.df),
-        }
-
 
 @dataclass(frozen=True)
 class SRM:
@@ -142,17 +111,6 @@ class SRM:
     threshold: float
     mismatch: bool
 
-    def to_json(self) -> dict[str, Any]:
-        """Plain-JSON form (NaN/inf become ``None``)."""
-        return {
-            "counts": [int(c) for c in self.counts],
-            "expected": [finite_or_none(e) for e in self.expected],
-            "statistic": finite_or_none(self.statistic),
-            "p_value": finite_or_none(self.p_value),
-            "threshold": float(self.threshold),
-            "mismatch": bool(self.mismatch),
-        }
-
 
 @dataclass(frozen=True)
 class SequentialPoint:
@@ -163,19 +121,12 @@ class SequentialPoint:
     diff: float
     p_value: float
 
-    def to_json(self) -> dict[str, Any]:
-        """Plain-JSON form (NaN/inf become ``None``)."""
-        return {
-            "n_control": int(self.n_control),
-            "n_treatment": int(self.n_treatment),
-            "diff": finite_or_none(self.diff),
-            "p_value": finite_or_none(self.p_value),
-        }
-
 
 @dataclass(frozen=True)
 class SequentialResult:
     """Always-valid p-values of a normal-mixture SPRT at evenly spaced checkpoints."""
+
+    JSON_PROPERTIES = ("test",)
 
     kind: Kind
     tau: float
@@ -183,19 +134,14 @@ class SequentialResult:
     p_value: float
 
     @property
+    def test(self) -> str:
+        """The test's name."""
+        return "msprt_normal_mixture"
+
+    @property
     def p_values(self) -> list[float]:
         """The running always-valid p-values, one per checkpoint (non-increasing)."""
         return [p.p_value for p in self.points]
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain-JSON form (NaN/inf become ``None``)."""
-        return {
-            "kind": self.kind,
-            "test": "msprt_normal_mixture",
-            "tau": finite_or_none(self.tau),
-            "p_value": finite_or_none(self.p_value),
-            "points": [p.to_json() for p in self.points],
-        }
 
 
 @dataclass(frozen=True)
@@ -204,10 +150,6 @@ class Recommendation:
 
     decision: Decision
     reason: str
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain-JSON form."""
-        return {"decision": self.decision, "reason": self.reason}
 
 
 # --------------------------------------------------------------------------------------------

@@ -47,12 +47,6 @@ class TableInfo:
     bytes: int | None
     updated_at: datetime | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        out = dict(self.__dict__)
-        out["updated_at"] = self.updated_at.isoformat() if self.updated_at else None
-        return out
-
 
 class Catalog:
     """Tables of one catalog (environment): names, metadata, and gated reads and writes."""

@@ -30,18 +30,6 @@ class Edge:
     run_id: str
     depth: int
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return {
-            "source": self.source,
-            "target": self.target,
-            "step": self.step,
-            "source_version": self.source_version,
-            "target_version": self.target_version,
-            "run_id": self.run_id,
-            "depth": self.depth,
-        }
-
 
 def node(name: str, catalog: str) -> str:
     """A node's canonical name: ``landing:x`` and ``model:...`` as they are, tables in full."""

@@ -45,7 +45,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 metadata = MetaData()
 
 #: the Alembic revision this code expects (a test checks it equals the scripts' head)
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 tables = Table(
     "prodml_tables",
@@ -235,11 +235,14 @@ tokens = Table(
     Column("id", String(32), primary_key=True),
     Column("principal", String(128), nullable=False, index=True),
     Column("name", String(128), nullable=False),
-    Column("sha256", String(64), nullable=False),
+    Column("sha256", String(64), nullable=False, unique=True, index=True),
     Column("created_by", String(128), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime()),
     Column("revoked_at", UTCDateTime()),
+    # the one securable the token is for (an endpoint's declared tokens); None: any
+    Column("scope", String(512)),
+    Column("source", String(16), nullable=False, server_default="cli"),  # cli or config
 )
 
 grants = Table(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,10 +33,10 @@ def _row(row: sa.Row[Any]) -> dict[str, Any]:
 class MetadataStore:
     """Reads and writes prodml's metadata through SQLAlchemy Core (one class, any backend)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, engine_factory: EngineFactory | None = None) -> None:
         self.url = url
         try:
-            self.engine: Engine = _create_engine(url)
+            self.engine: Engine = _create_engine(url, engine_factory)
             self.migrate()
         except sa.exc.OperationalError as exc:
             from prodml.config.secrets import redact
@@ -378,17 +378,40 @@ def _decisions_where(catalog: str, product: str | None, experiment: str | None) 
     return sa.and_(*cond)
 
 
-def _create_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+#: makes the SQLAlchemy engine of a metadata URL (the ``metadata`` backends)
+EngineFactory = Callable[[str], Engine]
 
-        @sa.event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
 
-        return engine
+def sqlite_engine(url: str) -> Engine:
+    """The ``sqlite`` metadata backend: WAL, and waits rather than fails on a busy file."""
+    engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return engine
+
+
+def postgresql_engine(url: str) -> Engine:
+    """The ``postgresql`` (and generic ``sqlalchemy``) metadata backend: a pooled engine
+    whose connections are checked before use."""
     return sa.create_engine(url, pool_pre_ping=True)
+
+
+def metadata_type(url: str) -> str:
+    """The metadata backend a URL implies: ``sqlite``, ``postgresql``, else ``sqlalchemy``."""
+    scheme = url.split(":", 1)[0].split("+", 1)[0]
+    return scheme if scheme in ("sqlite", "postgresql") else "sqlalchemy"
+
+
+def _create_engine(url: str, factory: EngineFactory | None) -> Engine:
+    if factory is None:
+        from prodml import backends
+
+        factory = backends.load("metadata", metadata_type(url))
+    return factory(url)

@@ -6,24 +6,18 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if hasattr(value, "to_json"):
-        return value.to_json()
-    return str(value)
-
-
 def emit_json(data: Any) -> None:
-    """Write ``data`` as JSON to stdout."""
-    sys.stdout.write(json.dumps(data, default=_default, indent=2) + "\n")
+    """Write ``data`` (any result, see ``prodml.serialize``) as JSON to stdout."""
+    from prodml.serialize import to_jsonable
+
+    sys.stdout.write(json.dumps(to_jsonable(data), indent=2) + "\n")
 
 
 def out() -> Console:

@@ -22,15 +22,6 @@ def add_days(
     project: Project = None,
 ) -> None:
     """Write the next daily batches of the retail example into the landing directory."""
-    from prodml.errors import UsageError
-    from prodml.examples.retail.generator import MANIFEST_NAME
-    from prodml.examples.retail.generator import add_days as generate_more
-
     with workspace(project, env) as ws:
-        if not (ws.landing_dir / MANIFEST_NAME).is_file():
-            raise UsageError(
-                f"{ws.landing_dir} holds no example data to continue",
-                hint="this works on a platform made with 'prodml init DIR --example retail'",
-            )
-        written = generate_more(ws.landing_dir, days, drift=drift)
+        written = ws.add_example_days(days, drift=drift)
     console.info("added batch(es) " + ", ".join(d.isoformat() for d in written))

@@ -9,6 +9,7 @@ import typer
 from prodml.cli import console
 from prodml.cli.options import Env, Json, Project, workspace
 from prodml.errors import UsageError
+from prodml.serialize import to_jsonable
 
 app = typer.Typer(
     help="Feature store: feature tables, which models use them, the online store.",
@@ -22,7 +23,7 @@ Table = Annotated[str, typer.Argument(help="Feature table, e.g. features.custome
 def list_tables(env: Env = None, project: Project = None, json: Json = False) -> None:
     """Every declared feature table: owner, keys, features, consumers, online state."""
     with workspace(project, env) as ws:
-        rows = ws.features.list_tables()
+        rows = ws.feature_tables()
     if json:
         console.emit_json(rows)
         return
@@ -56,7 +57,7 @@ def _online(state: dict[str, Any] | None) -> str:
 def show(table: Table, env: Env = None, project: Project = None, json: Json = False) -> None:
     """One feature table: its features with types and descriptions, and the models using them."""
     with workspace(project, env) as ws:
-        doc = ws.features.describe(table)
+        doc = ws.feature_table(table)
     if json:
         console.emit_json(doc)
         return
@@ -101,7 +102,7 @@ def publish(
     """Publish the latest value per key to the online store (only keys changed since the last
     published version)."""
     with workspace(project, env) as ws:
-        results = [r.to_json() for r in ws.features.publish(table, full=full)]
+        results = [to_jsonable(r) for r in ws.publish_features(table, full=full)]
     if json:
         console.emit_json(results)
         return
@@ -145,7 +146,7 @@ def online(
             raise UsageError(f"--key {item!r} is not NAME=VALUE", hint="e.g. --key customer_id=42")
         entity[name] = value
     with workspace(project, env) as ws:
-        found = ws.features.online(target, [entity])[0].to_json()
+        found = to_jsonable(ws.online_features(target, [entity])[0])
     if json:
         console.emit_json(found)
         return

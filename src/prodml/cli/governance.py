@@ -33,7 +33,7 @@ From = Annotated[str, typer.Option("--from", help="The principal.")]
 def list_principals(env: Env = None, project: Project = None, json: Json = False) -> None:
     """Every principal, its kind and groups."""
     with workspace(project, env) as ws:
-        rows = ws.governance.records.principals()
+        rows = ws.principals()
     if json:
         console.emit_json(rows)
         return
@@ -54,8 +54,7 @@ def add_principal(
 ) -> None:
     """Create a principal (admins)."""
     with workspace(project, env) as ws:
-        ws.governance.require_admin(ws.principal, "add principals")
-        ws.governance.records.add_principal(name, kind, email=email)
+        ws.add_principal(name, kind, email=email)
     console.info(f"{kind} {name} created")
 
 
@@ -68,8 +67,7 @@ def add_member(
 ) -> None:
     """Put a principal in a group (admins); a cycle of groups is refused."""
     with workspace(project, env) as ws:
-        ws.governance.require_admin(ws.principal, "change group members")
-        ws.governance.records.add_member(group, member)
+        ws.add_member(group, member)
     console.info(f"{member} is now in {group}")
 
 
@@ -82,15 +80,7 @@ def remove_member(
 ) -> None:
     """Take a principal out of a group (admins)."""
     with workspace(project, env) as ws:
-        ws.governance.require_admin(ws.principal, "change group members")
-        ws.governance.records.remove_member(group, member)
-        ws.governance.authorizer.record(
-            ws.principal,
-            "member.remove",
-            None,
-            outcome="changed",
-            reason=f"{member} out of {group}",
-        )
+        ws.remove_member(group, member)
     console.info(f"{member} is no longer in {group}")
 
 
@@ -98,12 +88,7 @@ def remove_member(
 def remove_principal(name: Name, env: Env = None, project: Project = None) -> None:
     """Delete a principal with its memberships and grants; its tokens are revoked (admins)."""
     with workspace(project, env) as ws:
-        ws.governance.require_admin(ws.principal, "remove principals")
-        ws.governance.records.require_principal(name)
-        ws.governance.records.remove_principal(name)
-        ws.governance.authorizer.record(
-            ws.principal, "principal.remove", None, outcome="changed", reason=f"removed {name}"
-        )
+        ws.remove_principal(name)
     console.info(f"{name} removed (its tokens are revoked)")
 
 
@@ -118,7 +103,7 @@ def new_token(
     """A new token for PRINCIPAL: printed once, on stdout; only its hash is stored."""
     expires = datetime.now(UTC) + timedelta(days=days) if days else None
     with workspace(project, env) as ws:
-        token = ws.governance.new_token(ws.principal, principal, name=name, expires_at=expires)
+        token = ws.new_token(principal, name=name, expires_at=expires)
     console.info(
         f"token for {principal}{f', expires {expires:%Y-%m-%d}' if expires else ''}: it is "
         "shown once; store it as a secret (PRODML_TOKEN, or an HTTP bearer token)"
@@ -135,9 +120,7 @@ def list_tokens(
 ) -> None:
     """Tokens: id, principal, name, created, expiry, revocation (never the token)."""
     with workspace(project, env) as ws:
-        if ws.governance.enabled and not ws.governance.authorizer.is_admin(ws.principal):
-            principal = ws.principal  # others' tokens are for admins
-        rows = ws.governance.records.tokens(principal)
+        rows = ws.tokens(principal)
     if json:
         console.emit_json(rows)
         return
@@ -153,14 +136,8 @@ def revoke_token(
 ) -> None:
     """Revoke a token: it stops working at once."""
     with workspace(project, env) as ws:
-        ws.governance.revoke_token(ws.principal, token_id)
+        ws.revoke_token(token_id)
     console.info(f"token {token_id} revoked")
-
-
-def _securable(kind: str, name: str) -> object:
-    from prodml.governance.privileges import Securable as S
-
-    return S.parse(kind, name)
 
 
 @grants.command("grant")
@@ -174,7 +151,7 @@ def grant(
 ) -> None:
     """Grant privileges (owners, MANAGE holders and admins)."""
     with workspace(project, env) as ws:
-        new = ws.governance.grant(ws.principal, _securable(kind, name), to, privileges)  # type: ignore[arg-type]
+        new = ws.grant(kind, name, to, privileges)
     console.info(f"granted {', '.join(new) or 'nothing new'} on {kind} {name} to {to}")
 
 
@@ -189,7 +166,7 @@ def revoke(
 ) -> None:
     """Revoke privileges (owners, MANAGE holders and admins)."""
     with workspace(project, env) as ws:
-        gone = ws.governance.revoke(ws.principal, _securable(kind, name), from_, privileges)  # type: ignore[arg-type]
+        gone = ws.revoke(kind, name, from_, privileges)
     console.info(
         f"revoked {', '.join(gone) or 'nothing (not granted)'} on {kind} {name} from {from_}"
     )
@@ -201,7 +178,7 @@ def show(
 ) -> None:
     """Grants that apply to a securable: its own and those inherited from its containers."""
     with workspace(project, env) as ws:
-        rows = ws.governance.authorizer.effective(_securable(kind, name))  # type: ignore[arg-type]
+        rows = ws.effective_grants(kind, name)
     if json:
         console.emit_json(rows)
         return
@@ -234,11 +211,7 @@ def audit(
     everything; others their own records)."""
     start = _since(since) if since else None
     with workspace(project, env) as ws:
-        if ws.governance.enabled and not ws.governance.authorizer.is_admin(ws.principal):
-            principal = ws.principal  # the whole log is for admins; others see their own
-        rows = ws.governance.records.audit_log(
-            principal=principal, securable=securable, since=start, limit=limit
-        )
+        rows = ws.audit(principal=principal, securable=securable, since=start, limit=limit)
     if json:
         console.emit_json(rows)
         return
@@ -266,8 +239,6 @@ def _since(text: str) -> datetime:
 def whoami(env: Env = None, project: Project = None) -> None:
     """The principal this command acts as, and its groups."""
     with workspace(project, env) as ws:
-        name = ws.principal
-        groups = sorted(ws.governance.authorizer.identities(name) - {name})
-        admin = ws.governance.authorizer.is_admin(name)
-    console.out().print(name, soft_wrap=True, markup=False, highlight=False)
-    console.info(f"groups: {', '.join(groups) or 'none'}{'; admin' if admin else ''}")
+        me = ws.whoami()
+    console.out().print(me.name, soft_wrap=True, markup=False, highlight=False)
+    console.info(f"groups: {', '.join(me.groups) or 'none'}{'; admin' if me.admin else ''}")

@@ -39,11 +39,11 @@ def lineage(
         ["hop", "source", "", "target", "step"],
         [
             [
-                e["depth"],
-                _label(e["source"], e["source_version"]),
+                e.depth,
+                _label(e.source, e.source_version),
                 "→",
-                _label(e["target"], e["target_version"]),
-                e["step"],
+                _label(e.target, e.target_version),
+                e.step,
             ]
             for e in edges
         ],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -16,22 +16,7 @@ app = typer.Typer(help="Models: registry, versions, comparison, promotion.", no_
 def list_models(env: Env = None, project: Project = None, json: Json = False) -> None:
     """The registered model of every product, with its champion and challenger."""
     with workspace(project, env) as ws:
-        rows = []
-        for name, product in ws.products.items():
-            if product.config.model is None:
-                continue
-            versions = ws.models.versions(product.config.model.name)
-            alias = {a: v["version"] for v in versions for a in v["aliases"]}
-            rows.append(
-                {
-                    "product": name,
-                    "model": ws.models.registered_name(product.config.model.name),
-                    "versions": len(versions),
-                    "champion": alias.get("champion"),
-                    "challenger": alias.get("challenger"),
-                    "deployment": product.config.model.deployment,
-                }
-            )
+        rows = ws.models()
         if json:
             console.emit_json(rows)
             return
@@ -39,14 +24,7 @@ def list_models(env: Env = None, project: Project = None, json: Json = False) ->
             f"models in {ws.env}",
             ["product", "model", "versions", "champion", "challenger", "deployment"],
             [
-                [
-                    r["product"],
-                    r["model"],
-                    r["versions"],
-                    r["champion"],
-                    r["challenger"],
-                    r["deployment"],
-                ]
+                [r.product, r.model, r.versions, r.champion, r.challenger, r.deployment]
                 for r in rows
             ],
         )
@@ -66,7 +44,7 @@ def versions(
             console.emit_json(rows)
             return
         console.table(
-            f"versions of {ws.models.registered_name(ws.model_config(product).name)}",
+            f"versions of {ws.registered_model(product)}",
             ["version", "aliases", "gate", "metrics", "prodml run", "copied from"],
             [
                 [
@@ -92,14 +70,7 @@ def show(
     """The product's model: config, gate, champion and challenger."""
     with workspace(project, env) as ws:
         cfg = ws.model_config(product)
-        rows = ws.model_versions(product)
-        data: dict[str, Any] = {
-            "model": ws.models.registered_name(cfg.name),
-            "config": cfg.model_dump(mode="json"),
-            "champion": next((r for r in rows if "champion" in r["aliases"]), None),
-            "challenger": next((r for r in rows if "challenger" in r["aliases"]), None),
-            "versions": len(rows),
-        }
+        data = ws.model_details(product)
         if json:
             console.emit_json(data)
             return
@@ -108,7 +79,7 @@ def show(
             [
                 ("deployment", cfg.deployment),
                 ("flavor", cfg.flavor),
-                ("versions", len(rows)),
+                ("versions", data["versions"]),
                 ("champion", (data["champion"] or {}).get("version")),
                 ("challenger", (data["challenger"] or {}).get("version")),
                 (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -16,22 +16,7 @@ app = typer.Typer(help="Products: the landscape and each product's details.", no
 def list_products(env: Env = None, project: Project = None, json: Json = False) -> None:
     """Every product with its owner, stage, kind and last run."""
     with workspace(project, env) as ws:
-        rows = []
-        for name, product in ws.products.items():
-            last = ws.store.list_runs(product=name, catalog=ws.settings.catalog, limit=1)
-            accountable = next(o.name for o in product.config.owners if o.role == "accountable")
-            rows.append(
-                {
-                    "name": name,
-                    "description": product.config.description.strip(),
-                    "stage": product.config.stage,
-                    "kind": product.config.classification.kind,
-                    "accountable": accountable,
-                    "steps": len(product.steps),
-                    "last_run": last[0]["run_id"] if last else None,
-                    "last_status": last[0]["status"] if last else None,
-                }
-            )
+        rows = ws.landscape()
         if json:
             console.emit_json(rows)
             return
@@ -39,15 +24,7 @@ def list_products(env: Env = None, project: Project = None, json: Json = False) 
             f"products in {ws.env}",
             ["product", "stage", "kind", "accountable", "steps", "last run", "status"],
             [
-                [
-                    r["name"],
-                    r["stage"],
-                    r["kind"],
-                    r["accountable"],
-                    r["steps"],
-                    r["last_run"],
-                    r["last_status"],
-                ]
+                [r.name, r.stage, r.kind, r.accountable, r.steps, r.last_run, r.last_status]
                 for r in rows
             ],
         )
@@ -62,29 +39,12 @@ def show(
 ) -> None:
     """A product: owners (RACI), classification, SLA, steps and the tables it produces."""
     with workspace(project, env) as ws:
-        prod = ws.product(product)
-        data: dict[str, Any] = prod.config.model_dump(mode="json")
-        data["steps"] = [
-            {
-                "name": s.name,
-                "stage": s.stage,
-                "inputs": list(s.inputs),
-                "outputs": list(s.outputs),
-                "mode": s.mode,
-                "partition_by": s.partition_by,
-                "description": s.description,
-            }
-            for s in prod.steps
-        ]
-        upstream = sorted(
-            {ws.dag.steps[u].product for s in prod.steps for u in ws.dag.upstream[s.qualified]}
-            - {prod.name}
-        )
-        data["inputs_from_products"] = upstream
+        data = ws.describe_product(product)
+        cfg = ws.product(product).config
+        upstream = data["inputs_from_products"]
         if json:
             console.emit_json(data)
             return
-        cfg = prod.config
         console.fields(
             f"product {cfg.name}",
             [

@@ -104,7 +104,7 @@ def reproduce(
     with workspace(project, env) as ws:
         report = ws.reproduce(run_id)
         if json:
-            console.emit_json(report.to_json())
+            console.emit_json(report)
         else:
             console.table(
                 f"reproduce {report.run_id}: {'MATCH' if report.match else 'MISMATCH'}",
@@ -123,7 +123,7 @@ def reproduce(
             )
             if not report.checks:
                 console.info("nothing to compare: no step of this run wrote anything")
-            if report.skipped:
-                console.info("not re-executed: " + ", ".join(report.skipped))
+            if report.not_reproduced:
+                console.info("not re-executed: " + ", ".join(report.not_reproduced))
         if not report.match:
             raise typer.Exit(1)

@@ -126,15 +126,12 @@ def new_token(
     name: Annotated[str, typer.Option(help="Who or what the token is for.")] = "client",
 ) -> None:
     """Create a token: prints it once, and the hash to put under endpoint.auth.tokens."""
-    from prodml.serving.auth import new_token as make
-    from prodml.serving.auth import token_hash
+    from prodml.workspace import endpoint_token
 
-    token = make()
+    token, sha256 = endpoint_token(name)
     console.out().print(f"token (shown once, give it to the caller): {token}", soft_wrap=True)
     console.out().print("add to product.yaml under endpoint.auth.tokens:")
-    console.out().print(
-        f"  - {{name: {name}, sha256: {token_hash(token)}}}", markup=False, soft_wrap=True
-    )
+    console.out().print(f"  - {{name: {name}, sha256: {sha256}}}", markup=False, soft_wrap=True)
 
 
 def server(

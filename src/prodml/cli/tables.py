@@ -18,10 +18,10 @@ def list_tables(env: Env = None, project: Project = None, json: Json = False) ->
     with workspace(project, env) as ws:
         infos = ws.tables()
         if json:
-            console.emit_json([t.to_json() for t in infos])
+            console.emit_json(infos)
             return
         console.table(
-            f"tables in catalog {ws.settings.catalog}",
+            f"tables in catalog {ws.catalog_name}",
             ["table", "owner", "version", "rows", "partitioned by", "description"],
             [
                 [
@@ -48,7 +48,7 @@ def show(
     with workspace(project, env) as ws:
         info = ws.table(name)
         if json:
-            console.emit_json(info.to_json())
+            console.emit_json(info)
             return
         console.fields(
             info.name,

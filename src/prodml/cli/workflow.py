@@ -27,9 +27,9 @@ def init(
     days: Annotated[int, typer.Option(min=1, max=3650, help="Days of example landing data.")] = 60,
 ) -> None:
     """Create a platform directory (with an example platform and its data)."""
-    from prodml.examples.scaffold import create
+    from prodml.workspace import init_platform
 
-    files = create(directory, example=example, days=days)
+    files = init_platform(directory, example=example, days=days)
     console.info(f"created {directory} ({len(files)} files)")
     if example:
         console.info(f"next: cd {directory} && prodml run churn")
@@ -52,7 +52,7 @@ def plan(
             product, steps=_split(steps), partitions=partitions, full_refresh=full_refresh
         )
         if json:
-            console.emit_json([p.to_json() for p in plans])
+            console.emit_json(plans)
             return
         console.table(
             f"plan for {product} in {ws.env}",

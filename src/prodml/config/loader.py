@@ -311,9 +311,25 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
+#: settings added after runs were first recorded: (section, key) → the value that means "not
+#: set". Left at it, they stay out of the hash, so a config that does not use them hashes as
+#: it did before they existed.
+LATER_SETTINGS: dict[tuple[str, str], object] = {
+    ("metadata", "type"): None,
+    ("online_store", "type"): None,
+    ("tracking", "type"): "mlflow",
+}
+
+
 def config_hash(*parts: BaseModel) -> str:
     """A short stable hash of resolved config models (secret references stay unresolved)."""
-    payload = json.dumps([p.model_dump(mode="json") for p in parts], sort_keys=True)
+    dumped = [p.model_dump(mode="json") for p in parts]
+    for data in dumped:
+        for (section, key), unset in LATER_SETTINGS.items():
+            values = data.get(section)
+            if isinstance(values, dict) and key in values and values[key] == unset:
+                del values[key]
+    payload = json.dumps(dumped, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 

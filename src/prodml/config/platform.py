@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -43,6 +43,9 @@ class StorageConfig(Closed):
 class MetadataConfig(Closed):
     """The metadata store (catalog, runs, step states, lineage)."""
 
+    type: str | None = Field(
+        None, description="metadata backend (sqlite, postgresql, …); default: the URL's scheme"
+    )
     url: str | None = Field(
         None, description="SQLAlchemy URL; default: a SQLite file in the state dir"
     )
@@ -51,6 +54,7 @@ class MetadataConfig(Closed):
 class TrackingConfig(Closed):
     """Experiment tracking and the model registry (MLflow)."""
 
+    type: str = Field("mlflow", description="tracking backend")
     uri: str | None = Field(
         None, description="tracking URI; default: a SQLite file in the state dir"
     )
@@ -63,21 +67,25 @@ class TrackingConfig(Closed):
 class OnlineStoreConfig(Closed):
     """The online feature store: latest feature values per entity, for serving."""
 
+    type: str | None = Field(
+        None, description="online store backend (sqlite, redis, …); default: the URL's scheme"
+    )
     url: str | None = Field(
         None,
         description="sqlite:///path or redis://host:port/db (a ${secret:NAME} for a password); "
         "default: <state_dir>/online.db",
     )
 
-    @field_validator("url")
-    @classmethod
-    def _scheme(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("sqlite://", "redis://", "rediss://")):
-            raise ValueError(
-                f"unsupported online store {value.split(':', 1)[0]!r}: use sqlite:///PATH or "
-                "redis://HOST:PORT/DB"
+    @model_validator(mode="after")
+    def _scheme(self) -> OnlineStoreConfig:
+        url = self.url
+        if self.type is None and url and not url.startswith(("sqlite://", "redis://", "rediss://")):
+            raise AtKey(
+                ("url",),
+                f"unsupported online store {url.split(':', 1)[0]!r}: use sqlite:///PATH or "
+                "redis://HOST:PORT/DB (or name a backend with type:)",
             )
-        return value
+        return self
 
 
 class OpenLineageConfig(Closed):
@@ -94,7 +102,7 @@ class OpenLineageConfig(Closed):
 class ComputeProfile(Closed):
     """Limits for the engine that runs a product's steps (a cluster policy, locally)."""
 
-    engine: Literal["duckdb"] = "duckdb"
+    engine: str = Field("duckdb", pattern=r"^[a-z][a-z0-9_]*$", description="engine backend")
     threads: int | None = Field(None, ge=1, le=1024)
     memory_limit: str | None = Field(None, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
     timeout_seconds: int | None = Field(None, ge=1)

@@ -12,13 +12,14 @@ from prodml.drift import stats, summaries
 from prodml.drift.windows import Window, bounds
 from prodml.errors import NotFoundError, UsageError, did_you_mean
 from prodml.names import quote_ident
+from prodml.serialize import to_jsonable
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from prodml.catalog.gate import Catalog, TableInfo
     from prodml.catalog.policies import Access
-    from prodml.engine.local import LocalEngine
+    from prodml.engine.base import Engine
     from prodml.names import TableName
     from prodml.products import Product
 
@@ -60,7 +61,7 @@ def watched(
 
 def run(
     catalog: Catalog,
-    make_engine: Callable[[], LocalEngine],
+    make_engine: Callable[[], Engine],
     products: Mapping[str, Product],
     target: str,
     *,
@@ -110,7 +111,7 @@ def run(
 
 def compare(
     catalog: Catalog,
-    engine: LocalEngine,
+    engine: Engine,
     tables: Mapping[TableName, DriftTable],
     optional: Mapping[TableName, DriftTable],
     *,
@@ -200,7 +201,7 @@ def default_columns(info: TableInfo, schema: pa.Schema, time_column: str | None)
 
 def table_drift(
     catalog: Catalog,
-    engine: LocalEngine,
+    engine: Engine,
     table: TableName,
     config: DriftTable,
     current: Window,
@@ -291,7 +292,7 @@ def table_drift(
         "reference_window": windows["reference"],
         "current_rows": cur.num_rows,
         "reference_rows": ref.num_rows,
-        "result": result.to_json(),
+        "result": to_jsonable(result),
         "correlations": correlations,
         "target_relation": relation,
         "histograms": histograms,
@@ -299,7 +300,7 @@ def table_drift(
 
 
 def _load(
-    engine: LocalEngine,
+    engine: Engine,
     source: str,
     columns: Sequence[str],
     time_column: str | None,

@@ -85,8 +85,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
-from prodml.utils.numbers import finite_or_none
-
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
@@ -165,6 +163,8 @@ class ColumnDrift:
     values; the null shares are of all values (``None`` for an empty input).
     """
 
+    JSON_PROPERTIES = ("drift_score",)
+
     column: str
     kind: ColumnKind
     method: Method | None
@@ -193,37 +193,6 @@ class ColumnDrift:
     def drift_score(self) -> float | None:
         """Evidently's ``drift_score``: the p-value for p-value tests, else the distance."""
         return self.p_value_adjusted if self.p_value is not None else self.statistic
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain-JSON form (NaN/inf become ``None``)."""
-        return {
-            "column": self.column,
-            "kind": self.kind,
-            "method": self.method,
-            "statistic": finite_or_none(self.statistic),
-            "p_value": finite_or_none(self.p_value),
-            "p_value_adjusted": finite_or_none(self.p_value_adjusted),
-            "drift_score": finite_or_none(self.drift_score),
-            "threshold": finite_or_none(self.threshold),
-            "drift": self.drift,
-            "status": self.status,
-            "reason": self.reason,
-            "psi": finite_or_none(self.psi),
-            "psi_drift": self.psi_drift,
-            "n_reference": int(self.n_reference),
-            "n_current": int(self.n_current),
-            "n_unique": int(self.n_unique),
-            "null_share_reference": finite_or_none(self.null_share_reference),
-            "null_share_current": finite_or_none(self.null_share_current),
-            "new_categories": None if self.new_categories is None else list(self.new_categories),
-            "n_new_categories": self.n_new_categories,
-            "new_category_share": finite_or_none(self.new_category_share),
-            "missing_categories": (
-                None if self.missing_categories is None else list(self.missing_categories)
-            ),
-            "n_missing_categories": self.n_missing_categories,
-            "out_of_range_share": finite_or_none(self.out_of_range_share),
-        }
 
 
 @dataclass(frozen=True)
@@ -256,20 +225,6 @@ class DatasetDrift:
             if c.column == name:
                 return c
         raise KeyError(name)
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain-JSON form (NaN/inf become ``None``)."""
-        return {
-            "n_columns": int(self.n_columns),
-            "n_tested": int(self.n_tested),
-            "n_drifted": int(self.n_drifted),
-            "drifted_share": finite_or_none(self.drifted_share),
-            "drift": self.drift,
-            "share_threshold": float(self.share_threshold),
-            "correction": self.correction,
-            "skipped": list(self.skipped),
-            "columns": [c.to_json() for c in self.columns],
-        }
 
 
 # --------------------------------------------------------------------------------------------

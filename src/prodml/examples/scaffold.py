@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 from prodml.errors import UsageError
@@ -58,3 +59,21 @@ def create(dest: Path, *, example: str | None = None, days: int = DEFAULT_DAYS) 
         for p in dest.rglob("*")
         if p.is_file() and "landing" not in p.parts
     )
+
+
+def add_days(landing_dir: Path, days: int = 1, *, drift: bool = False) -> list[date]:
+    """Write the next ``days`` daily batches of the example into a platform's landing
+    directory (``drift`` shifts prices, quantities and channels); the dates written.
+
+    Raises:
+        UsageError: the platform was not made from the example.
+    """
+    from prodml.examples.retail.generator import MANIFEST_NAME
+    from prodml.examples.retail.generator import add_days as generate_more
+
+    if not (landing_dir / MANIFEST_NAME).is_file():
+        raise UsageError(
+            f"{landing_dir} holds no example data to continue",
+            hint="this works on a platform made with 'prodml init DIR --example retail'",
+        )
+    return generate_more(landing_dir, days, drift=drift)

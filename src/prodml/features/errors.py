@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prodml.errors import NotFoundError, ProdmlError, UnavailableError, UsageError
+from prodml.errors import NotFoundError, UnavailableError, UsageError
 
 
 class FeatureJoinError(UsageError):
@@ -21,8 +21,7 @@ class NotPublishedError(NotFoundError):
     """
 
     def __init__(self, table: str, message: str, *, hint: str | None = None) -> None:
-        ProdmlError.__init__(self, message, hint=hint)
-        self.kind, self.name, self.known = "published feature table", table, []
+        super().__init__("published feature table", table, hint=hint, message=message)
 
 
 class OnlineStoreError(UnavailableError):

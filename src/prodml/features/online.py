@@ -74,24 +74,28 @@ class OnlineStore(Protocol):
         """Release connections."""
 
 
-def open_store(url: str | None, state_dir: Path) -> OnlineStore:
-    """The backend for ``url`` (``sqlite:///PATH``, ``redis://…``; default SQLite in the
-    state dir)."""
-    if url is None or url.startswith("sqlite://"):
-        from prodml.features.sqlite_store import SqliteStore
+def online_type(url: str | None) -> str:
+    """The online store backend a URL implies (``sqlite`` without one)."""
+    if url is None:
+        return "sqlite"
+    scheme = url.split(":", 1)[0]
+    return "redis" if scheme == "rediss" else scheme
 
-        path = Path(url[len("sqlite:///") :]) if url else state_dir / "online.db"
-        if url and not path.is_absolute():
-            path = state_dir.parent / path
-        return SqliteStore(path)
-    if url.startswith(("redis://", "rediss://")):
-        from prodml.features.redis_store import RedisStore
 
-        return RedisStore(url)
-    raise OnlineStoreError(
-        f"unsupported online store URL {url.split(':', 1)[0]!r}",
-        hint="online_store.url: sqlite:///PATH or redis://HOST:PORT/DB",
-    )
+def open_store(url: str | None, state_dir: Path, type_: str | None = None) -> OnlineStore:
+    """The online store of ``type_`` (default: the one ``url`` implies) at ``url`` (default:
+    SQLite in the state dir)."""
+    from prodml import backends
+
+    if type_ is None and online_type(url) not in backends.types("online_store"):
+        raise OnlineStoreError(
+            f"unsupported online store URL {online_type(url)!r}",
+            hint="online_store.url: sqlite:///PATH or redis://HOST:PORT/DB (or name a backend "
+            "with online_store.type)",
+        )
+    factory = backends.load("online_store", type_ or online_type(url))
+    store: OnlineStore = factory(url, state_dir)
+    return store
 
 
 def encode_key(values: Sequence[Any]) -> str:
@@ -128,14 +132,6 @@ class Lookup:
     values: dict[str, Any]
     statuses: dict[str, str]
     event_timestamp: datetime | None
-
-    def to_json(self) -> dict[str, Any]:
-        """The lookup as JSON-ready data."""
-        return {
-            "values": self.values,
-            "statuses": self.statuses,
-            "event_timestamp": self.event_timestamp.isoformat() if self.event_timestamp else None,
-        }
 
 
 def decode(

@@ -10,7 +10,7 @@ new table version nothing is read or written.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,10 +43,6 @@ class PublishResult:
     written: int
     seconds: float
     up_to_date: bool
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return asdict(self)
 
 
 def key_kinds(schema: pa.Schema, keys: list[str], table: str) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
@@ -164,3 +165,12 @@ class RedisStore:
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
+
+
+def open_store(url: str | None, state_dir: Path) -> RedisStore:
+    """The ``redis`` online store backend: ``redis://HOST:PORT/DB`` (or ``rediss://``)."""
+    if not url:
+        raise OnlineStoreError(
+            "the redis online store needs online_store.url: redis://HOST:PORT/DB"
+        )
+    return RedisStore(url)

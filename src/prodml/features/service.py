@@ -34,6 +34,7 @@ class FeatureStore:
         declared: the declared feature tables.
         access: who reads and writes.
         online_url: the online store URL (None: SQLite in ``state_dir``).
+        online_type: the online store backend (None: the one the URL implies).
         state_dir: the environment's state directory.
         model_spec: the training-set spec of a product's served model (feature services).
         check_read: governance's read check of a feature table for a principal.
@@ -47,6 +48,7 @@ class FeatureStore:
         *,
         online_url: str | None,
         state_dir: Path,
+        online_type: str | None = None,
         model_spec: SpecResolver | None = None,
         check_read: Callable[[str, str], None] | None = None,
     ) -> None:
@@ -54,6 +56,7 @@ class FeatureStore:
         self.declared = dict(declared)
         self.access = access
         self._online_url = online_url
+        self._online_type = online_type
         self._state_dir = state_dir
         self._model_spec = model_spec
         # governance: (principal, full table name) → raises when the principal may not read it
@@ -62,7 +65,7 @@ class FeatureStore:
     @cached_property
     def online_store(self) -> OnlineStore:
         """The online store (opened on first use)."""
-        return open_store(self._online_url, self._state_dir)
+        return open_store(self._online_url, self._state_dir, self._online_type)
 
     @cached_property
     def online_features(self) -> OnlineFeatures:
@@ -84,7 +87,7 @@ class FeatureStore:
         """A table's declaration with its live facts: version, column types, consumers and
         what was last published."""
         table = self.table(name)
-        info = table.to_json()
+        info = table.summary()
         full = self.catalog.name(table.name)
         version = self.catalog.version(full)
         info["version"] = version

@@ -160,3 +160,12 @@ class SqliteStore:
     def close(self) -> None:
         """Close the connection."""
         self._con.close()
+
+
+def open_store(url: str | None, state_dir: Path) -> SqliteStore:
+    """The ``sqlite`` online store backend: ``sqlite:///PATH`` (relative to the platform
+    directory), default ``<state_dir>/online.db``."""
+    path = Path(url[len("sqlite:///") :]) if url else state_dir / "online.db"
+    if url and not path.is_absolute():
+        path = state_dir.parent / path
+    return SqliteStore(path)

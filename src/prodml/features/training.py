@@ -44,8 +44,8 @@ class DeclaredTable:
     step: str | None
     decl: FeatureTable
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready."""
+    def summary(self) -> dict[str, Any]:
+        """The declaration as a document: table, owner, keys, time columns, features."""
         return {
             "table": self.name,
             "product": self.product,
@@ -293,3 +293,58 @@ def consumer_rows(
         for lookup in spec.get("lookups", [])
         for feature in lookup["features"]
     ]
+
+
+class StepTrainingSets:
+    """What a step's ``ctx.training_set`` and ``ctx.log_model`` use of the feature store:
+    point-in-time joins over the declared tables, and consumers recorded with a model.
+
+    Args:
+        catalog: the environment's catalog (reads go through its gate).
+        declared: the declared feature tables.
+    """
+
+    def __init__(self, catalog: Catalog, declared: Mapping[str, DeclaredTable]) -> None:
+        self.catalog = catalog
+        self.declared = declared
+
+    def table_name(self, name: str) -> str:
+        """The full name of a declared feature table (did-you-mean when unknown)."""
+        return str(self.catalog.name(find_table(self.declared, name).name))
+
+    def build(
+        self,
+        access: Access,
+        spine: Any,
+        *,
+        timestamp: str,
+        lookups: Sequence[FeatureLookup],
+        on_read: Callable[[str, int], None] | None = None,
+        con: Any = None,
+    ) -> TrainingSet:
+        """A training set (see :func:`training_set`)."""
+        return training_set(
+            self.catalog,
+            access,
+            self.declared,
+            spine,
+            timestamp=timestamp,
+            lookups=lookups,
+            on_read=on_read,
+            con=con,
+        )
+
+    def record_consumers(
+        self, spec: Mapping[str, Any], *, model: str, version: int, product: str, run_id: str
+    ) -> None:
+        """Record a model version as a consumer of the features its training set used."""
+        self.catalog.store.record_feature_consumers(
+            consumer_rows(
+                spec,
+                catalog=self.catalog.catalog,
+                model=model,
+                version=version,
+                product=product,
+                run_id=run_id,
+            )
+        )

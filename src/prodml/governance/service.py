@@ -165,7 +165,9 @@ class Governance:
 
     # -- changes ---------------------------------------------------------------------------
 
-    def _may_manage(self, actor: str, securable: Securable, action: str) -> None:
+    def may_manage(self, actor: str, securable: Securable, action: str) -> None:
+        """Owners, MANAGE holders and admins may ``action`` (grant, revoke); a refusal is
+        audited and raised."""
         if self.enabled and not self.authorizer.can_manage(actor, securable):
             self.authorizer.record(
                 actor,
@@ -183,7 +185,7 @@ class Governance:
         """Grant (owners, MANAGE holders and admins only); audited."""
         wanted = [privilege(p) for p in privileges]
         check_applicable(securable, wanted)
-        self._may_manage(actor, securable, "grant")
+        self.may_manage(actor, securable, "grant")
         new = self.records.grant(securable, principal, wanted, by=actor)
         self.authorizer.record(
             actor,
@@ -199,7 +201,7 @@ class Governance:
     ) -> list[str]:
         """Revoke (owners, MANAGE holders and admins only); audited."""
         wanted = [privilege(p) for p in privileges]
-        self._may_manage(actor, securable, "revoke")
+        self.may_manage(actor, securable, "revoke")
         gone = self.records.revoke(securable, principal, wanted)
         self.authorizer.record(
             actor,

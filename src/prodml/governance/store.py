@@ -5,10 +5,7 @@ The audit log has an insert method and read methods only: no update or delete pa
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,11 +15,10 @@ from prodml.catalog import schema as s
 from prodml.catalog.store import MetadataStore
 from prodml.governance.errors import GovernanceError
 from prodml.governance.privileges import Privilege, Securable
+from prodml.governance.tokens import declared_id, new_token, token_hash
 
 KINDS = ("user", "group", "service_principal")
 _NAME = r"^[a-z][a-z0-9_.@-]{0,127}$"
-#: a token is ``pdml_<id>_<secret>``; only the SHA-256 of the whole token is stored
-TOKEN_PREFIX = "pdml_"
 
 
 def _now() -> datetime:
@@ -43,11 +39,6 @@ def check_principal_name(name: str) -> str:
             hint="lower-case letters, digits and _ . @ -, starting with a letter (max 128)",
         )
     return name
-
-
-def token_hash(token: str) -> str:
-    """The SHA-256 of a token (what is stored)."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class GovernanceStore:
@@ -186,8 +177,7 @@ class GovernanceStore:
     ) -> str:
         """A new token for ``principal``: returned once, only its hash is kept."""
         self.require_principal(principal)
-        token_id = secrets.token_hex(6)
-        token = f"{TOKEN_PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
+        token_id, token = new_token()
         with self.store.begin() as conn:
             conn.execute(
                 sa.insert(s.tokens).values(
@@ -227,14 +217,18 @@ class GovernanceStore:
                 "active token", token_id, [t["id"] for t in self.tokens() if not t["revoked_at"]]
             )
 
-    def authenticate(self, token: str) -> tuple[str | None, str]:
-        """(principal, reason): the principal a token belongs to, or None and why not."""
-        if not token.startswith(TOKEN_PREFIX) or token.count("_") < 2:
-            return None, "not a prodml token"
-        token_id = token[len(TOKEN_PREFIX) :].split("_", 1)[0]
+    def authenticate(
+        self, token: str, scope: str | None = None, *, scoped_only: bool = False
+    ) -> tuple[str | None, str]:
+        """(principal, reason): the principal a token belongs to, or None and why not.
+
+        A token limited to a securable (an endpoint's declared token) counts only where
+        ``scope`` is that securable; with ``scoped_only`` only such tokens count.
+        """
+        t = s.tokens
         with self.store.engine.connect() as conn:
-            row = conn.execute(sa.select(s.tokens).where(s.tokens.c.id == token_id)).first()
-        if row is None or not hmac.compare_digest(row.sha256, token_hash(token)):
+            row = conn.execute(sa.select(t).where(t.c.sha256 == token_hash(token))).first()
+        if row is None:
             return None, "unknown token"
         if row.revoked_at is not None:
             return None, "token revoked"
@@ -243,7 +237,48 @@ class GovernanceStore:
             expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
             if expires <= _now():
                 return None, "token expired"
+        if row.scope is not None and row.scope != scope:
+            return None, f"the token is for {row.scope} only"
+        if scoped_only and row.scope is None:
+            return None, f"not a token of {scope}"
         return str(row.principal), "ok"
+
+    def sync_declared(self, scope: str, declared: Sequence[tuple[str, str]]) -> None:
+        """Keep the tokens declared for ``scope`` (``(name, sha256)`` from product.yaml) in the
+        token table: new ones are added, ones no longer declared are revoked, revoked ones stay
+        revoked."""
+        t = s.tokens
+        wanted = {sha: name for name, sha in declared}
+        with self.store.begin() as conn:
+            rows = conn.execute(sa.select(t.c.sha256, t.c.scope, t.c.source)).all()
+            known = {r.sha256 for r in rows}
+            for r in rows:
+                if r.source == "config" and r.scope == scope and r.sha256 not in wanted:
+                    conn.execute(
+                        sa.update(t)
+                        .where(t.c.sha256 == r.sha256, t.c.revoked_at.is_(None))
+                        .values(revoked_at=_now())
+                    )
+        for sha, name in wanted.items():
+            if sha not in known:
+                self._declare(scope, name, sha)
+
+    def _declare(self, scope: str, name: str, sha: str) -> None:
+        values = {
+            "id": declared_id(sha),
+            "principal": name,
+            "name": name,
+            "sha256": sha,
+            "created_by": "product.yaml",
+            "created_at": _now(),
+            "scope": scope,
+            "source": "config",
+        }
+        try:
+            with self.store.begin() as conn:
+                conn.execute(sa.insert(s.tokens).values(**values))
+        except sa.exc.IntegrityError:
+            pass  # another server process declared it at the same moment
 
     # -- grants and owners -----------------------------------------------------------------
 

@@ -8,20 +8,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from prodml.catalog.gate import Catalog
 from prodml.catalog.policies import Access
-from prodml.engine.local import LocalEngine
+from prodml.engine.base import Engine
 from prodml.errors import UsageError
-from prodml.features.training import DeclaredTable, FeatureLookup, TrainingSet, consumer_rows
 from prodml.names import check_column, quote_ident, quote_literal
+from prodml.pipeline.hooks import Authorize, TrainingSet, TrainingSets
 from prodml.pipeline.planner import landing_files
 from prodml.pipeline.tracking import Tracker
-
-#: governance's check: (access, action, securable type, full name); raises when refused
-Authorize = Callable[[Access, str, str, str], None]
 
 
 class StepContext:
@@ -52,13 +48,13 @@ class StepContext:
         partitions: list[str] | None,
         partition_by: str | None,
         full_refresh: bool,
-        engine: LocalEngine,
+        engine: Engine,
         catalog: Catalog,
         access: Access,
         landing_root: Path,
         on_read: Callable[[str, int], None],
         inputs: Sequence[str] = (),
-        feature_tables: Mapping[str, DeclaredTable] | None = None,
+        training_sets: TrainingSets | None = None,
         authorize: Authorize | None = None,
     ) -> None:
         self.run_id = run_id
@@ -77,7 +73,7 @@ class StepContext:
         self._landing_root = landing_root
         self._on_read = on_read
         self._inputs = {str(catalog.name(t)) for t in inputs}
-        self._feature_tables = dict(feature_tables or {})
+        self._training_sets = training_sets
         self.tracker: Tracker | None = None
         self._authorize = authorize
         # lineage: the model versions this step scored with (sources of its outputs)
@@ -130,21 +126,21 @@ class StepContext:
             self._access, f"model:{record.column('model')[0]}/{record.column('version')[0].as_py()}"
         )
         if spec is not None:
-            self._catalog.store.record_feature_consumers(
-                consumer_rows(
-                    spec,
-                    catalog=self._catalog.catalog,
-                    model=str(record.column("model")[0]),
-                    version=int(record.column("version")[0].as_py()),
-                    product=self.product,
-                    run_id=self.run_id,
-                )
+            self._features("log_model(training_set=...)").record_consumers(
+                spec,
+                model=str(record.column("model")[0]),
+                version=int(record.column("version")[0].as_py()),
+                product=self.product,
+                run_id=self.run_id,
             )
         return record
 
-    def training_set(
-        self, spine: Any, *, timestamp: str, lookups: Sequence[FeatureLookup]
-    ) -> TrainingSet:
+    def _features(self, what: str) -> TrainingSets:
+        if self._training_sets is None:
+            raise UsageError(f"ctx.{what} needs the feature store, which this run was not given")
+        return self._training_sets
+
+    def training_set(self, spine: Any, *, timestamp: str, lookups: Sequence[Any]) -> Any:
         """Point-in-time features for every row of ``spine`` (a relation or frame of labels).
 
         For each spine row at time ``t`` and each lookup: the row of the feature table with
@@ -152,21 +148,19 @@ class StepContext:
         latest created time; unmatched rows get NULLs; every spine row is kept. The feature
         tables must be inputs of the step (so their producers run first).
         """
-        from prodml.features.training import find_table, training_set
-
+        features = self._features("training_set")
         for lookup in lookups:
-            declared = find_table(self._feature_tables, lookup.table)
-            if str(self._catalog.name(declared.name)) not in self._inputs:
+            full = features.table_name(lookup.table)
+            if full not in self._inputs:
+                short = full.split(".", 1)[1]
                 raise UsageError(
-                    f"step {self.product}.{self.step} looks up {declared.name} but does not "
+                    f"step {self.product}.{self.step} looks up {short} but does not "
                     "declare it as an input",
-                    hint=f'add "{declared.name}" to inputs=[...] of the step, so the step that '
+                    hint=f'add "{short}" to inputs=[...] of the step, so the step that '
                     "produces it runs first",
                 )
-        return training_set(
-            self._catalog,
+        return features.build(
             self._access,
-            self._feature_tables,
             spine,
             timestamp=timestamp,
             lookups=lookups,
@@ -226,17 +220,15 @@ class StepContext:
         return tracker.gate(metrics, version=version, champion_metrics=champion_metrics)
 
     @property
-    def engine(self) -> LocalEngine:
+    def engine(self) -> Engine:
         """The engine (its DuckDB connection is ``ctx.engine.con``)."""
         return self._engine
 
-    def sql(self, query: str, **params: Any) -> duckdb.DuckDBPyRelation:
+    def sql(self, query: str, **params: Any) -> Any:
         """Run SQL over the inputs (by argument name or ``schema.table``); ``$name`` binds params."""
         return self._engine.sql(query, **params)
 
-    def table(
-        self, name: str, *, version: int | None = None, alias: str | None = None
-    ) -> duckdb.DuckDBPyRelation:
+    def table(self, name: str, *, version: int | None = None, alias: str | None = None) -> Any:
         """Read any whole table of the catalog (recorded as an input of this step).
 
         With ``alias``, ``ctx.sql`` can refer to it by that name (the step's own inputs keep
@@ -254,9 +246,7 @@ class StepContext:
         """The landing files of ``source`` for the partitions being processed."""
         return landing_files(self._landing_root, source, self.partition_by, self.partitions)
 
-    def read_files(
-        self, files: Sequence[str], *, format: str, columns: Sequence[str]
-    ) -> duckdb.DuckDBPyRelation:
+    def read_files(self, files: Sequence[str], *, format: str, columns: Sequence[str]) -> Any:
         """Read landing files as received: every column as text, plus ``_source_file``.
 
         Args:

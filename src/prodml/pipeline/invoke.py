@@ -8,8 +8,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from prodml.engine.base import Engine
 from prodml.engine.frames import ACCEPTED, describe, to_arrow
-from prodml.engine.local import LocalEngine
 from prodml.errors import ProdmlError
 from prodml.pipeline.context import StepContext
 from prodml.pipeline.errors import StepFailedError
@@ -54,7 +54,7 @@ def param_names(spec: StepSpec) -> list[str]:
     return [arg_name(i) for i in spec.inputs]
 
 
-def as_format(engine: LocalEngine, dataset: Any, fmt: str, alias: str) -> Any:
+def as_format(engine: Engine, dataset: Any, fmt: str, alias: str) -> Any:
     """A table input as the step asked for it.
 
     ``duckdb``: a lazy relation; ``dataset``: the lazy (partition-pruned) Arrow dataset, read
@@ -85,7 +85,7 @@ def produce(
     spec: StepSpec,
     ctx: StepContext,
     args: list[Any],
-    engine: LocalEngine,
+    engine: Engine,
     params: Mapping[str, Any],
 ) -> dict[str, pa.Table]:
     """Call the step and convert what it returns into one Arrow table per output."""

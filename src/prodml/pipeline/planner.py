@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,8 +55,8 @@ class RunOptions:
     full_refresh: bool = False
     promote: bool = False  # a version passing the gate becomes champion within the run
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready form (stored with the run)."""
+    def to_record(self) -> dict[str, Any]:
+        """What the metadata store keeps of the options (with the run, for resuming it)."""
         return {
             "steps": list(self.steps) if self.steps else None,
             "partitions": str(self.partitions) if self.partitions else None,
@@ -65,8 +65,29 @@ class RunOptions:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> RunOptions:
-        """Inverse of :meth:`to_json`."""
+    def of(
+        cls,
+        steps: Sequence[str] | None = None,
+        partitions: str | None = None,
+        full_refresh: bool = False,
+        promote: bool = False,
+    ) -> RunOptions:
+        """Options from what a user gives: step names, ``START..END``, the flags."""
+        if partitions and full_refresh:
+            raise UsageError(
+                "a backfill of a partition range and a full refresh exclude each other",
+                hint="a full refresh recomputes every partition; give one or the other",
+            )
+        return cls(
+            steps=tuple(steps) if steps else None,
+            partitions=PartitionRange.parse(partitions) if partitions else None,
+            full_refresh=full_refresh,
+            promote=promote,
+        )
+
+    @classmethod
+    def from_record(cls, data: Mapping[str, Any]) -> RunOptions:
+        """Inverse of :meth:`to_record`."""
         parts = data.get("partitions")
         return cls(
             steps=tuple(data["steps"]) if data.get("steps") else None,
@@ -85,12 +106,16 @@ class InputState:
     partition_ids: dict[str, str] | None = None
     whole: str = ""
 
-    def to_json(self, partitions: list[str] | None) -> dict[str, Any]:
+    def record(self, partitions: list[str] | None) -> dict[str, Any]:
         """What the step record keeps of it."""
         out: dict[str, Any] = {"version": self.version}
         if self.partition_ids is not None and partitions is not None:
             out["partitions"] = partitions
         return out
+
+
+#: dataclass field metadata: left out of the JSON form (see ``prodml.serialize``)
+_INTERNAL = {"json": False}
 
 
 @dataclass
@@ -110,26 +135,17 @@ class StepPlan:
     action: str
     reason: str
     partitions: list[str] | None
-    fingerprints: dict[str, str]
-    inputs: dict[str, InputState] = field(default_factory=dict)
-    replace_state: bool = False
+    # what ``plan --json`` shows: the step, action, reason, partitions and write mode
+    fingerprints: dict[str, str] = field(metadata=_INTERNAL)
+    inputs: dict[str, InputState] = field(default_factory=dict, metadata=_INTERNAL)
+    replace_state: bool = field(default=False, metadata=_INTERNAL)
     write_mode: str = "overwrite"
-    forced: bool = False  # the user asked for a recompute (--full-refresh, --partitions)
+    forced: bool = field(default=False, metadata=_INTERNAL)  # a full refresh or a backfill
 
     @property
     def batch(self) -> str:
         """Identifies exactly this unit of work (stored in the Delta commit)."""
         return digest(self.step, sorted(self.fingerprints.items()))
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready form for ``prodml plan --json``."""
-        return {
-            "step": self.step,
-            "action": self.action,
-            "reason": self.reason,
-            "partitions": self.partitions,
-            "write_mode": self.write_mode,
-        }
 
 
 class Planner:

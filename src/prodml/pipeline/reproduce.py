@@ -10,7 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from prodml.catalog.policies import Access
-from prodml.engine.local import LocalEngine
+from prodml.engine.base import Engine
 from prodml.names import TableName
 from prodml.pipeline.planner import InputState, StepPlan
 from prodml.pipeline.runner import Runner
@@ -35,23 +35,16 @@ class StepCheck:
 class ReproduceReport:
     """The outcome of ``prodml runs reproduce``."""
 
+    JSON_PROPERTIES = ("match",)
+
     run_id: str
     checks: list[StepCheck] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+    not_reproduced: list[str] = field(default_factory=list)  # steps, with why not
 
     @property
     def match(self) -> bool:
         """Whether outputs were re-executed and every one equals the recorded one."""
         return bool(self.checks) and all(c.match for c in self.checks)
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "run_id": self.run_id,
-            "match": self.match,
-            "checks": [c.__dict__ for c in self.checks],
-            "not_reproduced": self.skipped,
-        }
 
 
 def reproduce(runner: Runner, run_id: str, scratch_root: Path) -> ReproduceReport:
@@ -69,7 +62,7 @@ def reproduce(runner: Runner, run_id: str, scratch_root: Path) -> ReproduceRepor
         for rec in runner.renv.store.step_runs(run["run_id"]):
             why_not = replay.why_not(rec)
             if why_not:
-                report.skipped.append(f"{rec['step']} ({why_not})")
+                report.not_reproduced.append(f"{rec['step']} ({why_not})")
             else:
                 report.checks += replay.step(rec)
     finally:
@@ -80,9 +73,7 @@ def reproduce(runner: Runner, run_id: str, scratch_root: Path) -> ReproduceRepor
 class _Replay:
     """Re-executes the steps of one recorded run."""
 
-    def __init__(
-        self, runner: Runner, run: dict[str, Any], engine: LocalEngine, scratch: Path
-    ) -> None:
+    def __init__(self, runner: Runner, run: dict[str, Any], engine: Engine, scratch: Path) -> None:
         self.runner, self.run, self.engine, self.scratch = runner, run, engine, scratch
         self.renv = runner.renv
         started = run["started_at"]

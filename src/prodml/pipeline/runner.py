@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +18,12 @@ import pyarrow as pa
 from prodml.catalog.gate import Catalog
 from prodml.catalog.policies import Access
 from prodml.catalog.store import MetadataStore
-from prodml.engine.local import LocalEngine
+from prodml.engine.base import Engine
 from prodml.errors import ProdmlError
-from prodml.features.training import DeclaredTable, declared_tables
-from prodml.pipeline.context import Authorize, StepContext
+from prodml.pipeline.context import StepContext
 from prodml.pipeline.dag import Dag
 from prodml.pipeline.errors import PipelineDefinitionError, SkipStep, StepFailedError
+from prodml.pipeline.hooks import Authorize, TrainingSets
 from prodml.pipeline.invoke import as_format, param_names, produce, step_code, step_params
 from prodml.pipeline.planner import Planner, RunOptions, StepPlan, landing_files
 from prodml.pipeline.project import Product
@@ -63,7 +62,7 @@ class RunEnv:
     project_root: Path
     principal: str
     config_hash: Callable[[Product], str]
-    make_engine: Callable[[], LocalEngine]
+    make_engine: Callable[[], Engine]
     tracker_factory: TrackerFactory | None = None
     # checks what the selected steps need from outside (e.g. the tracking server) before any
     # step runs, so that an unreachable service fails the run before anything is written
@@ -73,6 +72,25 @@ class RunEnv:
     run_as: Callable[[Product], str | None] | None = None
     # governance checks of what steps do besides reading and writing tables (model access)
     authorize: Authorize | None = None
+    # the feature store, as steps use it (training sets, consumers)
+    training_sets: TrainingSets | None = None
+
+
+def reap_stale_runs(store: MetadataStore, catalog: str) -> None:
+    """Runs of ``catalog`` still 'running' whose process on this host is gone were killed:
+    record them (and their running steps) as killed."""
+    host = socket.gethostname()
+    for run in store.list_runs(catalog=catalog, limit=200):
+        if run["status"] == "running" and run["host"] == host and not pid_alive(run["pid"]):
+            store.update_run(
+                run["run_id"],
+                status="killed",
+                ended_at=datetime.now(UTC),
+                error="the process running it disappeared (killed?)",
+            )
+            for rec in store.step_runs(run["run_id"]):
+                if rec["status"] == "running":
+                    store.upsert_step_run(run["run_id"], rec["step"], status="killed")
 
 
 def new_run_id() -> str:
@@ -105,18 +123,7 @@ class Runner:
 
     def reap_stale_runs(self) -> None:
         """Runs still 'running' whose process is gone were killed: say so."""
-        host = socket.gethostname()
-        for run in self.renv.store.list_runs(catalog=self.renv.catalog.catalog, limit=200):
-            if run["status"] == "running" and run["host"] == host and not pid_alive(run["pid"]):
-                self.renv.store.update_run(
-                    run["run_id"],
-                    status="killed",
-                    ended_at=datetime.now(UTC),
-                    error="the process running it disappeared (killed?)",
-                )
-                for rec in self.renv.store.step_runs(run["run_id"]):
-                    if rec["status"] == "running":
-                        self.renv.store.upsert_step_run(run["run_id"], rec["step"], status="killed")
+        reap_stale_runs(self.renv.store, self.renv.catalog.catalog)
 
     def run(
         self,
@@ -163,7 +170,7 @@ class Runner:
                 "git_dirty": dirty,
                 "config_hash": renv.config_hash(product),
                 "packages": package_versions(),
-                "options": options.to_json(),
+                "options": options.to_record(),
                 "resumed_from": resumed_from,
                 "pid": os.getpid(),
                 "host": socket.gethostname(),
@@ -243,10 +250,10 @@ class Runner:
         plan: StepPlan,
         run_id: str,
         started: datetime,
-        engine: LocalEngine,
+        engine: Engine,
     ) -> dict[str, Any]:
         renv, store, name = self.renv, self.renv.store, spec.qualified
-        inputs_json = {n: i.to_json(plan.partitions) for n, i in plan.inputs.items()}
+        inputs_json = {n: i.record(plan.partitions) for n, i in plan.inputs.items()}
         if plan.action == "skip":
             record: dict[str, Any] = {
                 "status": "skipped",
@@ -357,7 +364,7 @@ class Runner:
         plan: StepPlan,
         run_id: str,
         started: datetime,
-        engine: LocalEngine,
+        engine: Engine,
         inputs_json: dict[str, Any],
     ) -> dict[str, dict[str, Any]]:
         renv = self.renv
@@ -425,7 +432,7 @@ class Runner:
         *,
         run_id: str,
         started: datetime,
-        engine: LocalEngine,
+        engine: Engine,
         full_refresh: bool,
         versions: Mapping[str, int] | None = None,
     ) -> tuple[dict[str, pa.Table], dict[str, int], dict[str, str]]:
@@ -454,7 +461,7 @@ class Runner:
             landing_root=renv.landing_root,
             on_read=reads.__setitem__,
             inputs=spec.table_inputs,
-            feature_tables=self.feature_tables,
+            training_sets=renv.training_sets,
             authorize=renv.authorize,
         )
         links: dict[str, str] = {}
@@ -487,21 +494,11 @@ class Runner:
         ctx.tracker.close(failed=False)
         return frames, reads, links
 
-    @cached_property
-    def feature_tables(self) -> dict[str, DeclaredTable]:
-        """The feature tables declared by the products, with the steps that produce them."""
-        renv = self.renv
-        return declared_tables(
-            {name: p.config for name, p in renv.products.items()},
-            renv.dag.producers,
-            renv.catalog.catalog,
-        )
-
     def bind_inputs(
         self,
         spec: StepSpec,
         plan: StepPlan,
-        engine: LocalEngine,
+        engine: Engine,
         access: Access,
         reads: dict[str, int],
         versions: Mapping[str, int] | None = None,

@@ -30,6 +30,7 @@ from prodml.config.expectations import (
 from prodml.errors import did_you_mean
 from prodml.names import quote_ident, quote_literal
 from prodml.quality.errors import ExpectationError
+from prodml.serialize import to_jsonable
 
 if TYPE_CHECKING:
     import duckdb
@@ -56,23 +57,12 @@ class RuleResult:
     samples: list[Any] = field(default_factory=list)
     message: str = ""
 
-    def to_json(self) -> dict[str, Any]:
-        """Plain data (samples as JSON-safe values)."""
-        return {
-            "rule": self.rule,
-            "kind": self.kind,
-            "action": self.action,
-            "columns": self.columns,
-            "passed": self.passed,
-            "failed_rows": self.failed_rows,
-            "total_rows": self.total_rows,
-            "observed": self.observed,
-            "samples": [
-                v if isinstance(v, (int, float, str, bool)) or v is None else str(v)
-                for v in self.samples
-            ],
-            "message": self.message,
-        }
+    def __post_init__(self) -> None:
+        # samples are shown and stored as they print: dates and decimals as their text
+        self.samples = [
+            v if isinstance(v, int | float | str | bool) or v is None else str(v)
+            for v in self.samples
+        ]
 
 
 @dataclass
@@ -494,4 +484,4 @@ def quarantine_name(table: str) -> str:
 
 def results_rows(results: Sequence[RuleResult], context: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Result rows for the store and ``monitoring.dq_results``."""
-    return [{**context, **r.to_json()} for r in results]
+    return [{**context, **to_jsonable(r)} for r in results]

@@ -16,6 +16,7 @@ from prodml.quality.engine import (
     quarantine_name,
 )
 from prodml.quality.errors import QualityFailedError
+from prodml.serialize import to_jsonable
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -193,7 +194,7 @@ def check_table(
         "table": str(table),
         "version": version,
         "rows": results[0].total_rows if results else 0,
-        "results": [r.to_json() for r in results],
+        "results": [to_jsonable(r) for r in results],
     }
 
 
@@ -246,7 +247,7 @@ def record(
         "step": step,
     }
     rows = [
-        {**context, **{k: v for k, v in r.to_json().items() if k != "columns"}} for r in results
+        {**context, **{k: v for k, v in to_jsonable(r).items() if k != "columns"}} for r in results
     ]
     store.record_dq(rows)
     stamp = datetime.now(UTC)

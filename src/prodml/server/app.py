@@ -1,27 +1,39 @@
-"""``prodml server``: the platform's catalog API for every environment."""
+"""``prodml server``: the Unity Catalog REST subset over every environment's catalog.
+
+``/api/2.1/unity-catalog``: ``catalogs``, ``schemas``, ``tables`` (list and get) and
+``permissions/{securable_type}/{full_name}`` (GET, PATCH): enough for the official
+``unitycatalog-client`` to browse, and to read and change privileges. Callers authenticate with
+a platform token; what they see and change is decided by their grants, and audited. On the
+wire privileges are Unity Catalog's (``USE CATALOG``): ``ALL_PRIVILEGES`` goes as what it
+stands for, ``MANAGE`` (unknown to the client) is left off.
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
-from prodml.server.uc import CatalogServer, create_uc_app
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+
+from prodml.errors import ProdmlError, UsageError, http_status
+from prodml.server import wire
+from prodml.server.catalogs import CatalogServer
+from prodml.server.routes import catalogs, permissions, schemas, tables
+from prodml.workspace import Workspace, connect_all
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/api/2.1/unity-catalog"
 
 
-def build(root: Path, *, no_auth: bool) -> tuple[Any, list[Any]]:
+def build(root: Path, *, no_auth: bool) -> tuple[FastAPI, list[Workspace]]:
     """The app over every environment's catalog, and the workspaces to close afterwards."""
-    from prodml.config.loader import load_platform
-    from prodml.workspace import Workspace, connect
-
-    platform = load_platform(root)
-    workspaces: dict[str, Workspace] = {}
-    for env in platform.file.environments:
-        ws = connect(root, env=env, principal="prodml-server")
-        workspaces[ws.settings.catalog] = ws
-    first = next(iter(workspaces.values()))
-    if not no_auth and not first.governance.enabled:
-        from prodml.errors import UsageError
-
+    workspaces = connect_all(root, principal="prodml-server")
+    if not no_auth and not next(iter(workspaces.values())).governance_enabled:
         for ws in workspaces.values():
             ws.close()
         raise UsageError(
@@ -30,4 +42,43 @@ def build(root: Path, *, no_auth: bool) -> tuple[Any, list[Any]]:
             hint="set governance.enabled: true in prodml.yaml, or use --no-auth on 127.0.0.1",
         )
     server = CatalogServer(workspaces, authenticate=not no_auth)
-    return create_uc_app(server), list(workspaces.values())
+    return create_app(server), list(workspaces.values())
+
+
+def create_app(server: CatalogServer) -> FastAPI:
+    """The FastAPI app of the Unity Catalog subset."""
+    app = FastAPI(
+        title="prodml catalog server",
+        version="1",
+        description="The open-source Unity Catalog REST subset (catalogs, schemas, tables, "
+        "permissions) over prodml's catalogs and grants.",
+    )
+    app.state.catalogs = server
+    for group in (catalogs, schemas, tables, permissions):
+        app.include_router(group.router, prefix=PREFIX)
+    app.add_exception_handler(ProdmlError, _prodml_error)
+    app.add_exception_handler(RequestValidationError, _bad_request)
+    app.add_exception_handler(Exception, _unexpected)
+    return app
+
+
+def error(status: int, message: str) -> Response:
+    """Unity Catalog's error JSON."""
+    body = {"error_code": wire.CODES.get(status, "INTERNAL_ERROR"), "message": message}
+    return Response(orjson.dumps(body), status, media_type="application/json")
+
+
+async def _prodml_error(_request: Request, exc: Exception) -> Response:
+    return error(http_status(exc), str(exc))
+
+
+async def _bad_request(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    first: dict[str, Any] = next(iter(exc.errors()), {})
+    where = ".".join(str(p) for p in first.get("loc", ())[1:]) or "the request"
+    return error(400, f"{where}: {first.get('msg', 'invalid')}")
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return error(500, f"internal error ({type(exc).__name__}); the server log has the details")

@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from prodml.serving.errors import ModelInputError
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -145,7 +147,10 @@ def run_model(current: Callable[[], Any], method: str) -> Runner:
             columns = batch[0]
         else:
             columns = {name: np.concatenate([c[name] for c in batch]) for name in model.columns}
-        out = model.run(method, columns)
+        try:
+            out = model.run(method, columns)
+        except Exception as exc:  # the model's own checks of the caller's values
+            raise ModelInputError(f"the model rejected the input: {exc}") from exc
         if len(out) != sum(counts):
             raise RuntimeError(f"the model returned {len(out)} predictions for {sum(counts)} rows")
         bounds = np.cumsum(counts)[:-1]

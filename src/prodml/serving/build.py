@@ -1,18 +1,19 @@
-"""Endpoints from the products' configuration, wired to the registry and the catalog."""
+"""Endpoints from the products' configuration, with what the wiring injects: the models they
+serve, who may call them, where their logs go, and the online features they look up."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
-from prodml.abtest import outcomes as outcome_rows
 from prodml.errors import UsageError
 from prodml.serving import inference_log
-from prodml.serving.app import Served
-from prodml.serving.auth import GovernanceCheck, TokenCheck
+from prodml.serving.auth import Guard
 from prodml.serving.endpoint import Endpoint
+from prodml.serving.errors import NotReadyError
 from prodml.serving.inference_log import QueueWriter
-from prodml.serving.model import LoadedModel, load
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -21,113 +22,147 @@ if TYPE_CHECKING:
     from prodml.catalog.policies import Access
     from prodml.config.product import InferenceLog, ProductConfig
     from prodml.features.lookup import OnlineFeatures
-    from prodml.models.registry import ModelRegistry
+    from prodml.models.loaded import LoadedModel
     from prodml.names import TableName
+
+
+class ModelSource(Protocol):
+    """Where an endpoint's model versions come from (the environment's registry)."""
+
+    def alias_version(self, model: str, alias: str) -> int | None:
+        """The version an alias points at (None: not set)."""
+
+    def load(self, model: str, version: int, flavor: str) -> LoadedModel:
+        """A version, loaded with its signature."""
+
+
+@dataclass(frozen=True)
+class OutcomeFormat:
+    """What the A/B package says outcomes are: how to parse a posted body into rows (``parse
+    (doc, metrics, max_rows)``, rows with ``.n``), encode them, and document their table."""
+
+    parse: Callable[[Any, set[str], int], Any]
+    encode: Callable[[list[Any]], pa.Table]
+    docs: Mapping[str, str]
+
+
+class OutcomeLog:
+    """Posted outcomes of one product: validated, queued, written to its outcomes table."""
+
+    def __init__(
+        self, fmt: OutcomeFormat, writer: QueueWriter, metrics: set[str], max_rows: int
+    ) -> None:
+        self._parse = fmt.parse
+        self.writer = writer
+        self.metrics = metrics
+        self._max_rows = max_rows
+
+    def accept(self, doc: Any) -> int:
+        """Queue the outcomes of a request body; how many there were."""
+        rows = self._parse(doc, self.metrics, self._max_rows)
+        if not self.writer.put([rows]):
+            raise NotReadyError("the outcome log is behind (queue full); retry")
+        return int(rows.n)
+
+
+@dataclass
+class Served:
+    """A product the server serves: its endpoint, who may call it, its outcome log."""
+
+    endpoint: Endpoint
+    guard: Guard | None  # None: no authentication (--no-auth, loopback)
+    outcomes: OutcomeLog | None = None
+    metrics: set[str] = field(default_factory=set)
 
 
 def build(
     products: Mapping[str, ProductConfig],
-    registry: ModelRegistry,
-    catalog: Catalog,
     *,
-    principal: str,
-    no_auth: bool,
+    models: ModelSource,
+    catalog: Catalog,
+    access: Callable[[str], Access],
+    guard: Callable[[str], Guard] | None,
+    governed: bool,
+    outcomes: OutcomeFormat,
     features: Callable[[], OnlineFeatures] | None = None,
-    governance: Any = None,
-    run_as: Mapping[str, str | None] | None = None,
 ) -> dict[str, Served]:
-    """One ``Served`` per product; refuses an endpoint without tokens unless ``no_auth``."""
-    from prodml.catalog.policies import Access
+    """One ``Served`` per product.
 
+    Args:
+        products: the products to serve (each with an endpoint and a model).
+        models: the registry's versions.
+        catalog: where the logs are written.
+        access: who writes a product's logs.
+        guard: the guard of a product's endpoint (None: ``--no-auth``).
+        governed: whether governance decides who may call (else the endpoint's own tokens do,
+            so an endpoint without tokens is refused).
+        outcomes: the A/B package's outcome format.
+        features: the online features (for endpoints with ``feature_lookups``).
+    """
     served: dict[str, Served] = {}
     for name, product in products.items():
         config, model = product.endpoint, product.model
         assert config is not None and model is not None
-        auth: TokenCheck | GovernanceCheck | None = None
-        if governance is not None and not no_auth:
-            # governance on: the platform's tokens, and EXECUTE on the endpoint (else 403)
-            from prodml.governance.privileges import Securable
-
-            securable = Securable.parse("endpoint", f"{catalog.catalog}.{name}")
-            auth = GovernanceCheck(governance, securable)
-        elif not no_auth:
-            if not config.auth.tokens:
-                raise UsageError(
-                    f"the endpoint of {name} has no tokens, so nobody could call it",
-                    hint="create one with 'prodml tokens new' and add it under endpoint.auth."
-                    "tokens in product.yaml, or serve on 127.0.0.1 with --no-auth for development",
-                )
-            auth = TokenCheck((t.name, t.sha256) for t in config.auth.tokens)
-        access = Access(principal=principal, step="serve", run_as=(run_as or {}).get(name))
-        log_writer = None
+        if guard is not None and not governed and not config.auth.tokens:
+            raise UsageError(
+                f"the endpoint of {name} has no tokens, so nobody could call it",
+                hint="create one with 'prodml tokens new' and add it under endpoint.auth."
+                "tokens in product.yaml, or serve on 127.0.0.1 with --no-auth for development",
+            )
+        log = None
         if config.inference_log.enabled:
-            log_writer = _writer(
-                catalog,
-                catalog.name(product.inference_log_table),
-                name,
-                "inference log",
-                inference_log.DOCS,
-                inference_log.to_table,
-                config.inference_log,
-                access,
-            )
+            log = _writer(catalog, product, access(name), "inference log", config.inference_log)
         metrics = {m for e in product.ab.experiments.values() for m in e.metrics}
-        outcomes = None
+        outcome_log = None
         if metrics:
-            outcomes = _writer(
-                catalog,
-                catalog.name(product.outcomes_table),
-                name,
-                "outcomes",
-                outcome_rows.DOCS,
-                outcome_rows.to_table,
-                config.inference_log,
-                access,
+            writer = _writer(
+                catalog, product, access(name), "outcomes", config.inference_log, outcomes
             )
+            outcome_log = OutcomeLog(outcomes, writer, metrics, config.max_rows)
         endpoint = Endpoint(
             name,
             config,
-            resolve=_resolver(registry, model.name),
-            load=_loader(registry, model.name, model.flavor),
-            log_writer=log_writer,
+            resolve=functools.partial(models.alias_version, model.name),
+            load=functools.partial(_load, models, model.name, model.flavor),
+            log_writer=log,
         )
         if config.feature_lookups and features is not None:
             from prodml.serving.features import FeatureEnricher
 
             endpoint.enricher = FeatureEnricher(features(), config.feature_lookups)
-        served[name] = Served(endpoint, auth, outcomes, metrics)
+        served[name] = Served(endpoint, guard(name) if guard else None, outcome_log, metrics)
     return served
 
 
-def _resolver(registry: ModelRegistry, model: str) -> Callable[[str], int | None]:
-    return lambda alias: registry.alias_version(model, alias)
-
-
-def _loader(registry: ModelRegistry, model: str, flavor: str) -> Callable[[int], LoadedModel]:
-    return lambda version: load(registry, model, version, flavor)
+def _load(models: ModelSource, model: str, flavor: str, version: int) -> LoadedModel:
+    return models.load(model, version, flavor)
 
 
 def _writer(
     catalog: Catalog,
-    table: TableName,
-    product: str,
-    kind: str,
-    docs: Mapping[str, str],
-    encode: Callable[[list[Any]], pa.Table],
-    config: InferenceLog,
+    product: ProductConfig,
     access: Access,
+    kind: str,
+    config: InferenceLog,
+    outcomes: OutcomeFormat | None = None,
 ) -> QueueWriter:
-    """A queue writer appending to ``table`` (registered in the catalog on first write)."""
+    """A queue writer appending to the product's log table (registered on first write)."""
+    name = product.name
+    table: TableName = catalog.name(
+        product.outcomes_table if outcomes else product.inference_log_table
+    )
+    docs = outcomes.docs if outcomes else inference_log.DOCS
+    encode = outcomes.encode if outcomes else inference_log.to_table
 
     def write(data: pa.Table) -> None:
         catalog.append(
             table,
             data,
             access,
-            description=f"The {kind} of the {product} endpoint.",
+            description=f"The {kind} of the {name} endpoint.",
             column_docs=docs,
             partition_by=["date"],
-            owner_product=product,
+            owner_product=name,
         )
 
     return QueueWriter(
@@ -136,5 +171,5 @@ def _writer(
         flush_rows=config.flush_rows,
         flush_seconds=config.flush_seconds,
         queue_rows=config.queue_rows,
-        name=f"{product} {kind}",
+        name=f"{name} {kind}",
     )

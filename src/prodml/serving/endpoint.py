@@ -13,25 +13,22 @@ from typing import TYPE_CHECKING, Any
 
 from prodml.abtest.assign import Assigner
 from prodml.serving.batching import MicroBatcher, run_model
+from prodml.serving.errors import ModelInputError, NotReadyError, PayloadError, PayloadTooLargeError
 from prodml.serving.inference_log import Block, QueueWriter, now
-from prodml.serving.payload import PayloadError, Records, coerce
+from prodml.serving.payload import Records, coerce
 
 if TYPE_CHECKING:
     import numpy as np
 
     from prodml.config.product import EndpointConfig
+    from prodml.models.loaded import LoadedModel, Method
     from prodml.serving.features import FeatureEnricher
-    from prodml.serving.model import LoadedModel, Method
 
 log = logging.getLogger(__name__)
 
 # (model name, version) → LoadedModel; loads run in a worker thread
 Loader = Callable[[int], "LoadedModel"]
 Resolver = Callable[[str], "int | None"]  # alias → version (None: alias not set)
-
-
-class NotReadyError(Exception):
-    """The endpoint cannot score yet (no model loaded) or cannot log (queue full)."""
 
 
 @dataclass
@@ -204,10 +201,9 @@ class Endpoint:
         if records.n == 0:
             raise PayloadError("the request holds no records")
         if records.n > self.config.max_rows:
-            raise PayloadError(
+            raise PayloadTooLargeError(
                 f"{records.n} records in one request; this endpoint takes at most "
-                f"{self.config.max_rows}",
-                413,
+                f"{self.config.max_rows}"
             )
         feature_status: list[dict[str, str]] = []
         if self.enricher is not None:
@@ -242,11 +238,11 @@ class Endpoint:
             jobs.append((shadow, idx, True, self._batcher(shadow, method).submit(cols, records.n)))
         try:
             results = await asyncio.gather(*(j[3] for j in jobs))
-        except (ValueError, TypeError) as exc:
+        except ModelInputError as exc:
             missing = _missing_features(feature_status)
             if not missing:
                 raise
-            raise PayloadError(f"{missing}; the model rejected the input: {exc}") from None
+            raise PayloadError(f"{missing}; {exc}") from None
 
         dtype = np.result_type(*(preds.dtype for (_, preds) in results))
         out = np.empty(records.n, dtype=dtype)

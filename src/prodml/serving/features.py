@@ -7,12 +7,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from prodml.config.product import FeatureLookupConfig
-from prodml.errors import ProdmlError
-from prodml.features.errors import EntityError
 from prodml.features.lookup import OnlineFeatures, lookups_from_spec
 from prodml.features.online import NOT_FOUND
 from prodml.features.training import FeatureLookup, ResolvedLookup
-from prodml.serving.payload import PayloadError, Records
+from prodml.serving.errors import PayloadError
+from prodml.serving.payload import Records
 
 
 class FeatureEnricher:
@@ -84,12 +83,8 @@ class FeatureEnricher:
                 i for i in range(records.n) if all(columns[k][i] is not None for k in lookup.keys)
             ]
             entities = [{k: columns[k][i] for k in lookup.keys} for i in rows]
-            try:
-                found = self.online.lookup(lookup, entities)
-            except EntityError as exc:
-                raise PayloadError(str(exc)) from None
-            except ProdmlError as exc:
-                raise PayloadError(str(exc), 503) from None
+            # a bad key is the request's (400); the online store's failures keep their kind
+            found = self.online.lookup(lookup, entities)
             by_row = dict(zip(rows, found, strict=True))
             for name in outputs:
                 given = columns.get(name)

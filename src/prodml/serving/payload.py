@@ -14,21 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from prodml.serving.errors import PayloadError, UnsupportedPayloadError
+
 if TYPE_CHECKING:
     import numpy as np
 
 MLFLOW_FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 _NUMERIC = {"double", "float", "long", "integer", "boolean"}
 _TEXT = {"string"}
-
-
-class PayloadError(Exception):
-    """The request body is wrong: ``status`` is the HTTP status to answer with."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 @dataclass
@@ -56,8 +49,8 @@ def parse_invocations(body: bytes, content_type: str, columns: Sequence[str]) ->
     if kind == "text/csv":
         return _csv(body)
     if kind not in ("application/json", ""):
-        raise PayloadError(
-            f"unsupported content type {kind!r}: send application/json or text/csv", 415
+        raise UnsupportedPayloadError(
+            f"unsupported content type {kind!r}: send application/json or text/csv"
         )
     doc = loads(body)
     if not isinstance(doc, dict):

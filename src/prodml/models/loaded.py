@@ -1,4 +1,5 @@
-"""A registered model version loaded for serving, and the two ways it is asked to predict."""
+"""A registered model version loaded in memory (for serving), and the two ways it is asked to
+predict: MLflow's ``predict`` and the product's own ``score``."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from prodml.models.registry import ModelRegistry
+
 if TYPE_CHECKING:
     import numpy as np
-
-    from prodml.models.registry import ModelRegistry
 
 Method = Literal["score", "predict"]
 _NUMERIC = {"double", "float", "long", "integer", "boolean"}
@@ -84,3 +85,18 @@ def load(registry: ModelRegistry, model: str, version: int, flavor: str) -> Load
         needs_pandas=needs_pandas,
         training_set=registry.training_set(model, version),
     )
+
+
+class RegistrySource:
+    """Serving's source of model versions: one environment's registry."""
+
+    def __init__(self, registry: ModelRegistry) -> None:
+        self.registry = registry
+
+    def alias_version(self, model: str, alias: str) -> int | None:
+        """The version an alias points at (None: not set)."""
+        return self.registry.alias_version(model, alias)
+
+    def load(self, model: str, version: int, flavor: str) -> LoadedModel:
+        """A version, loaded with its signature."""
+        return load(self.registry, model, version, flavor)

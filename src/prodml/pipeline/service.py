@@ -1,0 +1,193 @@
+"""The pipelines of one environment: plan, run, resume, reproduce; runs and the landscape.
+
+What ``prodml plan``, ``run``, ``runs`` and ``products`` do, whichever adapter asks: the rules
+(re-planning downstream of a change, what a resume re-runs) are enforced here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from prodml.catalog.policies import Access
+from prodml.catalog.store import MetadataStore
+from prodml.errors import UsageError
+from prodml.pipeline.invoke import step_code
+from prodml.pipeline.planner import Planner, RunOptions, StepPlan
+from prodml.pipeline.reproduce import ReproduceReport, reproduce
+from prodml.pipeline.runner import Event, RunEnv, Runner, RunResult, reap_stale_runs
+from prodml.products import Product
+
+
+@dataclass(frozen=True)
+class ProductSummary:
+    """One product in the landscape: who is accountable, its stage, its last run."""
+
+    name: str
+    description: str
+    stage: str
+    kind: str
+    accountable: str
+    steps: int
+    last_run: str | None
+    last_status: str | None
+
+
+class Pipelines:
+    """Plans and runs the products of one environment.
+
+    Args:
+        make_renv: what runs need (catalog, DAG, products, principal, …), made on first use:
+            the history of runs is read without loading the products.
+        store: the metadata store.
+        catalog: the environment's catalog name.
+        scratch: a directory for scratch tables (reproduction).
+    """
+
+    def __init__(
+        self,
+        make_renv: Callable[[], RunEnv],
+        store: MetadataStore,
+        catalog: str,
+        scratch: Path,
+    ) -> None:
+        self._make_renv = make_renv
+        self.store = store
+        self.catalog = catalog
+        self.scratch = scratch
+
+    @cached_property
+    def renv(self) -> RunEnv:
+        """What runs need (built on first use)."""
+        return self._make_renv()
+
+    def runner(self, on_event: Event | None = None) -> Runner:
+        """A runner for one run."""
+        return Runner(self.renv, on_event)
+
+    def plan(self, product: Product, options: RunOptions) -> list[StepPlan]:
+        """What a run would do now. A step downstream of one that will run is shown as
+        running: its inputs are about to change (the runner re-plans it once they have)."""
+        renv = self.renv
+        engine = renv.make_engine()
+        try:
+            access = Access(principal=renv.principal, step="plan")
+            planner = Planner(renv.catalog, renv.landing_root, engine.version, renv.store, access)
+        finally:
+            engine.close()
+        plans: list[StepPlan] = []
+        changing: set[str] = set()
+        for name in renv.dag.selection(product, options.steps):
+            spec = renv.dag.steps[name]
+            owner = renv.products[spec.product]
+            plan = planner.plan(spec, step_code(spec, owner), owner.config.params, options)
+            upstream = sorted(renv.dag.upstream[name] & changing)
+            if plan.action == "skip" and upstream:
+                plan.action, plan.reason = "run", f"upstream {upstream[0]} will change its inputs"
+                plan.partitions = (
+                    None if spec.partition_by is None else ["(re-planned after upstream)"]
+                )
+            if plan.action == "run":
+                changing.add(name)
+            plans.append(plan)
+        return plans
+
+    def run(
+        self,
+        product: Product,
+        options: RunOptions,
+        *,
+        on_event: Event | None = None,
+        check: bool = True,
+    ) -> RunResult:
+        """Run ``product`` (and the upstream steps it needs) once."""
+        return self.runner(on_event).run(product, options, check=check)
+
+    def resume(
+        self, run_id: str, *, on_event: Event | None = None, check: bool = True
+    ) -> RunResult:
+        """Re-run what failed or never ran in ``run_id`` (killed runs are noticed first),
+        with that run's options."""
+        store = self.store
+        previous = store.get_run(run_id)
+        reap_stale_runs(store, self.catalog)
+        previous = store.get_run(previous["run_id"])
+        if previous["status"] == "succeeded":
+            raise UsageError(
+                f"run {previous['run_id']} succeeded: nothing to resume",
+                hint=f"run 'prodml run {previous['product']}' instead",
+            )
+        todo = [
+            r["step"]
+            for r in store.step_runs(previous["run_id"])
+            if r["status"] not in ("succeeded", "skipped")  # failed, blocked, pending, killed
+        ]
+        base = RunOptions.from_record(previous["options"])
+        options = RunOptions(
+            steps=tuple(todo),
+            partitions=base.partitions,
+            full_refresh=base.full_refresh,
+            promote=base.promote,
+        )
+        product = self.renv.products[previous["product"]]
+        runner = self.runner(on_event)
+        return runner.run(product, options, resumed_from=previous["run_id"], check=check)
+
+    def reproduce(self, run_id: str) -> ReproduceReport:
+        """Re-execute a run against the table versions it read and compare the outputs."""
+        return reproduce(self.runner(), run_id, self.scratch)
+
+    def runs(self, product: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Recent runs, newest first (runs whose process died are marked killed first)."""
+        reap_stale_runs(self.store, self.catalog)
+        return self.store.list_runs(product=product, catalog=self.catalog, limit=limit)
+
+    def run_info(self, run_id: str) -> dict[str, Any]:
+        """One run with its step records."""
+        run = self.store.get_run(run_id)
+        return {**run, "steps": self.store.step_runs(run["run_id"])}
+
+    def landscape(self) -> list[ProductSummary]:
+        """Every product with its owner, stage, kind and last run."""
+        out = []
+        for name, product in self.renv.products.items():
+            last = self.store.list_runs(product=name, catalog=self.catalog, limit=1)
+            config = product.config
+            out.append(
+                ProductSummary(
+                    name=name,
+                    description=config.description.strip(),
+                    stage=config.stage,
+                    kind=config.classification.kind,
+                    accountable=next(o.name for o in config.owners if o.role == "accountable"),
+                    steps=len(product.steps),
+                    last_run=last[0]["run_id"] if last else None,
+                    last_status=last[0]["status"] if last else None,
+                )
+            )
+        return out
+
+    def describe(self, product: Product) -> dict[str, Any]:
+        """A product's configuration, its steps, and the products it builds on."""
+        data: dict[str, Any] = product.config.model_dump(mode="json")
+        data["steps"] = [
+            {
+                "name": s.name,
+                "stage": s.stage,
+                "inputs": list(s.inputs),
+                "outputs": list(s.outputs),
+                "mode": s.mode,
+                "partition_by": s.partition_by,
+                "description": s.description,
+            }
+            for s in product.steps
+        ]
+        dag = self.renv.dag
+        data["inputs_from_products"] = sorted(
+            {dag.steps[u].product for s in product.steps for u in dag.upstream[s.qualified]}
+            - {product.name}
+        )
+        return data

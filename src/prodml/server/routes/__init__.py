@@ -1,0 +1,18 @@
+"""The catalog server's routes, one module per group of the Unity Catalog API."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from prodml.server.catalogs import CatalogServer
+
+
+def server(request: Request) -> CatalogServer:
+    """The app's catalog server (a FastAPI dependency)."""
+    found: CatalogServer = request.app.state.catalogs
+    return found
+
+
+def caller(request: Request) -> str | None:
+    """The authenticated caller (a FastAPI dependency; None without authentication)."""
+    return server(request).caller(request)

@@ -1,0 +1,70 @@
+"""``/permissions/{securable_type}/{full_name}``: read and change the grants on a securable."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+
+from prodml.errors import AccessDeniedError, UsageError
+from prodml.server import wire
+from prodml.server.catalogs import CatalogServer
+from prodml.server.routes import caller, server
+
+router = APIRouter(tags=["permissions"])
+Server = Annotated[CatalogServer, Depends(server)]
+Caller = Annotated[str | None, Depends(caller)]
+
+
+def _governed(catalogs: CatalogServer, who: str | None) -> str:
+    if not catalogs.authenticate or who is None:
+        raise UsageError("governance is off: there are no grants")
+    return who
+
+
+@router.get("/permissions/{securable_type}/{full_name}")
+def get_permissions(
+    securable_type: str,
+    full_name: str,
+    catalogs: Server,
+    who: Caller,
+    principal: str | None = None,
+) -> dict[str, Any]:
+    """The grants on a securable (owners, MANAGE holders and admins; or your own)."""
+    kind, name = catalogs.securable(securable_type, full_name)
+    actor = _governed(catalogs, who)
+    ws = catalogs.workspace(name.split(".")[0])
+    if principal != actor and not ws.can_manage(actor, kind, name):
+        raise AccessDeniedError(
+            f"{actor} lacks MANAGE on {kind} {name}: it may only read its own privileges"
+        )
+    return catalogs.permissions(kind, name, principal)
+
+
+@router.patch(
+    "/permissions/{securable_type}/{full_name}",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": wire.UpdatePermissions.model_json_schema()}},
+        }
+    },
+)
+async def update_permissions(
+    securable_type: str, full_name: str, request: Request, catalogs: Server, who: Caller
+) -> dict[str, Any]:
+    """Grant and revoke (owners, MANAGE holders and admins; audited). Every change is checked
+    before any is applied: a bad one changes nothing."""
+    kind, name = catalogs.securable(securable_type, full_name)
+    actor = _governed(catalogs, who)
+    body = wire.parse(wire.UpdatePermissions, await request.body())
+    changes = [
+        {
+            "principal": c.principal,
+            "add": [wire.to_prodml(p) for p in c.add],
+            "remove": [wire.to_prodml(p) for p in c.remove],
+        }
+        for c in body.changes
+    ]
+    catalogs.workspace(name.split(".")[0]).change_grants(actor, kind, name, changes)
+    return catalogs.permissions(kind, name, None)

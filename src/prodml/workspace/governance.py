@@ -1,0 +1,158 @@
+"""The façade's governance: identity, principals, tokens, grants, the audit log; and the checks
+a server makes on behalf of the callers it authenticates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from prodml.governance.admin import Administration, Identity
+    from prodml.workspace.wiring import Wiring
+
+
+class GovernanceMethods:
+    """Governance, as the acting principal (and, for servers, as their callers)."""
+
+    _w: Wiring
+
+    @property
+    def principal(self) -> str:
+        """Who is acting: given to ``connect``, from ``PRODML_TOKEN``, or the local user."""
+        return self._w.principal
+
+    @property
+    def governance_enabled(self) -> bool:
+        """Whether reads, writes, loads and calls are checked."""
+        return self._w.platform.file.governance.enabled
+
+    def _as(self, principal: str | None) -> Administration:
+        if principal is None or principal == self._w.principal:
+            return self._w.admin
+        from prodml.governance.admin import Administration
+
+        return Administration(self._w.governance, principal)
+
+    def whoami(self) -> Identity:
+        """The acting principal, its groups, whether it is an admin."""
+        return self._w.admin.whoami()
+
+    def principals(self) -> list[dict[str, Any]]:
+        """Every principal, its kind and groups."""
+        return self._w.admin.principals()
+
+    def add_principal(self, name: str, kind: str = "user", *, email: str | None = None) -> None:
+        """Create a principal (admins)."""
+        self._w.admin.add_principal(name, kind, email=email)
+
+    def remove_principal(self, name: str) -> None:
+        """Delete a principal with its memberships and grants; its tokens are revoked."""
+        self._w.admin.remove_principal(name)
+
+    def add_member(self, group: str, member: str) -> None:
+        """Put a principal in a group (admins); a cycle of groups is refused."""
+        self._w.admin.add_member(group, member)
+
+    def remove_member(self, group: str, member: str) -> None:
+        """Take a principal out of a group (admins)."""
+        self._w.admin.remove_member(group, member)
+
+    def new_token(
+        self, principal: str, *, name: str = "token", expires_at: datetime | None = None
+    ) -> str:
+        """A new token for ``principal`` (yours, or anyone's for admins): returned once, only
+        its hash is stored."""
+        return self._w.admin.new_token(principal, name=name, expires_at=expires_at)
+
+    def tokens(self, principal: str | None = None) -> list[dict[str, Any]]:
+        """Tokens (never the tokens themselves); others' are for admins."""
+        return self._w.admin.tokens(principal)
+
+    def revoke_token(self, token_id: str) -> None:
+        """Revoke a token (its owner or an admin): it stops working at once."""
+        self._w.admin.revoke_token(token_id)
+
+    def grant(self, kind: str, name: str, principal: str, privileges: Sequence[str]) -> list[str]:
+        """Grant privileges on a securable (owners, MANAGE holders, admins); the new ones."""
+        return self._w.admin.grant(kind, name, principal, privileges)
+
+    def revoke(self, kind: str, name: str, principal: str, privileges: Sequence[str]) -> list[str]:
+        """Revoke privileges on a securable; the ones that were granted."""
+        return self._w.admin.revoke(kind, name, principal, privileges)
+
+    def effective_grants(self, kind: str, name: str) -> list[dict[str, Any]]:
+        """Grants that apply to a securable: its own and those inherited from containers."""
+        return self._w.admin.effective(kind, name)
+
+    def audit(
+        self,
+        *,
+        principal: str | None = None,
+        securable: str | None = None,
+        since: datetime | None = None,
+        limit: int = 200,
+    ) -> list[dict[str, Any]]:
+        """The audit log, newest first: admins see everything, others their own records."""
+        return self._w.admin.audit_log(
+            principal=principal, securable=securable, since=since, limit=limit
+        )
+
+    # -- on behalf of a server's callers ----------------------------------------------------
+
+    def authenticate(self, token: str, *, client: str) -> str:
+        """The principal a token belongs to (``AuthenticationError``, audited, otherwise)."""
+        return self._w.governance.authenticate(token, client=client)
+
+    def holds(self, principal: str, privilege: str, kind: str, name: str) -> bool:
+        """Whether ``principal`` holds ``privilege`` on a securable (always, governance off)."""
+        return self._as(principal).holds(privilege, kind, name)
+
+    def can_manage(self, principal: str, kind: str, name: str) -> bool:
+        """Whether ``principal`` may grant on a securable."""
+        return self._as(principal).can_manage(kind, name)
+
+    def require(self, principal: str, action: str, kind: str, name: str, *, client: str) -> None:
+        """Decide and audit ``principal``'s access (``PermissionDeniedError`` when refused)."""
+        self._as(principal).require(action, kind, name, client=client)
+
+    def owner(self, kind: str, name: str) -> str | None:
+        """The owner of a securable, if it has one."""
+        return self._w.admin.owner(kind, name)
+
+    def grants_on(self, kind: str, name: str, principal: str | None = None) -> list[dict[str, Any]]:
+        """Grants made on a securable itself (to ``principal``, or to anyone)."""
+        return self._w.admin.grants_on(kind, name, principal)
+
+    def check_securable(self, kind: str, name: str) -> None:
+        """A securable type and name prodml knows (``GovernanceError`` naming the expected
+        shape otherwise)."""
+        from prodml.governance.privileges import Securable
+
+        Securable.parse(kind, name)
+
+    def privileges_meant(self, privilege: str, kind: str) -> list[str]:
+        """What a granted privilege stands for on a securable type (``ALL_PRIVILEGES`` is the
+        privileges that apply there)."""
+        from prodml.governance.admin import privileges_meant
+        from prodml.governance.privileges import privilege as parse
+
+        return [p.value for p in privileges_meant(parse(privilege), kind)]
+
+    @property
+    def metadata_location(self) -> str:
+        """The metadata store's URL (password hidden): environments may share one."""
+        return self._w.store.engine.url.render_as_string(hide_password=True)
+
+    def change_grants(
+        self, principal: str, kind: str, name: str, changes: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Grant and revoke as ``principal``: each change is ``{principal, add, remove}``; all
+        are validated and MANAGE is checked before any is applied."""
+        from prodml.governance.admin import GrantChange
+
+        planned = [
+            GrantChange(c["principal"], add=c.get("add", ()), remove=c.get("remove", ()))
+            for c in changes
+        ]
+        self._as(principal).change_grants(kind, name, planned)
