@@ -10,7 +10,7 @@ import pytest
 
 from prodml.catalog.store import MetadataStore
 from prodml.errors import NotFoundError
-from prodml.governance.authorizer import Authorizer
+from prodml.governance.authorizer import Authorizer, Where
 from prodml.governance.errors import GovernanceError, PermissionDeniedError
 from prodml.governance.privileges import Privilege, Securable, privilege
 from prodml.governance.store import GovernanceStore
@@ -78,9 +78,9 @@ def test_all_privileges_is_everything_but_manage_and_owners_may_grant(
 def test_check_audits_allowed_and_denied_with_a_clear_refusal(gov: GovernanceStore) -> None:
     auth = Authorizer(gov)
     gov.grant(PROD, "ana", [P.USE_CATALOG, P.USE_SCHEMA, P.SELECT], by="admin")
-    auth.check("ana", "read", PREDICTIONS, run_id="r1")
+    auth.check("ana", "read", PREDICTIONS, where=Where(run_id="r1"))
     with pytest.raises(PermissionDeniedError) as err:
-        auth.check("ana", "write", PREDICTIONS, run_id="r1", client="cli")
+        auth.check("ana", "write", PREDICTIONS, where=Where(run_id="r1", client="cli"))
     assert str(err.value).startswith(
         "ana may not write table prod.gold.churn_predictions: it lacks MODIFY on table "
         "prod.gold.churn_predictions"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from prodml.abtest.errors import StatisticsInputError
 
@@ -255,7 +255,6 @@ def compare(
         The comparison; degenerate inputs (an empty arm, n < 2 for means, zero standard error)
         give NaN for the undefined fields instead of raising.
     """
-    from scipy import stats  # type: ignore[import-untyped, unused-ignore]
 
     _check_alpha(alpha)
     _check_kind(kind)
@@ -271,36 +270,16 @@ def compare(
     a = v_t / n_t if n_t > 0 else _NAN
     b = v_c / n_c if n_c > 0 else _NAN
     se_unpooled = math.sqrt(a + b) if math.isfinite(a + b) else _NAN
-
-    statistic = p_value = df = _NAN
-    lo = hi = _NAN
+    test: Literal["welch_t", "two_proportion_z"]
     if kind == "mean":
-        test: Literal["welch_t", "two_proportion_z"] = "welch_t"
-        if n_c >= 2 and n_t >= 2 and se_unpooled > 0.0:
-            df = (a + b) ** 2 / (a**2 / (n_t - 1) + b**2 / (n_c - 1))
-            statistic = diff / se_unpooled
-            p_value = float(2.0 * stats.t.sf(abs(statistic), df))
-            half = float(stats.t.ppf(1.0 - alpha / 2.0, df)) * se_unpooled
-            lo, hi = diff - half, diff + half
+        test = "welch_t"
+        statistic, p_value, df, (lo, hi) = _welch(diff, a, b, n_c, n_t, se_unpooled, alpha)
     else:
-        test = "two_proportion_z"
-        if n_c > 0 and n_t > 0:
-            pooled = (m_t * n_t + m_c * n_c) / (n_t + n_c)
-            se_pooled = math.sqrt(pooled * (1.0 - pooled) * (1.0 / n_t + 1.0 / n_c))
-            if se_pooled > 0.0:
-                statistic = diff / se_pooled
-                p_value = float(2.0 * stats.norm.sf(abs(statistic)))
-            half = float(stats.norm.isf(alpha / 2.0)) * se_unpooled
-            lo, hi = diff - half, diff + half
-
-    rel = rel_lo = rel_hi = _NAN
-    if math.isfinite(diff) and m_c != 0.0:
-        rel = diff / m_c
-        se_rel = math.sqrt(a / m_c**2 + m_t**2 * b / m_c**4) if math.isfinite(a + b) else _NAN
-        if math.isfinite(se_rel):
-            half = float(stats.norm.isf(alpha / 2.0)) * se_rel
-            rel_lo, rel_hi = rel - half, rel + half
-
+        test, df = "two_proportion_z", _NAN
+        statistic, p_value, (lo, hi) = _two_proportions(
+            (n_c, m_c), (n_t, m_t), diff, se_unpooled, alpha
+        )
+    rel, rel_lo, rel_hi = _relative_lift(diff, (m_c, b), (m_t, a), alpha)
     return Comparison(
         kind=kind,
         test=test,
@@ -317,6 +296,58 @@ def compare(
         p_value=p_value,
         df=df,
     )
+
+
+def _welch(
+    diff: float, a: float, b: float, n_c: int, n_t: int, se: float, alpha: float
+) -> tuple[float, float, float, tuple[float, float]]:
+    """Welch's t: (statistic, p-value, Welch-Satterthwaite df, difference CI)."""
+    from scipy import stats  # type: ignore[import-untyped, unused-ignore]
+
+    if not (n_c >= 2 and n_t >= 2 and se > 0.0):
+        return _NAN, _NAN, _NAN, (_NAN, _NAN)
+    df = (a + b) ** 2 / (a**2 / (n_t - 1) + b**2 / (n_c - 1))
+    statistic = diff / se
+    p_value = float(2.0 * stats.t.sf(abs(statistic), df))
+    half = float(stats.t.ppf(1.0 - alpha / 2.0, df)) * se
+    return statistic, p_value, df, (diff - half, diff + half)
+
+
+def _two_proportions(
+    control: tuple[int, float], treatment: tuple[int, float], diff: float, se: float, alpha: float
+) -> tuple[float, float, tuple[float, float]]:
+    """The pooled two-proportion z-test: (statistic, p-value, unpooled Wald difference CI)."""
+    from scipy import stats  # type: ignore[import-untyped, unused-ignore]
+
+    (n_c, m_c), (n_t, m_t) = control, treatment
+    if not (n_c > 0 and n_t > 0):
+        return _NAN, _NAN, (_NAN, _NAN)
+    statistic = p_value = _NAN
+    pooled = (m_t * n_t + m_c * n_c) / (n_t + n_c)
+    se_pooled = math.sqrt(pooled * (1.0 - pooled) * (1.0 / n_t + 1.0 / n_c))
+    if se_pooled > 0.0:
+        statistic = diff / se_pooled
+        p_value = float(2.0 * stats.norm.sf(abs(statistic)))
+    half = float(stats.norm.isf(alpha / 2.0)) * se
+    return statistic, p_value, (diff - half, diff + half)
+
+
+def _relative_lift(
+    diff: float, control: tuple[float, float], treatment: tuple[float, float], alpha: float
+) -> tuple[float, float, float]:
+    """``diff / m_c`` and its delta-method CI; ``control``/``treatment`` are (mean, sampling
+    variance of the mean)."""
+    from scipy import stats  # type: ignore[import-untyped, unused-ignore]
+
+    (m_c, b), (m_t, a) = control, treatment
+    if not (math.isfinite(diff) and m_c != 0.0):
+        return _NAN, _NAN, _NAN
+    rel = diff / m_c
+    se_rel = math.sqrt(a / m_c**2 + m_t**2 * b / m_c**4) if math.isfinite(a + b) else _NAN
+    if not math.isfinite(se_rel):
+        return rel, _NAN, _NAN
+    half = float(stats.norm.isf(alpha / 2.0)) * se_rel
+    return rel, rel - half, rel + half
 
 
 def srm_check(counts: Sequence[int], weights: Sequence[float], threshold: float = 0.001) -> SRM:
@@ -441,19 +472,27 @@ def msprt(
         tau = default_tau(c, t, kind)
     if not (math.isfinite(tau) and tau >= 0.0):
         raise StatisticsInputError(f"tau must be finite and >= 0, got {tau!r}")
-
-    total = int(c.size + t.size)
-    if total == 0:
+    if c.size + t.size == 0:
         return SequentialResult(kind=kind, tau=tau, points=(), p_value=1.0)
-
     values = np.concatenate([c, t])
     is_t = np.concatenate([np.zeros(c.size, dtype=bool), np.ones(t.size, dtype=bool)])
     order = np.argsort(np.concatenate([oc, ot]), kind="stable")
-    values, is_t = values[order], is_t[order]
+    n_c, n_t, diff, p_run = _looks(values[order], is_t[order], kind, checkpoints, tau)
+    points = tuple(
+        SequentialPoint(n_control=int(nc), n_treatment=int(nt), diff=float(d), p_value=float(p))
+        for nc, nt, d, p in zip(n_c, n_t, diff, p_run, strict=True)
+    )
+    return SequentialResult(kind=kind, tau=tau, points=points, p_value=float(p_run[-1]))
+
+
+def _looks(values: Any, is_t: Any, kind: Kind, checkpoints: int, tau: float) -> tuple[Any, ...]:
+    """At evenly spaced looks over the arrivals: (n_c, n_t, diff, running always-valid p)."""
+    import numpy as np
+
+    total = int(values.size)
     # shift by the overall mean so the running sums of squares do not cancel catastrophically
     shift = float(values.mean())
     x = values - shift
-
     # 1-based counts at each look, evenly spaced by arrival count
     looks = np.unique(np.ceil(np.arange(1, checkpoints + 1) * total / checkpoints).astype(np.int64))
     idx = looks - 1
@@ -462,7 +501,6 @@ def msprt(
     x_t = np.where(is_t, x, 0.0)
     x_c = np.where(is_t, 0.0, x)
     s_t, s_c = np.cumsum(x_t)[idx], np.cumsum(x_c)[idx]
-
     with np.errstate(divide="ignore", invalid="ignore"):
         mean_t, mean_c = s_t / n_t, s_c / n_c
         diff = mean_t - mean_c
@@ -479,13 +517,7 @@ def msprt(
         log_lam = 0.5 * np.log(v / (v + tau2)) + diff**2 * tau2 / (2.0 * v * (v + tau2))
     # p = min(1, 1/Λ) computed in log space (no overflow), untestable looks contribute 1
     p_step = np.where(ok, np.exp(-np.maximum(np.where(ok, log_lam, 0.0), 0.0)), 1.0)
-    p_run = np.minimum.accumulate(p_step)
-
-    points = tuple(
-        SequentialPoint(n_control=int(nc), n_treatment=int(nt), diff=float(d), p_value=float(p))
-        for nc, nt, d, p in zip(n_c, n_t, diff, p_run, strict=True)
-    )
-    return SequentialResult(kind=kind, tau=tau, points=points, p_value=float(p_run[-1]))
+    return n_c, n_t, diff, np.minimum.accumulate(p_step)
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from prodml.config.product import DriftConfig, DriftTable
@@ -57,56 +56,6 @@ def watched(
         if table in tables:
             return owner, owner.config.drift, {table: tables[table]}
     return None, DriftConfig(), {table: DriftTable()}
-
-
-def run(
-    catalog: Catalog,
-    make_engine: Callable[[], Engine],
-    products: Mapping[str, Product],
-    target: str,
-    *,
-    reference: str | None,
-    current: str | None,
-    access: Access,
-    env: str,
-    html: Path,
-) -> tuple[Product | None, DriftConfig, dict[str, Any]]:
-    """``drift run TARGET``: compare the watched tables (and a served product's predictions)
-    between two windows, record the results and write the HTML report to ``html`` (``{stamp}``
-    in its name becomes the check's time). Returns the product, its settings and the report."""
-    from prodml.drift.report import render
-    from prodml.drift.windows import parse
-
-    product, config, tables = watched(catalog, products, target)
-    cur = parse(current or config.current, "current")
-    ref = parse(reference or config.reference, "reference")
-    optional = {}
-    if product is not None and product.config.endpoint is not None and target == product.name:
-        log = catalog.name(product.config.inference_log_table)
-        if catalog.exists(log) and log not in tables:
-            optional[log] = PREDICTIONS
-    engine = make_engine()
-    try:
-        report = compare(
-            catalog,
-            engine,
-            tables,
-            optional,
-            current=cur,
-            reference=ref,
-            correction=config.correction,
-            access=access,
-        )
-    finally:
-        engine.close()
-    report.update(target=target, product=product.name if product else None, env=env)
-    store_results(catalog, report, access)
-    stamp = datetime.fromisoformat(report["checked_at"])
-    out = Path(str(html).replace("{stamp}", f"{stamp:%Y%m%dT%H%M%S}"))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(report))
-    report["html"] = str(out)
-    return product, config, report
 
 
 def compare(
@@ -214,75 +163,21 @@ def table_drift(
     info = catalog.describe(table)
     cur_ds, cur_version = catalog.read(table, access, version=current.version)
     ref_ds, ref_version = catalog.read(table, access, version=reference.version)
-    schema = cur_ds.schema
-    names = schema.names
-    time_column = config.time_column or (info.partition_by[0] if info.partition_by else None)
-    if (current.timed or reference.timed) and time_column is None:
-        raise UsageError(
-            f"{table.short} has no time column to cut windows on",
-            hint="set drift.tables.<table>.time_column in product.yaml, or compare versions (vN)",
-        )
-    if time_column is not None and time_column not in names:
-        raise UsageError(
-            f"{table.short} has no column {time_column!r} (drift time_column)",
-            hint=did_you_mean(time_column, names) or f"columns: {', '.join(names)}",
-        )
-    listed = config.columns
-    if listed is None:
-        listed = default_columns(info, schema, time_column) if not config.derived else []
-    columns = [*listed, *config.derived]
-    if config.target and config.target not in columns:
-        columns.append(config.target)
-    unknown = [c for c in columns if c not in names and c not in config.derived]
-    if unknown:
-        hints = [did_you_mean(c, names) for c in unknown]
-        raise UsageError(
-            f"{table.short} has no column(s) {', '.join(unknown)} (drift columns)",
-            hint="; ".join(h for h in hints if h) or f"columns: {', '.join(names)}",
-        )
+    time_column = _time_column(table, info, config, cur_ds.schema.names, current, reference)
+    columns = _columns(table, info, cur_ds.schema, time_column, config)
     engine.register_alias("__drift_cur", cur_ds)
     engine.register_alias("__drift_ref", ref_ds)
-    newest: date | None = None
-    if time_column is not None:
-        value = engine.sql(f"SELECT max({quote_ident(time_column)}) FROM __drift_cur").fetchall()[
-            0
-        ][0]
-        newest = value.date() if hasattr(value, "date") else value
-    cur_bounds, ref_bounds = bounds(current, reference, newest)
-    cur = _load(engine, "__drift_cur", columns, time_column, cur_bounds, config)
-    ref = _load(engine, "__drift_ref", columns, time_column, ref_bounds, config)
-    windows = {
-        "current": _describe(current, cur_bounds),
-        "reference": _describe(reference, ref_bounds),
-    }
-    for side, data in (("current", cur), ("reference", ref)):
-        if data.num_rows == 0:
-            raise UsageError(
-                f"the {side} window of {table.short} ({windows[side]}) holds no rows",
-                hint=f"the newest {time_column} is {newest}" if newest else "pick another window",
-            )
+    cur, ref, windows = _cut(engine, table, columns, time_column, config, (current, reference))
     kinds = {c: k for c, k in config.kinds.items() if c in columns}
     ref_cols = {c: _values(ref.column(c)) for c in columns}
     cur_cols = {c: _values(cur.column(c)) for c in columns}
     compared = [c for c in columns if c != config.target]
     result = stats.dataset_drift(ref_cols, cur_cols, kinds, correction=correction, columns=compared)
-    histograms = {}
-    for c in result.columns:
-        histograms[c.column] = summaries.histogram(ref_cols[c.column], cur_cols[c.column], c.kind)
-    numeric = [c.column for c in result.columns if c.kind == "numeric" and c.status == "ok"]
-    correlations = (
-        summaries.correlation_change(ref_cols, cur_cols, numeric) if len(numeric) >= 2 else None
-    )
-    relation = None
-    if config.target:  # feature-target relation: the correlation of each feature with the label
-        change = summaries.correlation_change(
-            ref_cols, cur_cols, [*numeric, config.target], threshold=0.1
-        )
-        relation = {
-            "target": config.target,
-            "changed": [p for p in change["pairs"] if config.target in p["columns"]],
-            "max_abs_diff": change["max_abs_diff"],
-        }
+    histograms = {
+        c.column: summaries.histogram(ref_cols[c.column], cur_cols[c.column], c.kind)
+        for c in result.columns
+    }
+    correlations, relation = _relations(result, ref_cols, cur_cols, config.target)
     return {
         "table": str(table),
         "time_column": time_column,
@@ -297,6 +192,100 @@ def table_drift(
         "target_relation": relation,
         "histograms": histograms,
     }
+
+
+def _time_column(
+    table: TableName,
+    info: TableInfo,
+    config: DriftTable,
+    names: list[str],
+    current: Window,
+    reference: Window,
+) -> str | None:
+    """The column windows are cut on (default: the table's partition column)."""
+    time_column = config.time_column or (info.partition_by[0] if info.partition_by else None)
+    if (current.timed or reference.timed) and time_column is None:
+        raise UsageError(
+            f"{table.short} has no time column to cut windows on",
+            hint="set drift.tables.<table>.time_column in product.yaml, or compare versions (vN)",
+        )
+    if time_column is not None and time_column not in names:
+        raise UsageError(
+            f"{table.short} has no column {time_column!r} (drift time_column)",
+            hint=did_you_mean(time_column, names) or f"columns: {', '.join(names)}",
+        )
+    return time_column
+
+
+def _columns(
+    table: TableName, info: TableInfo, schema: Any, time_column: str | None, config: DriftTable
+) -> list[str]:
+    """The columns compared: those listed (default: the table's), derived ones, the target."""
+    listed = config.columns
+    if listed is None:
+        listed = default_columns(info, schema, time_column) if not config.derived else []
+    columns = [*listed, *config.derived]
+    if config.target and config.target not in columns:
+        columns.append(config.target)
+    names = schema.names
+    unknown = [c for c in columns if c not in names and c not in config.derived]
+    if unknown:
+        hints = [did_you_mean(c, names) for c in unknown]
+        raise UsageError(
+            f"{table.short} has no column(s) {', '.join(unknown)} (drift columns)",
+            hint="; ".join(h for h in hints if h) or f"columns: {', '.join(names)}",
+        )
+    return columns
+
+
+def _cut(
+    engine: Engine,
+    table: TableName,
+    columns: list[str],
+    time_column: str | None,
+    config: DriftTable,
+    windows: tuple[Window, Window],
+) -> tuple[pa.Table, pa.Table, dict[str, str]]:
+    """The current and reference rows of the windows (neither may be empty), described."""
+    current, reference = windows
+    newest: date | None = None
+    if time_column is not None:
+        query = f"SELECT max({quote_ident(time_column)}) FROM __drift_cur"
+        value = engine.sql(query).fetchall()[0][0]
+        newest = value.date() if hasattr(value, "date") else value
+    cur_bounds, ref_bounds = bounds(current, reference, newest)
+    cur = _load(engine, "__drift_cur", columns, time_column, cur_bounds, config)
+    ref = _load(engine, "__drift_ref", columns, time_column, ref_bounds, config)
+    described = {
+        "current": _describe(current, cur_bounds),
+        "reference": _describe(reference, ref_bounds),
+    }
+    for side, data in (("current", cur), ("reference", ref)):
+        if data.num_rows == 0:
+            raise UsageError(
+                f"the {side} window of {table.short} ({described[side]}) holds no rows",
+                hint=f"the newest {time_column} is {newest}" if newest else "pick another window",
+            )
+    return cur, ref, described
+
+
+def _relations(
+    result: Any, ref_cols: dict[str, Any], cur_cols: dict[str, Any], target: str | None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """How the numeric columns' correlations changed, and each one's with the target."""
+    numeric = [c.column for c in result.columns if c.kind == "numeric" and c.status == "ok"]
+    correlations = (
+        summaries.correlation_change(ref_cols, cur_cols, numeric) if len(numeric) >= 2 else None
+    )
+    if not target:
+        return correlations, None
+    change = summaries.correlation_change(ref_cols, cur_cols, [*numeric, target], threshold=0.1)
+    relation = {
+        "target": target,
+        "changed": [p for p in change["pairs"] if target in p["columns"]],
+        "max_abs_diff": change["max_abs_diff"],
+    }
+    return correlations, relation
 
 
 def _load(

@@ -414,46 +414,13 @@ def column_drift(
         ValueError: For an unknown kind or method, a method that does not fit the column, or
             non-numeric values with ``kind="numeric"``.
     """
-    import numpy as np
-
     ref = clean_input(reference, f"{name}: reference")
     cur = clean_input(current, f"{name}: current")
     if kind is None:
         kind = infer_kind_clean(ref if ref.n else cur, defaults)
-    check_kind(kind)
-    if method is not None:
-        method = check_method(method)
-        if method in NUMERIC_ONLY and kind != "numeric":
-            raise DriftInputError(f"{name}: method {method!r} needs a numeric column, got {kind}")
-    if threshold is not None and not math.isfinite(threshold):
-        raise DriftInputError(f"{name}: threshold must be finite, got {threshold!r}")
-
-    if kind == "categorical":
-        cats, ref_counts, cur_counts = category_counts(ref, cur)
-        n_unique = int(cats.size)
-    else:  # the counts per value are only needed if a categorical test is chosen
-        ref_v = as_float(ref.values, f"{name}: reference")
-        cur_v = as_float(cur.values, f"{name}: current")
-        pair = SortedPair(ref_v, cur_v)
-        n_unique = pair.n_unique
-
-    # descriptive signals, whenever both sides have values
-    extras: dict[str, Any] = {}
-    if ref.n and cur.n:
-        if kind == "categorical":
-            new = np.flatnonzero((ref_counts == 0) & (cur_counts > 0))
-            missing = np.flatnonzero((cur_counts == 0) & (ref_counts > 0))
-            cap = defaults.max_listed_categories
-            extras = {
-                "new_categories": _listed(cats, new, cur_counts, cap),
-                "n_new_categories": int(new.size),
-                "new_category_share": float(cur_counts[new].sum() / cur.n),
-                "missing_categories": _listed(cats, missing, ref_counts, cap),
-                "n_missing_categories": int(missing.size),
-            }
-        else:
-            extras = {"out_of_range_share": pair.out_of_range_share()}
-
+    method = _check_choice(name, kind, method, threshold)
+    sides = _Sides.of(name, kind, ref, cur)
+    extras = sides.extras(defaults) if ref.n and cur.n else {}
     short = [
         f"{side} has {n} non-null value{'s' if n != 1 else ''}"
         for side, n in (("reference", ref.n), ("current", cur.n))
@@ -461,35 +428,17 @@ def column_drift(
     ]
     if short:
         reason = " and ".join(short) + f" (min_rows={defaults.min_rows})"
-        return _not_enough(name, kind, ref, cur, reason, n_unique, extras)
-
+        return _not_enough(name, kind, ref, cur, reason, sides.n_unique, extras)
     if method is None:
-        method = select_method(kind, ref.n, n_unique, defaults)
-    elif method == "z" and n_unique > 2:
-        raise DriftInputError(f"{name}: the z-test needs at most 2 distinct values, got {n_unique}")
+        method = select_method(kind, ref.n, sides.n_unique, defaults)
+    elif method == "z" and sides.n_unique > 2:
+        raise DriftInputError(
+            f"{name}: the z-test needs at most 2 distinct values, got {sides.n_unique}"
+        )
     thr = defaults.threshold(method) if threshold is None else float(threshold)
-
-    if kind == "numeric" and method not in NUMERIC_ONLY:
-        _, ref_counts, cur_counts = pair.counts()
-    p_value: float | None = None
-    if method == "ks":
-        statistic, p_value = _ks(ref_v, cur_v)
-    elif method == "wasserstein":
-        statistic = _wasserstein(pair, ref_v, defaults.wasserstein_std_floor)
-    elif method == "chi2":
-        statistic, p_value = _chi2(ref_counts, cur_counts)
-    elif method == "z":
-        statistic, p_value = _z(ref_counts, cur_counts)
-    else:
-        statistic = _jensenshannon(ref_counts, cur_counts)
+    statistic, p_value = sides.test(method, defaults)
     drift = _p_drift(method, p_value, thr) if p_value is not None else statistic >= thr
-
-    if kind == "numeric":
-        _, prc, pcc = quantile_bin_counts(pair.ref, pair.cur, defaults.psi_bins)
-        psi_value = _psi_from_counts(prc, pcc, defaults.psi_epsilon)
-    else:
-        psi_value = _psi_from_counts(ref_counts, cur_counts, defaults.psi_epsilon)
-
+    psi_value = sides.psi(defaults)
     return ColumnDrift(
         column=name,
         kind=kind,
@@ -505,11 +454,117 @@ def column_drift(
         psi_drift=bool(psi_value >= defaults.psi_threshold),
         n_reference=ref.n,
         n_current=cur.n,
-        n_unique=n_unique,
+        n_unique=sides.n_unique,
         null_share_reference=ref.null_share,
         null_share_current=cur.null_share,
         **extras,
     )
+
+
+def _names(
+    reference: Mapping[str, Any], current: Mapping[str, Any], columns: Sequence[str] | None
+) -> list[str]:
+    """The columns to test: those given, else the reference's then the current-only ones."""
+    if columns is None:
+        return list(reference) + [c for c in current if c not in reference]
+    unknown = [c for c in columns if c not in reference and c not in current]
+    if unknown:
+        raise KeyError(f"columns not in reference nor current: {unknown}")
+    return list(columns)
+
+
+def _corrected(results: list[ColumnDrift], correction: Correction) -> list[ColumnDrift]:
+    """Verdicts on the multiple-testing-corrected p-values (distances are unaffected)."""
+    tested = [i for i, r in enumerate(results) if r.status == "ok" and r.p_value is not None]
+    if correction == "none" or not tested:
+        return results
+    adjusted = adjust_p_values([cast(float, results[i].p_value) for i in tested], correction)
+    out = list(results)
+    for i, p_adj in zip(tested, adjusted, strict=True):
+        r = out[i]
+        assert r.method is not None and r.threshold is not None
+        out[i] = replace(r, p_value_adjusted=p_adj, drift=_p_drift(r.method, p_adj, r.threshold))
+    return out
+
+
+def _check_choice(
+    name: str, kind: ColumnKind, method: Method | None, threshold: float | None
+) -> Method | None:
+    """A forced method and threshold that fit the column (None: the default method)."""
+    check_kind(kind)
+    if method is not None:
+        method = check_method(method)
+        if method in NUMERIC_ONLY and kind != "numeric":
+            raise DriftInputError(f"{name}: method {method!r} needs a numeric column, got {kind}")
+    if threshold is not None and not math.isfinite(threshold):
+        raise DriftInputError(f"{name}: threshold must be finite, got {threshold!r}")
+    return method
+
+
+@dataclass
+class _Sides:
+    """The two sides of a column, prepared for its kind: category counts, or sorted numbers
+    (whose counts per value are made only when a categorical test is chosen)."""
+
+    kind: ColumnKind
+    ref: Clean
+    cur: Clean
+    n_unique: int
+    cats: Any = None
+    ref_counts: Any = None
+    cur_counts: Any = None
+    pair: SortedPair | None = None
+    ref_v: Any = None  # the numbers as given (statistics are computed on them as before)
+    cur_v: Any = None
+
+    @classmethod
+    def of(cls, name: str, kind: ColumnKind, ref: Clean, cur: Clean) -> _Sides:
+        if kind == "categorical":
+            cats, ref_counts, cur_counts = category_counts(ref, cur)
+            return cls(kind, ref, cur, int(cats.size), cats, ref_counts, cur_counts)
+        ref_v = as_float(ref.values, f"{name}: reference")
+        cur_v = as_float(cur.values, f"{name}: current")
+        pair = SortedPair(ref_v, cur_v)
+        return cls(kind, ref, cur, pair.n_unique, pair=pair, ref_v=ref_v, cur_v=cur_v)
+
+    def extras(self, defaults: Defaults) -> dict[str, Any]:
+        """New and missing categories, or the share of current values out of range."""
+        import numpy as np
+
+        if self.pair is not None:
+            return {"out_of_range_share": self.pair.out_of_range_share()}
+        new = np.flatnonzero((self.ref_counts == 0) & (self.cur_counts > 0))
+        missing = np.flatnonzero((self.cur_counts == 0) & (self.ref_counts > 0))
+        cap = defaults.max_listed_categories
+        return {
+            "new_categories": _listed(self.cats, new, self.cur_counts, cap),
+            "n_new_categories": int(new.size),
+            "new_category_share": float(self.cur_counts[new].sum() / self.cur.n),
+            "missing_categories": _listed(self.cats, missing, self.ref_counts, cap),
+            "n_missing_categories": int(missing.size),
+        }
+
+    def test(self, method: Method, defaults: Defaults) -> tuple[float, float | None]:
+        """(statistic, p-value or None for a distance) of ``method``."""
+        if self.pair is not None and method not in NUMERIC_ONLY:
+            _, self.ref_counts, self.cur_counts = self.pair.counts()
+        if method == "ks":
+            return _ks(self.ref_v, self.cur_v)
+        if method == "wasserstein":
+            assert self.pair is not None
+            return _wasserstein(self.pair, self.ref_v, defaults.wasserstein_std_floor), None
+        if method == "chi2":
+            return _chi2(self.ref_counts, self.cur_counts)
+        if method == "z":
+            return _z(self.ref_counts, self.cur_counts)
+        return _jensenshannon(self.ref_counts, self.cur_counts), None
+
+    def psi(self, defaults: Defaults) -> float:
+        """The population stability index (over quantile bins for numbers)."""
+        if self.pair is not None:
+            _, prc, pcc = quantile_bin_counts(self.pair.ref, self.pair.cur, defaults.psi_bins)
+            return _psi_from_counts(prc, pcc, defaults.psi_epsilon)
+        return _psi_from_counts(self.ref_counts, self.cur_counts, defaults.psi_epsilon)
 
 
 # --------------------------------------------------------------------------------------------
@@ -585,20 +640,10 @@ def dataset_drift(
     """
     if correction not in CORRECTIONS:
         raise DriftInputError(f"correction must be one of {CORRECTIONS}, got {correction!r}")
-    kinds = kinds or {}
-    methods = methods or {}
-    thresholds = thresholds or {}
-    if columns is None:
-        names = list(reference) + [c for c in current if c not in reference]
-    else:
-        names = list(columns)
-        unknown = [c for c in names if c not in reference and c not in current]
-        if unknown:
-            raise KeyError(f"columns not in reference nor current: {unknown}")
-
+    kinds, methods, thresholds = kinds or {}, methods or {}, thresholds or {}
     results: list[ColumnDrift] = []
     skipped: list[str] = []
-    for col in names:
+    for col in _names(reference, current, columns):
         ref_arr = to_input(reference[col], col) if col in reference else _empty()
         cur_arr = to_input(current[col], col) if col in current else _empty()
         if is_temporal(ref_arr) or is_temporal(cur_arr):
@@ -619,17 +664,7 @@ def dataset_drift(
         if absent:
             res = replace(res, reason=f"column missing from the {' and '.join(absent)} data")
         results.append(res)
-
-    tested = [i for i, r in enumerate(results) if r.status == "ok" and r.p_value is not None]
-    if correction != "none" and tested:
-        adjusted = adjust_p_values([cast(float, results[i].p_value) for i in tested], correction)
-        for i, p_adj in zip(tested, adjusted, strict=True):
-            r = results[i]
-            assert r.method is not None and r.threshold is not None
-            results[i] = replace(
-                r, p_value_adjusted=p_adj, drift=_p_drift(r.method, p_adj, r.threshold)
-            )
-
+    results = _corrected(results, correction)
     n_tested = sum(1 for r in results if r.status == "ok")
     n_drifted = sum(1 for r in results if r.drift)
     share = n_drifted / n_tested if n_tested else None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from prodml.governance.authorizer import Where
 from prodml.governance.privileges import (
     ALL,
     APPLICABLE,
@@ -166,7 +167,7 @@ class Administration:
         """Decide and audit an access (``PermissionDeniedError`` when refused)."""
         if self.governance.enabled:
             securable = Securable.parse(kind, name)
-            self._authorizer.check(self.actor, action, securable, client=client)
+            self._authorizer.check(self.actor, action, securable, where=Where(client=client))
 
     def change_grants(self, kind: str, name: str, changes: Sequence[GrantChange]) -> None:
         """Grant and revoke for several principals at once: every change is validated (known

@@ -13,6 +13,17 @@ from prodml.governance.store import GovernanceStore, expand
 
 
 @dataclass(frozen=True)
+class Where:
+    """The context of an audited decision: whom a run executed as, which run and request,
+    which client (``cli``, ``http``, ``step:<step>``, …)."""
+
+    run_as: str | None = None
+    run_id: str | None = None
+    request_id: str | None = None
+    client: str | None = None
+
+
+@dataclass(frozen=True)
 class Decision:
     """The outcome of one check."""
 
@@ -124,21 +135,13 @@ class Authorizer:
         """Owners (of it or a container), MANAGE holders and admins may grant on it."""
         return self.holds(principal, Privilege.MANAGE, securable)
 
-    def check(
-        self,
-        principal: str,
-        action: str,
-        securable: Securable,
-        *,
-        run_as: str | None = None,
-        run_id: str | None = None,
-        request_id: str | None = None,
-        client: str | None = None,
-        describe: str | None = None,
-    ) -> None:
-        """Decide, audit, and raise :class:`PermissionDeniedError` on a refusal."""
-        acting = run_as or principal
-        decision = self.decide(acting, action, securable)
+    def audited(
+        self, principal: str, action: str, securable: Securable, where: Where | None = None
+    ) -> Decision:
+        """Decide for the acting principal (``where.run_as``, else ``principal``) and record the
+        decision in the audit log."""
+        where = where or Where()
+        decision = self.decide(where.run_as or principal, action, securable)
         self.record(
             principal,
             action,
@@ -146,15 +149,29 @@ class Authorizer:
             outcome="allowed" if decision.allowed else "denied",
             privilege=decision.missing,
             reason=decision.reason,
-            run_as=run_as,
-            run_id=run_id,
-            request_id=request_id,
-            client=client,
+            where=where,
         )
+        return decision
+
+    def check(
+        self,
+        principal: str,
+        action: str,
+        securable: Securable,
+        *,
+        where: Where | None = None,
+        describe: str | None = None,
+    ) -> None:
+        """Decide, audit, and raise :class:`PermissionDeniedError` on a refusal."""
+        where = where or Where()
+        decision = self.audited(principal, action, securable, where)
         if not decision.allowed:
             assert decision.missing is not None and decision.on is not None
             raise PermissionDeniedError(
-                acting, decision.missing, decision.on, describe or f"{action} {securable}"
+                where.run_as or principal,
+                decision.missing,
+                decision.on,
+                describe or f"{action} {securable}",
             )
 
     def record(
@@ -166,26 +183,24 @@ class Authorizer:
         outcome: str,
         reason: str,
         privilege: Privilege | None = None,
-        run_as: str | None = None,
-        run_id: str | None = None,
-        request_id: str | None = None,
-        client: str | None = None,
+        where: Where | None = None,
     ) -> None:
         """Append one audit record."""
+        where = where or Where()
         self.store.audit(
             [
                 {
                     "principal": principal,
-                    "run_as": run_as,
+                    "run_as": where.run_as,
                     "action": action,
                     "securable_type": securable.type if securable else None,
                     "securable": securable.name if securable else None,
                     "privilege": privilege.value if privilege else None,
                     "outcome": outcome,
                     "reason": reason[:2000],
-                    "request_id": request_id,
-                    "run_id": run_id,
-                    "client": client,
+                    "request_id": where.request_id,
+                    "run_id": where.run_id,
+                    "client": where.client,
                 }
             ]
         )

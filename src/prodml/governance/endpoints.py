@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from prodml.governance.authorizer import Where
 from prodml.governance.privileges import Securable
 from prodml.governance.service import Governance
 from prodml.governance.tokens import bearer, token_hash
@@ -56,7 +57,7 @@ class EndpointGuard:
                 self._endpoint,
                 outcome="denied",
                 reason=reason,
-                client="http",
+                where=Where(client="http"),
             )
         if len(self._tokens) >= _MAX_CACHED:
             self._tokens.clear()
@@ -71,16 +72,7 @@ class EndpointGuard:
         cached = self._decisions.get(principal)
         if cached is not None and now - cached[0] < self._ttl:
             return cached[1]
-        decision = self._governance.authorizer.decide(principal, "call", self._endpoint)
-        self._governance.authorizer.record(
-            principal,
-            "call",
-            self._endpoint,
-            outcome="allowed" if decision.allowed else "denied",
-            privilege=decision.missing,
-            reason=decision.reason,
-            request_id=request_id,
-            client="http",
-        )
+        where = Where(request_id=request_id, client="http")
+        decision = self._governance.authorizer.audited(principal, "call", self._endpoint, where)
         self._decisions[principal] = (now, decision.allowed)
         return bool(decision.allowed)

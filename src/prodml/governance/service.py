@@ -11,7 +11,7 @@ from prodml.catalog.policies import Access, AllowAll, ReadEvent, WriteEvent
 from prodml.catalog.store import MetadataStore
 from prodml.config.platform import GovernanceConfig
 from prodml.errors import AuthenticationError
-from prodml.governance.authorizer import Authorizer
+from prodml.governance.authorizer import Authorizer, Where
 from prodml.governance.errors import GovernanceError, NotAnAdminError, PermissionDeniedError
 from prodml.governance.privileges import (
     Privilege,
@@ -126,7 +126,12 @@ class Governance:
         principal, reason = self.records.authenticate(token)
         if principal is None:
             self.authorizer.record(
-                "anonymous", "authenticate", None, outcome="denied", reason=reason, client=client
+                "anonymous",
+                "authenticate",
+                None,
+                outcome="denied",
+                reason=reason,
+                where=Where(client=client),
             )
             raise AuthenticationError(f"authentication failed: {reason}")
         return principal
@@ -137,14 +142,8 @@ class Governance:
         """Decide and audit one access (a no-op when governance is off)."""
         if not self.enabled:
             return
-        self.authorizer.check(
-            access.principal,
-            action,
-            securable,
-            run_as=access.run_as,
-            run_id=access.run_id,
-            client=client,
-        )
+        where = Where(run_as=access.run_as, run_id=access.run_id, client=client)
+        self.authorizer.check(access.principal, action, securable, where=where)
 
     def check_named(
         self, access: Access, action: str, kind: str, name: str, *, client: str | None = None

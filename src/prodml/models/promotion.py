@@ -38,17 +38,64 @@ def promote_across(
             f"{source.env} and {target.env} use different model registries",
             hint="copying between registries is not supported yet: share the registry URI",
         )
-    model = source_model.name
+    version, info = _passed_champion(source, source_model.name)
+    source_ref = f"{source.registered_name(source_model.name)}/{version}"
+    target_champion = target.alias_version(target_model.name, CHAMPION)
+    result = _gate_again(target, target_model, info, source_ref, target_champion)
+    copied = target.client.copy_model_version(
+        f"models:/{source_ref}", target.registered_name(target_model.name)
+    )
+    new_version = int(copied.version)
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    spec = source.training_set(source_model.name, version)
+    target.tag_version(
+        target_model.name,
+        new_version,
+        {
+            # the same feature lookups, resolved in the target's catalog when served there
+            **({TRAINING_SET_TAG: json.dumps(spec, sort_keys=True)} if spec else {}),
+            "prodml.copied_from": source_ref,
+            "prodml.source_run_id": str(info["run_id"]),
+            "prodml.promoted_by": principal,
+            "prodml.promoted_at": stamp,
+            "prodml.gate": "passed",
+            "prodml.gate.table": result.table()[:4000],
+            **{f"prodml.metric.{k}": repr(v) for k, v in info["metrics"].items()},
+        },
+    )
+    target.set_alias(target_model.name, CHAMPION, new_version)
+    return {
+        "product": product,
+        "from": source_ref,
+        "to": f"{target.registered_name(target_model.name)}/{new_version}",
+        "previous_champion": target_champion,
+        "promoted_by": principal,
+        "promoted_at": stamp,
+        "gate": result.table(),
+    }
+
+
+def _passed_champion(source: ModelRegistry, model: str) -> tuple[int, dict[str, Any]]:
+    """The source's champion and its record; it must have passed the gate there."""
     version = source.require_version(model, version=None, alias=CHAMPION)
-    recorded = source.versions(model)
-    info = next(v for v in recorded if v["version"] == version)
+    info = next(v for v in source.versions(model) if v["version"] == version)
     if info["gate"] != "passed":
         raise ModelError(
             f"{source.registered_name(model)} version {version} has no passed gate on record",
             hint="run the evaluate step in the source environment first",
         )
-    target_champion = target.alias_version(target_model.name, CHAMPION)
-    source_ref = f"{source.registered_name(model)}/{version}"
+    return version, info
+
+
+def _gate_again(
+    target: ModelRegistry,
+    target_model: ModelConfig,
+    info: dict[str, Any],
+    source_ref: str,
+    target_champion: int | None,
+) -> gates.GateResult:
+    """The target's gate, on the champion's recorded metrics (against the target's champion);
+    a version already copied there is refused."""
     if target_champion is not None:
         current = next(
             v for v in target.versions(target_model.name) if v["version"] == target_champion
@@ -63,42 +110,12 @@ def promote_across(
     )
     result = gates.check(target_model.gate, info["metrics"], champion_metrics)
     if not result.passed:
+        model, version = source_ref.rsplit("/", 1)
         raise GateFailedError(
-            source.registered_name(model),
-            version,
+            model,
+            int(version),
             result.table(),
             result.reasons(),
             hint=f"nothing was copied to {target.env}",
         )
-    copied = target.client.copy_model_version(
-        f"models:/{source.registered_name(model)}/{version}",
-        target.registered_name(target_model.name),
-    )
-    new_version = int(copied.version)
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    spec = source.training_set(model, version)
-    target.tag_version(
-        target_model.name,
-        new_version,
-        {
-            # the same feature lookups, resolved in the target's catalog when served there
-            **({TRAINING_SET_TAG: json.dumps(spec, sort_keys=True)} if spec else {}),
-            "prodml.copied_from": f"{source.registered_name(model)}/{version}",
-            "prodml.source_run_id": str(info["run_id"]),
-            "prodml.promoted_by": principal,
-            "prodml.promoted_at": stamp,
-            "prodml.gate": "passed",
-            "prodml.gate.table": result.table()[:4000],
-            **{f"prodml.metric.{k}": repr(v) for k, v in info["metrics"].items()},
-        },
-    )
-    target.set_alias(target_model.name, CHAMPION, new_version)
-    return {
-        "product": product,
-        "from": f"{source.registered_name(model)}/{version}",
-        "to": f"{target.registered_name(target_model.name)}/{new_version}",
-        "previous_champion": target_champion,
-        "promoted_by": principal,
-        "promoted_at": stamp,
-        "gate": result.table(),
-    }
+    return result

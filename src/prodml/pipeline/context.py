@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,35 @@ from prodml.names import check_column, quote_ident, quote_literal
 from prodml.pipeline.hooks import Authorize, TrainingSet, TrainingSets
 from prodml.pipeline.planner import landing_files
 from prodml.pipeline.tracking import Tracker
+
+
+@dataclass(frozen=True)
+class StepScope:
+    """Which step run a context is for (see :class:`StepContext`'s attributes)."""
+
+    run_id: str
+    env: str
+    product: str
+    step: str
+    params: Mapping[str, Any]
+    now: datetime
+    partitions: list[str] | None
+    partition_by: str | None
+    full_refresh: bool
+
+
+@dataclass(frozen=True)
+class StepServices:
+    """What a step run uses: the engine, the catalog (as ``access``), landing files, the
+    feature store and governance's checks; ``on_read`` hears of every table read."""
+
+    engine: Engine
+    catalog: Catalog
+    access: Access
+    landing_root: Path
+    on_read: Callable[[str, int], None]
+    training_sets: TrainingSets | None = None
+    authorize: Authorize | None = None
 
 
 class StepContext:
@@ -37,45 +67,27 @@ class StepContext:
     """
 
     def __init__(
-        self,
-        *,
-        run_id: str,
-        env: str,
-        product: str,
-        step: str,
-        params: Mapping[str, Any],
-        now: datetime,
-        partitions: list[str] | None,
-        partition_by: str | None,
-        full_refresh: bool,
-        engine: Engine,
-        catalog: Catalog,
-        access: Access,
-        landing_root: Path,
-        on_read: Callable[[str, int], None],
-        inputs: Sequence[str] = (),
-        training_sets: TrainingSets | None = None,
-        authorize: Authorize | None = None,
+        self, scope: StepScope, services: StepServices, inputs: Sequence[str] = ()
     ) -> None:
-        self.run_id = run_id
-        self.env = env
-        self.product = product
-        self.step = step
-        self.params = dict(params)
-        self.now = now
-        self.partitions = partitions
-        self.partition_by = partition_by
-        self.full_refresh = full_refresh
-        self.log = logging.getLogger(f"prodml.step.{product}.{step}")
-        self._engine = engine
-        self._catalog = catalog
-        self._access = access
-        self._landing_root = landing_root
-        self._on_read = on_read
-        self._inputs = {str(catalog.name(t)) for t in inputs}
-        self._training_sets = training_sets
+        self.run_id = scope.run_id
+        self.env = scope.env
+        self.product = scope.product
+        self.step = scope.step
+        self.params = dict(scope.params)
+        self.now = scope.now
+        self.partitions = scope.partitions
+        self.partition_by = scope.partition_by
+        self.full_refresh = scope.full_refresh
+        self.log = logging.getLogger(f"prodml.step.{scope.product}.{scope.step}")
+        self._engine = services.engine
+        self._catalog = services.catalog
+        self._access = services.access
+        self._landing_root = services.landing_root
+        self._on_read = services.on_read
+        self._inputs = {str(services.catalog.name(t)) for t in inputs}
+        self._training_sets = services.training_sets
         self.tracker: Tracker | None = None
-        self._authorize = authorize
+        self._authorize = services.authorize
         # lineage: the model versions this step scored with (sources of its outputs)
         self.models_used: list[str] = []
 

@@ -207,44 +207,8 @@ class Planner:
             # whole inputs and rewrites its whole output
             if spec.mode == "replace_partitions":
                 write_mode = "overwrite"
-            fp = digest(base, sorted((n, i.whole) for n, i in inputs.items()))
-            plan = StepPlan(
-                spec.qualified, "run", "", None, {"": fp}, inputs, write_mode=write_mode
-            )
-            if missing:
-                plan.reason = f"input {missing[0]} does not exist yet"
-            elif options.full_refresh:
-                plan.reason = "full refresh"
-            elif stored.get("") == fp:
-                plan.action, plan.reason = (
-                    "skip",
-                    "unchanged: code, params and input versions are the same",
-                )
-            else:
-                plan.reason = "first run" if not stored else "inputs, code or params changed"
-            plan.replace_state = True
-            return plan
-        partitioned = {n: i for n, i in inputs.items() if i.partition_ids is not None}
-        # reference data (spec.references) is read at its current version, but a new version
-        # of it does not re-run partitions already processed
-        others = sorted(
-            (n, i.whole)
-            for n, i in inputs.items()
-            if i.partition_ids is None and n not in spec.references
-        )
-        universe: set[str] = set()
-        for i in partitioned.values():
-            universe |= set(i.partition_ids or {})
-        if spec.mode == "replace_partitions" and not options.full_refresh:
-            universe |= set(stored)  # vanished input partitions must vanish from the output too
-        fps = {
-            p: digest(
-                base,
-                others,
-                sorted((n, (i.partition_ids or {}).get(p, "")) for n, i in partitioned.items()),
-            )
-            for p in universe
-        }
+            return _whole(spec, base, inputs, stored, options, write_mode, missing)
+        fps = _partition_fingerprints(spec, base, inputs, stored, options)
         if options.partitions is not None:
             chosen = sorted(p for p in fps if p in options.partitions)
             reason = f"backfill of {len(chosen)} partition(s) in {options.partitions}"
@@ -292,6 +256,62 @@ class Planner:
         if column:
             state.partition_ids = ids
         return state
+
+
+def _whole(
+    spec: StepSpec,
+    base: str,
+    inputs: dict[str, InputState],
+    stored: Mapping[str, str],
+    options: RunOptions,
+    write_mode: str,
+    missing: list[str],
+) -> StepPlan:
+    """The plan of a step that reads and rewrites whole tables: one fingerprint."""
+    fp = digest(base, sorted((n, i.whole) for n, i in inputs.items()))
+    plan = StepPlan(spec.qualified, "run", "", None, {"": fp}, inputs, write_mode=write_mode)
+    if missing:
+        plan.reason = f"input {missing[0]} does not exist yet"
+    elif options.full_refresh:
+        plan.reason = "full refresh"
+    elif stored.get("") == fp:
+        plan.action, plan.reason = "skip", "unchanged: code, params and input versions are the same"
+    else:
+        plan.reason = "first run" if not stored else "inputs, code or params changed"
+    plan.replace_state = True
+    return plan
+
+
+def _partition_fingerprints(
+    spec: StepSpec,
+    base: str,
+    inputs: dict[str, InputState],
+    stored: Mapping[str, str],
+    options: RunOptions,
+) -> dict[str, str]:
+    """A fingerprint per partition: the base, the unpartitioned inputs' versions and each
+    partitioned input's content id of that partition."""
+    partitioned = {n: i for n, i in inputs.items() if i.partition_ids is not None}
+    # reference data (spec.references) is read at its current version, but a new version
+    # of it does not re-run partitions already processed
+    others = sorted(
+        (n, i.whole)
+        for n, i in inputs.items()
+        if i.partition_ids is None and n not in spec.references
+    )
+    universe: set[str] = set()
+    for i in partitioned.values():
+        universe |= set(i.partition_ids or {})
+    if spec.mode == "replace_partitions" and not options.full_refresh:
+        universe |= set(stored)  # vanished input partitions must vanish from the output too
+    return {
+        p: digest(
+            base,
+            others,
+            sorted((n, (i.partition_ids or {}).get(p, "")) for n, i in partitioned.items()),
+        )
+        for p in universe
+    }
 
 
 def _file_stats(directory: Path) -> list[tuple[str, int, int]]:

@@ -20,7 +20,7 @@ from prodml.catalog.policies import Access
 from prodml.catalog.store import MetadataStore
 from prodml.engine.base import Engine
 from prodml.errors import ProdmlError
-from prodml.pipeline.context import StepContext
+from prodml.pipeline.context import StepContext, StepScope, StepServices
 from prodml.pipeline.dag import Dag
 from prodml.pipeline.errors import PipelineDefinitionError, SkipStep, StepFailedError
 from prodml.pipeline.hooks import Authorize, TrainingSets
@@ -138,21 +138,44 @@ class Runner:
         With ``check`` a failed run raises its first error; without, the result says
         ``failed`` and carries the error (the CLI prints the per-step outcome first).
         """
-        renv = self.renv
         self.reap_stale_runs()
-        selection = renv.dag.selection(product, options.steps)
+        selection = self.renv.dag.selection(product, options.steps)
+        self._check_inputs(selection)
+        if self.renv.preflight is not None:
+            self.renv.preflight([self.renv.dag.steps[name] for name in selection])
+        run_id, started = self._start(product, options, selection, resumed_from)
+        result = RunResult(run_id=run_id, product=product.name, status="running")
+        engine = self.renv.make_engine()
+        try:
+            error = self._steps(selection, options, started, engine, result)
+        except ProdmlError as exc:
+            error = exc
+        finally:
+            engine.close()
+        return self._finish(result, error, check)
+
+    def _check_inputs(self, selection: list[str]) -> None:
+        """Inputs no step produces must exist already: else nothing runs."""
+        renv = self.renv
         for name, tables in renv.dag.missing_inputs(selection, renv.catalog.catalog).items():
             for table in tables:
                 if not renv.catalog.exists(renv.catalog.name(table)):
-                    spec = renv.dag.steps[name]
                     raise PipelineDefinitionError(
                         f"step {name} reads {table}, which no step produces and which does not exist",
-                        hint=f"declare a step with outputs='{table}' or fix the input at {spec.where()}",
+                        hint=f"declare a step with outputs='{table}' or fix the input at "
+                        f"{renv.dag.steps[name].where()}",
                     )
-        if renv.preflight is not None:
-            renv.preflight([renv.dag.steps[name] for name in selection])
-        run_id = new_run_id()
-        started = datetime.now(UTC)
+
+    def _start(
+        self,
+        product: Product,
+        options: RunOptions,
+        selection: list[str],
+        resumed_from: str | None,
+    ) -> tuple[str, datetime]:
+        """Record the run (who, which code and config, which options) and its pending steps."""
+        renv = self.renv
+        run_id, started = new_run_id(), datetime.now(UTC)
         sha, dirty = git_info(renv.project_root)
         self.git_sha, self.options, self.run_id = sha, options, run_id
         self.run_as = renv.run_as(product) if renv.run_as is not None else None
@@ -182,65 +205,66 @@ class Runner:
                 run_id, name, product=spec.product, stage=spec.stage, status="pending"
             )
         self.on_event("run_started", {"run_id": run_id, "steps": selection})
-        engine = renv.make_engine()
-        result = RunResult(run_id=run_id, product=product.name, status="running")
-        first_error: ProdmlError | None = None
+        return run_id, started
+
+    def _steps(
+        self,
+        selection: list[str],
+        options: RunOptions,
+        started: datetime,
+        engine: Engine,
+        result: RunResult,
+    ) -> ProdmlError | None:
+        """Each step in order (planned just before it runs); a failure blocks what needs its
+        output and nothing else. Returns the first error."""
+        renv = self.renv
+        assert self.run_id is not None
+        planner = Planner(
+            renv.catalog, renv.landing_root, engine.version, renv.store, self._access(None)
+        )
+        first_error: StepFailedError | None = None
         broken: set[str] = set()  # failed steps and everything that needs their output
-        try:
-            planner = Planner(
-                renv.catalog, renv.landing_root, engine.version, renv.store, self._access(None)
-            )
-            for name in selection:
-                spec = renv.dag.steps[name]
-                owner = renv.products[spec.product]
-                blocked = sorted(renv.dag.upstream[name] & broken)
-                if blocked:
-                    broken.add(name)
-                    record = {
-                        "step": name,
-                        "status": "blocked",
-                        "reason": f"upstream step {blocked[0]} failed",
-                        "partitions": [],
-                    }
-                    renv.store.upsert_step_run(
-                        run_id, name, status="blocked", reason=record["reason"]
-                    )
-                    result.steps.append(record)
-                    self.on_event("step_finished", {"step": name, "record": record})
-                    continue
+        for name in selection:
+            spec = renv.dag.steps[name]
+            owner = renv.products[spec.product]
+            blocked = sorted(renv.dag.upstream[name] & broken)
+            if blocked:
+                broken.add(name)
+                record = self._blocked(name, blocked[0])
+            else:
                 plan = planner.plan(spec, step_code(spec, owner), owner.config.params, options)
                 self.on_event("step_started", {"step": name, "plan": plan})
                 try:
-                    record = self._execute(spec, owner, plan, run_id, started, engine)
+                    record = self._execute(spec, owner, plan, self.run_id, started, engine)
                 except StepFailedError as exc:
-                    # keep going: steps that do not need this one's output still run
                     first_error = first_error or exc
                     broken.add(name)
-                    record = {
-                        "step": name,
-                        "status": "failed",
-                        "reason": exc.message,
-                        "partitions": [],
-                    }
-                result.steps.append(record)
-                self.on_event("step_finished", {"step": name, "record": record})
-        except ProdmlError as exc:
-            first_error = exc
-        finally:
-            engine.close()
-        if first_error is not None:
-            result.status, result.error = "failed", str(first_error)
-            renv.store.update_run(
-                run_id, status="failed", ended_at=datetime.now(UTC), error=str(first_error)
-            )
-            self.on_event("run_finished", {"run_id": run_id, "status": "failed"})
-            if check:
-                raise first_error
-            result.exception = first_error
+                    record = {"step": name, "status": "failed", "reason": exc.message}
+                    record["partitions"] = []
+            result.steps.append(record)
+            self.on_event("step_finished", {"step": name, "record": record})
+        return first_error
+
+    def _blocked(self, name: str, upstream: str) -> dict[str, Any]:
+        reason = f"upstream step {upstream} failed"
+        assert self.run_id is not None
+        self.renv.store.upsert_step_run(self.run_id, name, status="blocked", reason=reason)
+        return {"step": name, "status": "blocked", "reason": reason, "partitions": []}
+
+    def _finish(self, result: RunResult, error: ProdmlError | None, check: bool) -> RunResult:
+        """Record how the run ended; raise its first error when ``check``."""
+        store, ended = self.renv.store, datetime.now(UTC)
+        if error is None:
+            result.status = "succeeded"
+            store.update_run(result.run_id, status="succeeded", ended_at=ended)
+            self.on_event("run_finished", {"run_id": result.run_id, "status": "succeeded"})
             return result
-        result.status = "succeeded"
-        renv.store.update_run(run_id, status="succeeded", ended_at=datetime.now(UTC))
-        self.on_event("run_finished", {"run_id": run_id, "status": "succeeded"})
+        result.status, result.error = "failed", str(error)
+        store.update_run(result.run_id, status="failed", ended_at=ended, error=str(error))
+        self.on_event("run_finished", {"run_id": result.run_id, "status": "failed"})
+        if check:
+            raise error
+        result.exception = error
         return result
 
     def _execute(
@@ -252,36 +276,31 @@ class Runner:
         started: datetime,
         engine: Engine,
     ) -> dict[str, Any]:
-        renv, store, name = self.renv, self.renv.store, spec.qualified
+        """Skip, adopt an interrupted run's commit, or call the step and write its outputs."""
         inputs_json = {n: i.record(plan.partitions) for n, i in plan.inputs.items()}
         if plan.action == "skip":
-            record: dict[str, Any] = {
-                "status": "skipped",
-                "reason": plan.reason,
-                "inputs": inputs_json,
-                "partitions": [],
-            }
-            store.upsert_step_run(run_id, name, **record)
-            return {"step": name, **record}
+            record: dict[str, Any] = {"status": "skipped", "reason": plan.reason}
+            record |= {"inputs": inputs_json, "partitions": []}
+            return self._record(run_id, spec, record)
         # a forced recompute never adopts: it is asked to write again, not to finish a write
         adopted = None if plan.forced else self._adopt(spec, plan)
         if adopted is not None:
-            store.set_states(
-                renv.catalog.catalog, name, plan.fingerprints, run_id, replace=plan.replace_state
+            self._keep_states(spec, plan, run_id)
+            return self._record(
+                run_id,
+                spec,
+                {
+                    "status": "succeeded",
+                    "reason": f"adopted commit(s) {adopted} left by an interrupted run",
+                    "inputs": inputs_json,
+                    "partitions": plan.partitions or [],
+                    "outputs": {t: {"version": v} for t, v in adopted.items()},
+                    "fingerprint": plan.batch,
+                },
             )
-            record = {
-                "status": "succeeded",
-                "reason": f"adopted commit(s) {adopted} left by an interrupted run",
-                "inputs": inputs_json,
-                "partitions": plan.partitions or [],
-                "outputs": {t: {"version": v} for t, v in adopted.items()},
-                "fingerprint": plan.batch,
-            }
-            store.upsert_step_run(run_id, name, **record)
-            return {"step": name, **record}
-        store.upsert_step_run(
+        self.renv.store.upsert_step_run(
             run_id,
-            name,
+            spec.qualified,
             status="running",
             reason=plan.reason,
             started_at=datetime.now(UTC),
@@ -289,6 +308,19 @@ class Runner:
             inputs=inputs_json,
             fingerprint=plan.batch,
         )
+        return self._call(spec, owner, plan, run_id, started, engine, inputs_json)
+
+    def _call(
+        self,
+        spec: StepSpec,
+        owner: Product,
+        plan: StepPlan,
+        run_id: str,
+        started: datetime,
+        engine: Engine,
+        inputs_json: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Call the step and write its outputs; record what it used and wrote, or why not."""
         succeeded = False
         try:
             with ResourceMonitor() as monitor:
@@ -298,46 +330,68 @@ class Runner:
             succeeded = True
         except SkipStep as exc:
             record = {"status": "skipped", "reason": exc.message, "ended_at": datetime.now(UTC)}
-            store.upsert_step_run(run_id, name, **record)
-            return {"step": name, **record, "inputs": inputs_json, "partitions": []}
+            return self._record(run_id, spec, record) | {"inputs": inputs_json, "partitions": []}
         except Exception as exc:
-            message = str(exc) if isinstance(exc, ProdmlError) else f"{type(exc).__name__}: {exc}"
-            if not isinstance(exc, ProdmlError):
-                log.debug("step %s raised", name, exc_info=True)
-                tb = traceback.extract_tb(exc.__traceback__)
-                user = [f for f in tb if f.filename.startswith(str(owner.path))]
-                if user:
-                    message += f" (at {user[-1].filename}:{user[-1].lineno})"
-            store.upsert_step_run(
-                run_id, name, status="failed", ended_at=datetime.now(UTC), error=message
-            )
-            if isinstance(exc, StepFailedError):
+            error = self._failed(spec, owner, run_id, exc)
+            if error is exc:
                 raise
-            raise StepFailedError(
-                name,
-                run_id,
-                message,
-                hint=f"see 'prodml runs show {run_id}'; --debug shows the traceback",
-            ) from exc
+            raise error from exc
         finally:  # the gate's records of the step close: its lineage is kept if it succeeded
-            renv.catalog.finish(self._access(spec), succeeded=succeeded)
-        store.set_states(
-            renv.catalog.catalog, name, plan.fingerprints, run_id, replace=plan.replace_state
+            self.renv.catalog.finish(self._access(spec), succeeded=succeeded)
+        self._keep_states(spec, plan, run_id)
+        return self._record(
+            run_id,
+            spec,
+            {
+                "status": "succeeded",
+                "reason": plan.reason,
+                "ended_at": datetime.now(UTC),
+                "cpu_seconds": round(monitor.cpu_seconds, 4),
+                "peak_rss_bytes": monitor.peak_rss,
+                "rows_written": sum(o["rows"] for o in outputs.values()),
+                "bytes_written": sum(o["bytes"] for o in outputs.values()),
+                "outputs": outputs,
+                "inputs": inputs_json,
+                "partitions": plan.partitions or [],
+            },
         )
-        record = {
-            "status": "succeeded",
-            "reason": plan.reason,
-            "ended_at": datetime.now(UTC),
-            "cpu_seconds": round(monitor.cpu_seconds, 4),
-            "peak_rss_bytes": monitor.peak_rss,
-            "rows_written": sum(o["rows"] for o in outputs.values()),
-            "bytes_written": sum(o["bytes"] for o in outputs.values()),
-            "outputs": outputs,
-            "inputs": inputs_json,
-            "partitions": plan.partitions or [],
-        }
-        store.upsert_step_run(run_id, name, **record)
-        return {"step": name, **record}
+
+    def _record(self, run_id: str, spec: StepSpec, record: dict[str, Any]) -> dict[str, Any]:
+        self.renv.store.upsert_step_run(run_id, spec.qualified, **record)
+        return {"step": spec.qualified, **record}
+
+    def _keep_states(self, spec: StepSpec, plan: StepPlan, run_id: str) -> None:
+        """The step's fingerprints, so that an unchanged step is skipped next time."""
+        self.renv.store.set_states(
+            self.renv.catalog.catalog,
+            spec.qualified,
+            plan.fingerprints,
+            run_id,
+            replace=plan.replace_state,
+        )
+
+    def _failed(
+        self, spec: StepSpec, owner: Product, run_id: str, exc: Exception
+    ) -> StepFailedError:
+        """Record a step's failure; the error to raise (naming the user's line, if any)."""
+        message = str(exc) if isinstance(exc, ProdmlError) else f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, ProdmlError):
+            log.debug("step %s raised", spec.qualified, exc_info=True)
+            tb = traceback.extract_tb(exc.__traceback__)
+            user = [f for f in tb if f.filename.startswith(str(owner.path))]
+            if user:
+                message += f" (at {user[-1].filename}:{user[-1].lineno})"
+        self.renv.store.upsert_step_run(
+            run_id, spec.qualified, status="failed", ended_at=datetime.now(UTC), error=message
+        )
+        if isinstance(exc, StepFailedError):
+            return exc
+        return StepFailedError(
+            spec.qualified,
+            run_id,
+            message,
+            hint=f"see 'prodml runs show {run_id}'; --debug shows the traceback",
+        )
 
     def _adopt(self, spec: StepSpec, plan: StepPlan) -> dict[str, int] | None:
         """Versions of the commits this exact batch made when its run died before recording them.
@@ -445,7 +499,7 @@ class Runner:
         reads: dict[str, int] = {}
         args = self.bind_inputs(spec, plan, engine, access, reads, versions=versions)
         params = step_params(spec, owner)
-        ctx = StepContext(
+        scope = StepScope(
             run_id=run_id,
             env=renv.env,
             product=spec.product,
@@ -455,15 +509,17 @@ class Runner:
             partitions=plan.partitions,
             partition_by=spec.partition_by,
             full_refresh=full_refresh,
+        )
+        services = StepServices(
             engine=engine,
             catalog=renv.catalog,
             access=access,
             landing_root=renv.landing_root,
             on_read=reads.__setitem__,
-            inputs=spec.table_inputs,
             training_sets=renv.training_sets,
             authorize=renv.authorize,
         )
+        ctx = StepContext(scope, services, spec.table_inputs)
         links: dict[str, str] = {}
         uses_model = spec.stage in MODEL_STAGES and owner.config.model is not None
         if uses_model and renv.tracker_factory is not None:

@@ -25,7 +25,7 @@ __all__ = ["StepSpec", "arg_name", "make_spec", "sql_step_from_file", "step"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def step(
+def step(  # noqa: PLR0913 - one keyword per option of a step declaration
     *,
     stage: Stage,
     outputs: str | Sequence[str],
@@ -81,7 +81,7 @@ def step(
     return decorate
 
 
-def make_spec(
+def make_spec(  # noqa: PLR0913 - the options of a declaration, validated together
     *,
     name: str,
     stage: str,
@@ -112,43 +112,16 @@ def make_spec(
     def fail(message: str, hint: str | None = None) -> PipelineDefinitionError:
         return PipelineDefinitionError(f"{where}: step {name}: {message}", hint=hint)
 
-    if stage not in STAGES:
-        raise fail(f"unknown stage {stage!r}", hint=f"stages: {', '.join(STAGES)}")
-    if mode not in MODES:
-        raise fail(f"unknown mode {mode!r}", hint=f"modes: {', '.join(MODES)}")
-    if input_format not in get_args(InputFormat):
-        raise fail(
-            f"unknown input_format {input_format!r}",
-            hint="duckdb, dataset, arrow, pandas or polars",
-        )
+    _check_choices(stage, mode, input_format, fail)
     outs = (outputs,) if isinstance(outputs, str) else tuple(outputs)
     if not outs:
         raise fail("declares no outputs", hint="every step writes at least one table")
-    try:
-        for table in (*outs, *(i for i in inputs if not i.startswith(LANDING_PREFIX))):
-            TableName.parse(table, "x")
-        for source in inputs:
-            if source.startswith(LANDING_PREFIX):
-                check_column(source[len(LANDING_PREFIX) :])
-        for col in (*keys, *([partition_by] if partition_by else [])):
-            check_column(col)
-    except ProdmlError as exc:
-        raise fail(exc.message, hint=exc.hint) from None
+    _check_names(outs, inputs, keys, partition_by, fail)
     if isinstance(output_partition_by, str):
         output_partition_by = (output_partition_by,)
     if output_partition_by is None:
         output_partition_by = (partition_by,) if partition_by and mode != "merge" else ()
-    if mode == "merge" and not keys:
-        raise fail("mode='merge' needs keys=[...]")
-    if mode == "replace_partitions":
-        if not partition_by:
-            raise fail("mode='replace_partitions' needs partition_by=...")
-        if tuple(output_partition_by) != (partition_by,):
-            raise fail("replace_partitions writes the output partitioned by partition_by")
-    if len(outs) > 1 and partition_by:
-        raise fail("a partitioned step writes one output table")
-    if any(i.startswith(LANDING_PREFIX) for i in inputs) and stage != "ingress":
-        raise fail("only ingress steps read landing sources")
+    _check_shape(stage, mode, inputs, outs, keys, partition_by, tuple(output_partition_by), fail)
     stray = [r for r in references if r not in inputs]
     if stray:
         raise fail(
@@ -178,10 +151,69 @@ def make_spec(
     )
 
 
+Fail = Callable[..., PipelineDefinitionError]
+
+
+def _check_choices(stage: str, mode: str, input_format: str, fail: Fail) -> None:
+    if stage not in STAGES:
+        raise fail(f"unknown stage {stage!r}", hint=f"stages: {', '.join(STAGES)}")
+    if mode not in MODES:
+        raise fail(f"unknown mode {mode!r}", hint=f"modes: {', '.join(MODES)}")
+    if input_format not in get_args(InputFormat):
+        raise fail(
+            f"unknown input_format {input_format!r}",
+            hint="duckdb, dataset, arrow, pandas or polars",
+        )
+
+
+def _check_names(
+    outs: tuple[str, ...],
+    inputs: Sequence[str],
+    keys: Sequence[str],
+    partition_by: str | None,
+    fail: Fail,
+) -> None:
+    """Table names, landing sources and columns are valid identifiers."""
+    try:
+        for table in (*outs, *(i for i in inputs if not i.startswith(LANDING_PREFIX))):
+            TableName.parse(table, "x")
+        for source in inputs:
+            if source.startswith(LANDING_PREFIX):
+                check_column(source[len(LANDING_PREFIX) :])
+        for col in (*keys, *([partition_by] if partition_by else [])):
+            check_column(col)
+    except ProdmlError as exc:
+        raise fail(exc.message, hint=exc.hint) from None
+
+
+def _check_shape(
+    stage: str,
+    mode: str,
+    inputs: Sequence[str],
+    outs: tuple[str, ...],
+    keys: Sequence[str],
+    partition_by: str | None,
+    output_partition_by: tuple[str | None, ...],
+    fail: Fail,
+) -> None:
+    """The write mode, partitioning and stage fit together."""
+    if mode == "merge" and not keys:
+        raise fail("mode='merge' needs keys=[...]")
+    if mode == "replace_partitions":
+        if not partition_by:
+            raise fail("mode='replace_partitions' needs partition_by=...")
+        if output_partition_by != (partition_by,):
+            raise fail("replace_partitions writes the output partitioned by partition_by")
+    if len(outs) > 1 and partition_by:
+        raise fail("a partitioned step writes one output table")
+    if any(i.startswith(LANDING_PREFIX) for i in inputs) and stage != "ingress":
+        raise fail("only ingress steps read landing sources")
+
+
 def _expectations(
     declared: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Mapping[str, Any]]],
     outputs: tuple[str, ...],
-    fail: Callable[..., PipelineDefinitionError],
+    fail: Fail,
 ) -> tuple[tuple[str, tuple[Any, ...]], ...]:
     """``expectations=[...]`` (one output) or ``{output: [...]}`` → validated rules per output."""
     if not declared:

@@ -34,7 +34,6 @@ from prodml.serialize import to_jsonable
 
 if TYPE_CHECKING:
     import duckdb
-    import numpy as np
     import pyarrow as pa
 
 SAMPLES = 5
@@ -190,14 +189,35 @@ def evaluate(
         history: earlier observed values of a rule (by label), oldest first, for anomalies.
         now: the time freshness is judged at (default: now, UTC).
     """
+    now = now or datetime.now(UTC)
+    check_rules(rules, data.schema, table, where)
+    row_rules = [r for r in rules if not r.table_level]
+    masks, values = _scan(con, data, rules, where, reference)
+    n = data.num_rows
+    results = _row_results(row_rules, masks, data)
+    for i, rule in enumerate(rules):
+        if rule.table_level:
+            results.append(_table_result(rule, values.get(f"a{i}"), n, data.schema, history, now))
+    order = {r.label(): k for k, r in enumerate(rules)}
+    results.sort(key=lambda r: order[r.rule])
+    kept, quarantined, dropped = _split(data, row_rules, masks)
+    return Evaluation(table, n, results, kept, quarantined, dropped)
+
+
+def _scan(
+    con: duckdb.DuckDBPyConnection,
+    data: pa.Table,
+    rules: Sequence[Expectation],
+    where: str,
+    reference: Callable[[str], Any] | None,
+) -> tuple[list[Any], dict[str, Any]]:
+    """The failing-row mask of each row rule (one scan, plus one query per ``unique`` rule)
+    and the aggregates the table rules judge."""
     import numpy as np
     import pyarrow as pa
 
-    now = now or datetime.now(UTC)
-    check_rules(rules, data.schema, table, where)
     n = data.num_rows
-    indexed = data.append_column(_IDX, pa.array(np.arange(n, dtype=np.int64)))
-    con.register("__dq_data", indexed)
+    con.register("__dq_data", data.append_column(_IDX, pa.array(np.arange(n, dtype=np.int64))))
     row_rules = [r for r in rules if not r.table_level]
     joins: list[str] = []
     exprs = [
@@ -211,11 +231,8 @@ def evaluate(
         if r.action == "quarantine" and e
     )
     source = f"__dq_data d {' '.join(joins)}"
-    aggregates = ["count(*) AS n"] + [
-        f"{expr} AS a{i}" for i, rule in enumerate(rules) if (expr := _aggregate(rule))
-    ]
-    results: list[RuleResult] = []
-    masks: dict[int, np.ndarray] = {}
+    named = [(f"a{i}", expr) for i, rule in enumerate(rules) if (expr := _aggregate(rule))]
+    masks: list[Any] = [None] * len(row_rules)
     try:
         plain = [(i, e) for i, e in enumerate(exprs) if e]
         if plain:  # one scan; only the failing rows come back
@@ -223,29 +240,40 @@ def evaluate(
             any_fails = " OR ".join(f"coalesce({e}, false)" for _, e in plain)
             query = f"SELECT d.{_IDX}, {flags} FROM {source} WHERE {any_fails}"
             failing = _run(con, query, where).to_arrow_table()
-            idx = failing.column(_IDX).to_numpy()
             for i, _ in plain:
-                mask = np.zeros(n, dtype=bool)
-                mask[idx] = failing.column(f"f{i}").to_numpy(zero_copy_only=False)
-                masks[i] = mask
+                masks[i] = _mask(n, failing.column(_IDX).to_numpy(), failing.column(f"f{i}"))
         for i, rule in enumerate(row_rules):
             if isinstance(rule, Unique):  # its own query: the window needs only the keys
-                query = _duplicates_query(rule, held, source)
-                idx = _run(con, query, where).to_arrow_table().column(0).to_numpy()
-                mask = np.zeros(n, dtype=bool)
-                mask[idx] = True
-                masks[i] = mask
-        agg = _run(con, f"SELECT {', '.join(aggregates)} FROM __dq_data", where).fetchall()[0]
+                idx = _run(con, _duplicates_query(rule, held, source), where)
+                masks[i] = _mask(n, idx.to_arrow_table().column(0).to_numpy(), None)
+        selects = ", ".join(["count(*) AS n"] + [f"{e} AS {k}" for k, e in named])
+        agg = _run(con, f"SELECT {selects} FROM __dq_data", where).fetchall()[0]
     finally:
         con.unregister("__dq_data")
         for j in range(len(joins)):
             con.unregister(f"__dq_ref{j}")
-    assert agg is not None
-    values = dict(
-        zip(["n"] + [f"a{i}" for i, r in enumerate(rules) if _aggregate(r)], agg, strict=True)
-    )
-    for i, rule in enumerate(row_rules):
-        mask = masks[i]
+    return masks, dict(zip(["n"] + [k for k, _ in named], agg, strict=True))
+
+
+def _mask(n: int, rows: Any, flags: Any) -> Any:
+    """A boolean mask of ``n`` rows, true at ``rows`` (where ``flags`` is, when given)."""
+    import numpy as np
+
+    mask = np.zeros(n, dtype=bool)
+    mask[rows] = True if flags is None else flags.to_numpy(zero_copy_only=False)
+    return mask
+
+
+def _row_results(
+    row_rules: Sequence[Expectation], masks: Sequence[Any], data: pa.Table
+) -> list[RuleResult]:
+    """Each row rule's verdict: failing rows, their share, examples."""
+    import numpy as np
+    import pyarrow as pa
+
+    n = data.num_rows
+    results = []
+    for rule, mask in zip(row_rules, masks, strict=True):
         failed = int(mask.sum())
         cols = _columns_of(rule)
         samples: list[Any] = []
@@ -266,23 +294,27 @@ def evaluate(
                 message=f"{failed} of {n} rows fail" if failed else "",
             )
         )
-    for i, rule in enumerate(rules):
-        if rule.table_level:
-            results.append(_table_result(rule, values.get(f"a{i}"), n, data.schema, history, now))
-    order = {r.label(): k for k, r in enumerate(rules)}
-    results.sort(key=lambda r: order[r.rule])
-    # split the rows: quarantine wins over drop, so nothing leaves without a trace
+    return results
+
+
+def _split(
+    data: pa.Table, row_rules: Sequence[Expectation], masks: Sequence[Any]
+) -> tuple[pa.Table, pa.Table | None, int]:
+    """(kept rows, quarantined rows with the rules they failed, how many were dropped):
+    quarantine wins over drop, so nothing leaves without a trace."""
+    import numpy as np
+    import pyarrow as pa
+
+    n = data.num_rows
     quarantine = np.zeros(n, dtype=bool)
     drop = np.zeros(n, dtype=bool)
-    labels_for_quarantine: list[tuple[str, np.ndarray]] = []
-    for i, rule in enumerate(row_rules):
+    labels: list[tuple[str, Any]] = []
+    for rule, mask in zip(row_rules, masks, strict=True):
         if rule.action == "quarantine":
-            quarantine |= masks[i]
-            labels_for_quarantine.append((rule.label(), masks[i]))
+            quarantine |= mask
+            labels.append((rule.label(), mask))
         elif rule.action == "drop":
-            drop |= masks[i]
-        elif rule.action == "fail":
-            pass
+            drop |= mask
     drop &= ~quarantine
     keep = ~(quarantine | drop)
     kept = data if keep.all() else data.filter(pa.array(keep))
@@ -290,9 +322,9 @@ def evaluate(
     if quarantine.any():
         rows = np.flatnonzero(quarantine)
         part = data.take(pa.array(rows))
-        reasons = [[label for label, m in labels_for_quarantine if m[r]] for r in rows.tolist()]
+        reasons = [[label for label, m in labels if m[r]] for r in rows.tolist()]
         quarantined = part.append_column(FAILED_RULES, pa.array(reasons, pa.list_(pa.string())))
-    return Evaluation(table, n, results, kept, quarantined, int(drop.sum()))
+    return kept, quarantined, int(drop.sum())
 
 
 def _run(con: duckdb.DuckDBPyConnection, query: str, where: str) -> Any:
@@ -395,86 +427,92 @@ def _table_result(
     history: Callable[[str], list[float]] | None,
     now: datetime,
 ) -> RuleResult:
-    base: dict[str, Any] = {
-        "rule": rule.label(),
-        "kind": rule.rule,
-        "action": rule.action,
-        "columns": _columns_of(rule),
-        "failed_rows": None,
-        "total_rows": n,
-    }
+    """A table rule's verdict: ``(passed, observed, message)`` by kind, with the rule's facts."""
     if isinstance(rule, RowCount):
-        low = rule.min is not None and n < rule.min
-        high = rule.max is not None and n > rule.max
-        bounds = f"[{rule.min if rule.min is not None else ''}, {rule.max or ''}]"
-        return RuleResult(
-            **base,
-            passed=not (low or high),
-            observed=float(n),
-            message=f"{n} rows, outside {bounds}" if low or high else "",
-        )
-    if isinstance(rule, Freshness):
-        if value is None:
-            return RuleResult(**base, passed=False, message=f"{rule.column} has no values")
-        newest = (
-            value
-            if isinstance(value, datetime)
-            else datetime(value.year, value.month, value.day, tzinfo=UTC)
-        )
-        if newest.tzinfo is None:
-            newest = newest.replace(tzinfo=UTC)
-        age = (now - newest).total_seconds() / 3600.0
-        ok = age <= rule.max_age_hours
-        return RuleResult(
-            **base,
-            passed=ok,
-            observed=age,
-            message=""
-            if ok
-            else f"newest {rule.column} is {age:.1f} h old (max {rule.max_age_hours:g} h)",
-        )
-    if isinstance(rule, SchemaRule):
-        have = {f.name: _type_class(f.type) for f in schema}
-        wrong = [
-            f"{c}: {have.get(c, 'missing')} (expected {t})"
-            for c, t in rule.columns.items()
-            if have.get(c) != t
-        ]
-        return RuleResult(
-            **base, passed=not wrong, observed=float(len(wrong)), message="; ".join(wrong)
-        )
-    if isinstance(rule, Anomaly):
+        verdict = _row_count(rule, n)
+    elif isinstance(rule, Freshness):
+        verdict = _freshness(rule, value, now)
+    elif isinstance(rule, SchemaRule):
+        verdict = _schema(rule, schema)
+    elif isinstance(rule, Anomaly):
         observed = (
             float(n) if rule.metric == "row_count" else (None if value is None else float(value))
         )
-        past = history(rule.label()) if history else []
-        if observed is None:
-            return RuleResult(**base, passed=None, message="no values to measure")
-        if len(past) < rule.min_history:
-            return RuleResult(
-                **base,
-                passed=None,
-                observed=observed,
-                message=f"not enough history: {len(past)} earlier values, "
-                f"{rule.min_history} needed",
-            )
-        median = statistics.median(past)
-        mad = statistics.median(abs(x - median) for x in past)
-        if mad == 0:
-            z = 0.0 if observed == median else float("inf")
-        else:
-            z = 0.6745 * (observed - median) / mad
-        ok = abs(z) <= rule.threshold
-        return RuleResult(
-            **base,
-            passed=ok,
-            observed=observed,
-            message=""
-            if ok
-            else f"{rule.metric} {observed:.4g} vs median {median:.4g} "
-            f"(robust z {z:+.2f}, threshold {rule.threshold:g})",
-        )
-    raise AssertionError(f"not a table rule: {rule.rule}")
+        verdict = _anomaly(rule, observed, history(rule.label()) if history else [])
+    else:
+        raise AssertionError(f"not a table rule: {rule.rule}")
+    passed, observed, message = verdict
+    return RuleResult(
+        rule=rule.label(),
+        kind=rule.rule,
+        action=rule.action,
+        columns=_columns_of(rule),
+        passed=passed,
+        failed_rows=None,
+        total_rows=n,
+        observed=observed,
+        message=message,
+    )
+
+
+#: a table rule's (passed — None: not judged —, observed value, message)
+Verdict = tuple[bool | None, float | None, str]
+
+
+def _row_count(rule: RowCount, n: int) -> Verdict:
+    low = rule.min is not None and n < rule.min
+    high = rule.max is not None and n > rule.max
+    bounds = f"[{rule.min if rule.min is not None else ''}, {rule.max or ''}]"
+    return not (low or high), float(n), f"{n} rows, outside {bounds}" if low or high else ""
+
+
+def _freshness(rule: Freshness, value: Any, now: datetime) -> Verdict:
+    if value is None:
+        return False, None, f"{rule.column} has no values"
+    newest = (
+        value
+        if isinstance(value, datetime)
+        else datetime(value.year, value.month, value.day, tzinfo=UTC)
+    )
+    if newest.tzinfo is None:
+        newest = newest.replace(tzinfo=UTC)
+    age = (now - newest).total_seconds() / 3600.0
+    if age <= rule.max_age_hours:
+        return True, age, ""
+    return False, age, f"newest {rule.column} is {age:.1f} h old (max {rule.max_age_hours:g} h)"
+
+
+def _schema(rule: SchemaRule, schema: pa.Schema) -> Verdict:
+    have = {f.name: _type_class(f.type) for f in schema}
+    wrong = [
+        f"{c}: {have.get(c, 'missing')} (expected {t})"
+        for c, t in rule.columns.items()
+        if have.get(c) != t
+    ]
+    return not wrong, float(len(wrong)), "; ".join(wrong)
+
+
+def _anomaly(rule: Anomaly, observed: float | None, past: list[float]) -> Verdict:
+    """A robust z-score (median and MAD) of the observed value against the table's history."""
+    if observed is None:
+        return None, None, "no values to measure"
+    if len(past) < rule.min_history:
+        needed = f"{len(past)} earlier values, {rule.min_history} needed"
+        return None, observed, f"not enough history: {needed}"
+    median = statistics.median(past)
+    mad = statistics.median(abs(x - median) for x in past)
+    if mad == 0:
+        z = 0.0 if observed == median else float("inf")
+    else:
+        z = 0.6745 * (observed - median) / mad
+    if abs(z) <= rule.threshold:
+        return True, observed, ""
+    return (
+        False,
+        observed,
+        f"{rule.metric} {observed:.4g} vs median {median:.4g} "
+        f"(robust z {z:+.2f}, threshold {rule.threshold:g})",
+    )
 
 
 def quarantine_name(table: str) -> str:

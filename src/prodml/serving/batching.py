@@ -65,18 +65,7 @@ class MicroBatcher:
     async def _loop(self) -> None:
         loop = asyncio.get_running_loop()
         while self._queue:
-            if self.max_wait > 0 and self._pending_rows() < self.max_batch_size:
-                deadline = time.monotonic() + self.max_wait
-                while self._pending_rows() < self.max_batch_size:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        break
-                    assert self._wakeup is not None
-                    self._wakeup.clear()
-                    try:
-                        await asyncio.wait_for(self._wakeup.wait(), left)
-                    except TimeoutError:
-                        break
+            await self._gather()
             jobs = self._take()
             try:
                 results = await loop.run_in_executor(
@@ -89,27 +78,43 @@ class MicroBatcher:
                 raise
             except Exception as exc:
                 if len(jobs) == 1:
-                    if not jobs[0].future.done():
-                        jobs[0].future.set_exception(exc)
-                    continue
-                # one caller's bad rows must not fail the others batched with it: alone again
-                for job in jobs:
-                    try:
-                        (result,) = await loop.run_in_executor(
-                            self._executor, self._run, [job.columns], [job.n]
-                        )
-                    except Exception as alone:
-                        if not job.future.done():
-                            job.future.set_exception(alone)
-                    else:
-                        if not job.future.done():
-                            job.future.set_result(result)
+                    _settle(jobs[0], error=exc)
+                else:  # one caller's bad rows must not fail the others batched with it
+                    await self._one_by_one(jobs)
                 continue
             self.batches += 1
             self.rows += sum(j.n for j in jobs)
             for job, result in zip(jobs, results, strict=True):
-                if not job.future.done():
-                    job.future.set_result(result)
+                _settle(job, result)
+
+    async def _gather(self) -> None:
+        """Wait up to ``max_wait`` for a full batch (new jobs wake the wait)."""
+        if self.max_wait <= 0 or self._pending_rows() >= self.max_batch_size:
+            return
+        deadline = time.monotonic() + self.max_wait
+        while self._pending_rows() < self.max_batch_size:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            assert self._wakeup is not None
+            self._wakeup.clear()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), left)
+            except TimeoutError:
+                return
+
+    async def _one_by_one(self, jobs: list[Job[Any]]) -> None:
+        """Run each job of a failed batch alone: only the bad ones fail."""
+        loop = asyncio.get_running_loop()
+        for job in jobs:
+            try:
+                (result,) = await loop.run_in_executor(
+                    self._executor, self._run, [job.columns], [job.n]
+                )
+            except Exception as alone:
+                _settle(job, error=alone)
+            else:
+                _settle(job, result)
 
     def _pending_rows(self) -> int:
         return sum(j.n for j in self._queue)
@@ -131,6 +136,16 @@ class MicroBatcher:
     def close(self) -> None:
         """Stop the worker thread (after ``drain``)."""
         self._executor.shutdown(wait=True)
+
+
+def _settle(job: Job[Any], result: Any = None, *, error: BaseException | None = None) -> None:
+    """Answer a job (unless its caller went away)."""
+    if job.future.done():
+        return
+    if error is not None:
+        job.future.set_exception(error)
+    else:
+        job.future.set_result(result)
 
 
 def run_model(current: Callable[[], Any], method: str) -> Runner:

@@ -193,49 +193,17 @@ class Endpoint:
         started: float | None = None,
     ) -> Scored:
         """Assign, score (shadow too), log; raises ``PayloadError`` / ``NotReadyError``."""
-        import numpy as np
-
         started = time.perf_counter() if started is None else started
         request_id = request_id or uuid.uuid4().hex
         arrived = now()
-        if records.n == 0:
-            raise PayloadError("the request holds no records")
-        if records.n > self.config.max_rows:
-            raise PayloadTooLargeError(
-                f"{records.n} records in one request; this endpoint takes at most "
-                f"{self.config.max_rows}"
-            )
+        self._check_size(records)
         feature_status: list[dict[str, str]] = []
         if self.enricher is not None:
             specs = [s.model.training_set for s in self.slots.values() if s.model is not None]
             records, feature_status = self.enricher.apply(records, self.enricher.lookups(specs))
         units = self.assign(records, header_unit)
-        fallback = self.assigner.assign(request_id)
-        wanted = [fallback if u is None else self.assigner.assign(u) for u in units]
-        groups: dict[str, list[int]] = {}
-        for i, variant in enumerate(wanted):
-            groups.setdefault(self._serving_slot(variant).variant, []).append(i)
-        coerced: dict[tuple[tuple[str, str], ...], dict[str, np.ndarray]] = {}
-
-        def inputs_for(slot: Slot) -> dict[str, np.ndarray]:
-            assert slot.model is not None
-            schema = slot.model.schema
-            if schema not in coerced:
-                coerced[schema] = coerce(records, schema, from_text=False)
-            return coerced[schema]
-
-        jobs: list[tuple[Slot, np.ndarray, bool, Any]] = []
-        for variant, rows in groups.items():
-            slot = self.slots[variant]
-            cols = inputs_for(slot)
-            idx = np.asarray(rows)
-            part = cols if len(rows) == records.n else {k: v[idx] for k, v in cols.items()}
-            jobs.append((slot, idx, False, self._batcher(slot, method).submit(part, len(rows))))
-        shadow = self.slots.get(self.shadow) if self.shadow else None
-        if shadow is not None and shadow.model is not None:
-            cols = inputs_for(shadow)
-            idx = np.arange(records.n)
-            jobs.append((shadow, idx, True, self._batcher(shadow, method).submit(cols, records.n)))
+        batch = _Batch(records)
+        jobs = self._submit(batch, self._groups(units, request_id), method)
         try:
             results = await asyncio.gather(*(j[3] for j in jobs))
         except ModelInputError as exc:
@@ -243,23 +211,61 @@ class Endpoint:
             if not missing:
                 raise
             raise PayloadError(f"{missing}; {exc}") from None
-
-        dtype = np.result_type(*(preds.dtype for (_, preds) in results))
-        out = np.empty(records.n, dtype=dtype)
-        variants: list[str] = [""] * records.n
-        versions: list[int] = [0] * records.n
-        blocks: list[Block] = []
         latency = (time.perf_counter() - started) * 1000.0
-        model_name = ""
+        scored = Scored(request_id, *batch.combine(jobs, results), feature_status)
+        self._log(batch, jobs, results, units, (request_id, arrived, route, latency))
+        return scored
+
+    def _check_size(self, records: Records) -> None:
+        if records.n == 0:
+            raise PayloadError("the request holds no records")
+        if records.n > self.config.max_rows:
+            raise PayloadTooLargeError(
+                f"{records.n} records in one request; this endpoint takes at most "
+                f"{self.config.max_rows}"
+            )
+
+    def _groups(self, units: list[str | None], request_id: str) -> dict[str, list[int]]:
+        """The records each variant serves (a record without a unit id is assigned by the
+        request id; a variant without a model passes its records to the default)."""
+        fallback = self.assigner.assign(request_id)
+        groups: dict[str, list[int]] = {}
+        for i, unit in enumerate(units):
+            variant = fallback if unit is None else self.assigner.assign(unit)
+            groups.setdefault(self._serving_slot(variant).variant, []).append(i)
+        return groups
+
+    def _submit(self, batch: _Batch, groups: dict[str, list[int]], method: Method) -> list[Job]:
+        """One micro-batched job per variant's records, and the shadow's over all of them."""
+        import numpy as np
+
+        jobs: list[Job] = []
+        for variant, rows in groups.items():
+            slot = self.slots[variant]
+            idx = np.asarray(rows)
+            part = batch.inputs(slot, idx)
+            jobs.append((slot, idx, False, self._batcher(slot, method).submit(part, len(rows))))
+        shadow = self.slots.get(self.shadow) if self.shadow else None
+        if shadow is not None and shadow.model is not None:
+            idx = np.arange(batch.n)
+            cols = batch.inputs(shadow, idx)
+            jobs.append((shadow, idx, True, self._batcher(shadow, method).submit(cols, batch.n)))
+        return jobs
+
+    def _log(
+        self,
+        batch: _Batch,
+        jobs: list[Job],
+        results: list[Any],
+        units: list[str | None],
+        request: tuple[str, Any, str, float],
+    ) -> None:
+        """Count what each variant scored; queue it for the inference log (a full queue
+        refuses the request rather than serve it unlogged)."""
+        request_id, arrived, route, latency = request
+        blocks: list[Block] = []
         for (slot, idx, is_shadow, _), (model, preds) in zip(jobs, results, strict=True):
-            model_name = model.name
-            if not is_shadow:
-                out[idx] = preds
-                for i in idx.tolist():
-                    variants[i] = slot.variant
-                    versions[i] = model.version
             if self.log_writer is not None:
-                cols = inputs_for(slot)
                 blocks.append(
                     Block(
                         request_id=request_id,
@@ -272,9 +278,7 @@ class Endpoint:
                         model_version=model.version,
                         rows=idx,
                         unit_ids=[units[i] for i in idx.tolist()],
-                        inputs=cols
-                        if len(idx) == records.n
-                        else {k: v[idx] for k, v in cols.items()},
+                        inputs=batch.inputs(slot, idx),
                         outputs=preds,
                         latency_ms=latency,
                     )
@@ -285,7 +289,6 @@ class Endpoint:
             raise NotReadyError(
                 "the inference log is behind (queue full); the request was not served, retry"
             )
-        return Scored(request_id, out, variants, versions, model_name, feature_status)
 
     async def close(self) -> None:
         """Finish queued batches and stop the batch threads."""
@@ -315,6 +318,48 @@ class Endpoint:
                 for s in self.slots.values()
             ],
         }
+
+
+#: (variant slot, its records' indexes, shadow?, the pending result)
+Job = tuple[Slot, "np.ndarray", bool, Any]
+
+
+class _Batch:
+    """One request's records, coerced once per model signature."""
+
+    def __init__(self, records: Records) -> None:
+        self.records = records
+        self.n = records.n
+        self._coerced: dict[tuple[tuple[str, str], ...], dict[str, np.ndarray]] = {}
+
+    def inputs(self, slot: Slot, idx: np.ndarray) -> dict[str, np.ndarray]:
+        """The columns ``slot``'s model takes, for the records at ``idx``."""
+        assert slot.model is not None
+        schema = slot.model.schema
+        if schema not in self._coerced:
+            self._coerced[schema] = coerce(self.records, schema, from_text=False)
+        cols = self._coerced[schema]
+        return cols if len(idx) == self.n else {k: v[idx] for k, v in cols.items()}
+
+    def combine(
+        self, jobs: list[Job], results: list[Any]
+    ) -> tuple[np.ndarray, list[str], list[int], str]:
+        """The answer in request order: predictions, variant and version per record, model."""
+        import numpy as np
+
+        dtype = np.result_type(*(preds.dtype for (_, preds) in results))
+        out = np.empty(self.n, dtype=dtype)
+        variants: list[str] = [""] * self.n
+        versions: list[int] = [0] * self.n
+        model_name = ""
+        for (slot, idx, is_shadow, _), (model, preds) in zip(jobs, results, strict=True):
+            model_name = model.name
+            if not is_shadow:
+                out[idx] = preds
+                for i in idx.tolist():
+                    variants[i] = slot.variant
+                    versions[i] = model.version
+        return out, variants, versions, model_name
 
 
 def _missing_features(statuses: list[dict[str, str]], shown: int = 3) -> str | None:

@@ -64,18 +64,12 @@ class PipelineMethods:
         on_event: Event | None = None,
         check: bool = True,
     ) -> RunResult:
-        """Run a product's pipeline (and the upstream steps it needs).
-
-        Args:
-            product: the product's name.
-            steps: only these steps (names within the product, or ``product.step``).
-            partitions: backfill ``START..END`` (recompute those partitions).
-            full_refresh: recompute everything.
-            resume: a run id: re-run only what failed or never ran in it, with its options.
-            promote: a version that passes the gate becomes champion at once (before the
-                apply steps of the same run score with it).
-            on_event: progress callback ``(kind, data)``.
-            check: raise the first step error of a failed run (else it is in the result).
+        """Run a product's pipeline (and the upstream steps it needs): only ``steps`` (names in
+        the product, or ``product.step``); a backfill of ``partitions`` (``START..END``); a
+        ``full_refresh``; or ``resume`` a run (what failed or never ran in it, with its
+        options). With ``promote`` a version passing the gate becomes champion at once (before
+        the same run's apply steps score). ``on_event(kind, data)`` reports progress; with
+        ``check`` a failed run raises its first step error (else it is in the result).
         """
         from prodml.pipeline.planner import RunOptions
 
