@@ -81,11 +81,6 @@ class StepSpec:
         """Inputs that are tables."""
         return tuple(i for i in self.inputs if not i.startswith(LANDING_PREFIX))
 
-    @property
-    def landing_inputs(self) -> tuple[str, ...]:
-        """Landing sources (without the ``landing:`` prefix)."""
-        return tuple(i[len(LANDING_PREFIX) :] for i in self.inputs if i.startswith(LANDING_PREFIX))
-
     def where(self) -> str:
         """``file:line`` of the declaration."""
         return f"{self.source_file}:{self.line}" if self.source_file else self.name

@@ -30,11 +30,6 @@ class Access:
     step: str | None = None
     run_as: str | None = None  # the service principal a run executes as (run_as in product.yaml)
 
-    @property
-    def acting(self) -> str:
-        """Whose privileges count: the run-as principal, else the one who started it."""
-        return self.run_as or self.principal
-
 
 @dataclass
 class WriteEvent:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -220,10 +219,3 @@ def _target(securable: Securable, where: str) -> Securable | None:
     if where == "catalog":
         return Securable("catalog", securable.catalog)
     return securable.schema()
-
-
-def privileges_of(values: Iterable[str] | Sequence[Privilege]) -> list[Privilege]:
-    """Privileges from names."""
-    from prodml.governance.privileges import privilege
-
-    return [v if isinstance(v, Privilege) else privilege(v) for v in values]

@@ -13,9 +13,8 @@ from prodml.catalog.policies import Access
 from prodml.engine.base import Engine
 from prodml.names import TableName
 from prodml.pipeline.planner import InputState, StepPlan
-from prodml.pipeline.runner import Runner
+from prodml.pipeline.runner import Runner, output_spec
 from prodml.products import MODEL_STAGES, StepSpec
-from prodml.tables.delta import WriteSpec
 
 
 @dataclass
@@ -148,15 +147,7 @@ class _Replay:
         catalog = self.renv.catalog
         info = rec["outputs"][str(table)]
         version = int(info["version"])
-        write = WriteSpec(
-            name=str(table),
-            mode=plan.write_mode,  # type: ignore[arg-type]
-            partition_by=spec.output_partition_by,
-            keys=spec.keys,
-            partitions=plan.partitions,
-            partition_column=spec.partition_by,
-            evolve=spec.schema_evolution,
-        )
+        write = output_spec(spec, plan, table)
         # the rows the real write kept (expectations drop and quarantine before commit)
         rebuilt = catalog.rebuild(
             table,

@@ -20,6 +20,7 @@ from prodml.catalog.policies import Access
 from prodml.catalog.store import MetadataStore
 from prodml.engine.base import Engine
 from prodml.errors import ProdmlError
+from prodml.names import TableName
 from prodml.pipeline.context import StepContext, StepScope, StepServices
 from prodml.pipeline.dag import Dag
 from prodml.pipeline.errors import PipelineDefinitionError, SkipStep, StepFailedError
@@ -91,6 +92,22 @@ def reap_stale_runs(store: MetadataStore, catalog: str) -> None:
             for rec in store.step_runs(run["run_id"]):
                 if rec["status"] == "running":
                     store.upsert_step_run(run["run_id"], rec["step"], status="killed")
+
+
+def output_spec(
+    spec: StepSpec, plan: StepPlan, table: TableName, metadata: Mapping[str, str] | None = None
+) -> WriteSpec:
+    """How a step's output is written under ``plan`` (the commit carries ``metadata``)."""
+    return WriteSpec(
+        name=str(table),
+        mode=plan.write_mode,  # type: ignore[arg-type]
+        partition_by=spec.output_partition_by,
+        keys=spec.keys,
+        partitions=plan.partitions,
+        partition_column=spec.partition_by,
+        evolve=spec.schema_evolution,
+        metadata=dict(metadata or {}),
+    )
 
 
 def new_run_id() -> str:
@@ -444,15 +461,11 @@ class Runner:
         outputs: dict[str, dict[str, Any]] = {}
         for out, data in frames.items():
             table = renv.catalog.name(out)
-            write = WriteSpec(
-                name=str(table),
-                mode=plan.write_mode,  # type: ignore[arg-type]
-                partition_by=spec.output_partition_by,
-                keys=spec.keys,
-                partitions=plan.partitions,
-                partition_column=spec.partition_by,
-                evolve=spec.schema_evolution,
-                metadata={
+            write = output_spec(
+                spec,
+                plan,
+                table,
+                {
                     "prodml.run_id": run_id,
                     "prodml.step": spec.qualified,
                     "prodml.batch": plan.batch,

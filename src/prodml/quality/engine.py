@@ -8,7 +8,7 @@ flags come back as NumPy masks that split the input into kept, dropped and quara
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -30,7 +30,6 @@ from prodml.config.expectations import (
 from prodml.errors import did_you_mean
 from prodml.names import quote_ident, quote_literal
 from prodml.quality.errors import ExpectationError
-from prodml.serialize import to_jsonable
 
 if TYPE_CHECKING:
     import duckdb
@@ -518,8 +517,3 @@ def _anomaly(rule: Anomaly, observed: float | None, past: list[float]) -> Verdic
 def quarantine_name(table: str) -> str:
     """``<table>__quarantine``."""
     return f"{table}__quarantine"
-
-
-def results_rows(results: Sequence[RuleResult], context: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Result rows for the store and ``monitoring.dq_results``."""
-    return [{**context, **to_jsonable(r)} for r in results]
