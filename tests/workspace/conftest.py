@@ -1,0 +1,65 @@
+"""Small platforms for the façade's tests: one without governance, one with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.helpers import make_platform
+
+# landing files → bronze (partitioned by day) → gold (whole)
+PIPELINE = """
+from prodml import step
+
+@step(stage="ingress", inputs=["landing:sales"], outputs="bronze.sales",
+      partition_by="day", mode="replace_partitions")
+def sales(ctx, files):
+    return ctx.read_files(files, format="csv", columns=["day", "amount"])
+
+@step(stage="features", inputs=["bronze.sales"], outputs="gold.totals")
+def totals(ctx, sales):
+    return ctx.sql("SELECT day, sum(CAST(amount AS DOUBLE)) AS total FROM sales GROUP BY day")
+"""
+
+GOVERNED = """\
+name: t
+state_dir: .prodml
+storage: {root: data}
+environments:
+  dev: {}
+governance:
+  enabled: true
+  admins: [admins]
+  local_user: ops
+  users:
+    ops: {groups: [admins]}
+    ana: {}
+  groups: {admins: {}}
+  grants:
+    - {securable: catalog dev, principal: ana, privileges: [USE_CATALOG, USE_SCHEMA]}
+    - {securable: schema dev.gold, principal: ana, privileges: [SELECT]}
+"""
+
+
+def write_days(root: Path, *days: str) -> None:
+    """One landing CSV per day."""
+    for day in days:
+        folder = root / "landing" / "sales" / f"day={day}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "part.csv").write_text(f"day,amount\n{day},1.5\n{day},2.5\n")
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    """A platform (no governance) with two days of landing data, not run yet."""
+    root = make_platform(tmp_path / "shop", {"shop": PIPELINE})
+    write_days(root, "2024-01-01", "2024-01-02")
+    return root
+
+
+@pytest.fixture
+def governed(tmp_path: Path) -> Path:
+    """The same with governance on: ops is an admin, ana may read dev.gold only."""
+    root = make_platform(tmp_path / "gov", {"shop": PIPELINE}, platform=GOVERNED)
+    write_days(root, "2024-01-01", "2024-01-02")
+    return root
