@@ -34,6 +34,10 @@ TOKENS = {
 }
 
 
+#: a token ``prodml tokens new`` printed before the token systems merged
+SERVING_TOKEN = "pml_ejSKjOTES3MKFzk8u8dwmEmrqYGVg9s9RT4ihKQL19s"
+
+
 def _sqlite(tmp_path: Path) -> Iterator[str]:
     copy = tmp_path / "prodml.db"
     shutil.copy(FIXTURES / "main-0006.sqlite", copy)
@@ -97,11 +101,17 @@ def test_a_database_of_the_previous_main_upgrades_and_keeps_its_records(
     finally:
         store.close()
     from prodml.governance.store import GovernanceStore
+    from prodml.governance.tokens import token_hash
 
     kept, revoked = TOKENS[backend]
     records = GovernanceStore(MetadataStore(url))
     try:
         assert records.authenticate(kept) == ("churn-sp", "ok")
         assert records.authenticate(revoked) == (None, "token revoked")
+        # tokens issued before are the platform's: no scope, made with the CLI
+        assert {(t["scope"], t["source"]) for t in records.tokens()} == {(None, "cli")}
+        # an endpoint token the previous main printed (pml_…, its hash in product.yaml) works
+        records.sync_declared("endpoint dev.churn", [("crm-app", token_hash(SERVING_TOKEN))])
+        assert records.authenticate(SERVING_TOKEN, "endpoint dev.churn") == ("crm-app", "ok")
     finally:
         records.store.close()
