@@ -168,7 +168,7 @@ class Masker:
         text = _CUT_RUN_ID.sub(lambda m: "R" * (len(m.group()) - 1) + "…", text)
         text = _TIME.sub("99:99:99", text)
         text = _HOURS_OLD.sub(lambda m: re.sub(r"\d", "9", m.group()), text)
-        text = _TOKEN.sub(lambda m: "TOKEN".ljust(len(m.group()), "_"), text)
+        text = _TOKEN.sub("TOKEN", text)  # pml_ and pdml_ tokens differ in length
         text = _SHA.sub(lambda m: "SHA".ljust(len(m.group()), "_"), text)
         text = _HEX.sub(lambda m: self._number("HEX", m.group()), text)
         text = _STAMP.sub(lambda m: "STAMP".ljust(len(m.group()), "_"), text)

@@ -18,6 +18,11 @@ TS = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    _tables_and_commits()
+    _runs_steps_and_lineage()
+
+
+def _tables_and_commits() -> None:
     op.create_table(
         "prodml_tables",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -50,6 +55,9 @@ def upgrade() -> None:
         sa.Column("committed_at", TS, nullable=False),
         sa.UniqueConstraint("table_name", "version", name="uq_prodml_table_commits_version"),
     )
+
+
+def _runs_steps_and_lineage() -> None:
     op.create_table(
         "prodml_runs",
         sa.Column("run_id", sa.String(64), primary_key=True),
