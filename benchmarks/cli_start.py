@@ -30,22 +30,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _common import (
-    BENCH_DIR,
-    CommandFailedError,
-    PeerUnavailableError,
-    Stats,
-    bench_arg_parser,
-    command_env,
-    fmt_mb,
-    fmt_seconds,
-    peer_venv,
-    print_table,
-    prodml_bin,
-    ratio,
-    time_commands_interleaved,
-    work_dir,
-)
+from lib.args import bench_arg_parser
+from lib.env import command_env, prodml_bin, python_in, work_dir
+from lib.peers import open_peer
+from lib.table import fmt_mb, fmt_seconds, print_table, ratio
+from lib.timing import CommandFailedError, Stats, time_commands_interleaved
 
 TARGET_SECONDS = 0.3
 PEERS = ("mlflow", "kedro")
@@ -183,22 +172,14 @@ def main() -> int:
     }
     envs: dict[str, dict[str, str]] = {"prodml floor": prodml_env, "prodml": prodml_env}
 
-    peer_note = ""
-    if args.skip_peers:
-        peer_note = "peers skipped with --skip-peers"
-    else:
-        try:
-            peer_bin = peer_venv("cli", BENCH_DIR / "peers" / "cli" / "requirements.txt")
-        except PeerUnavailableError as exc:
-            peer_note = str(exc)
-            print(f"warning: {exc}")
-        else:
-            peer_env = command_env(peer_bin)
-            commands["peer floor"] = [str(peer_bin / "python"), "-c", "pass"]
-            envs["peer floor"] = peer_env
-            for peer in PEERS:
-                commands[peer] = [str(peer_bin / peer), "--help"]
-                envs[peer] = peer_env
+    peer_bin, peer_note = open_peer("cli", skip=args.skip_peers, what="peers")
+    if peer_bin is not None:
+        peer_env = command_env(peer_bin)
+        commands["peer floor"] = [str(python_in(peer_bin)), "-c", "pass"]
+        envs["peer floor"] = peer_env
+        for peer in PEERS:
+            commands[peer] = [str(peer_bin / peer), "--help"]
+            envs[peer] = peer_env
 
     print(f"timing {len(commands)} commands round-robin: {args.warmup} warm-up + {runs} runs each")
     try:

@@ -12,11 +12,12 @@ The product has three ``replace_partitions`` steps partitioned by ``day``:
 * ``daily`` (features): aggregates per day and customer segment into ``gold.daily_segment``.
 
 Sequence, all in process through the Python API (``connect`` + ``ws.run`` + ``close``, after an
-untimed warm-up run on a tiny platform that loads every lazily imported library): the full run over the initial days; a re-run with nothing new (info); then
-``--adds`` times: add one new day and re-run (each must process exactly that one partition in
-each step); finally a full refresh. ``gold.daily_segment`` is checked against counts and sums
-computed while generating the data, after the incremental runs and after the full refresh.
-Exit status is non-zero only on errors or wrong answers, never on a missed target.
+untimed warm-up run on a tiny platform that loads every lazily imported library): the full run
+over the initial days; a re-run with nothing new (info); then ``--adds`` times: add one new day
+and re-run (each must process exactly that one partition in each step); finally a full refresh.
+``gold.daily_segment`` is checked against counts and sums computed while generating the data,
+after the incremental runs and after the full refresh. Exit status is non-zero only on errors or
+wrong answers, never on a missed target.
 
     .venv/bin/python benchmarks/incremental.py [--quick] [--days N] [--rows-per-day N]
 """
@@ -24,10 +25,7 @@ Exit status is non-zero only on errors or wrong answers, never on a missed targe
 from __future__ import annotations
 
 import csv
-import os
-import platform
 import random
-import resource
 import statistics
 import sys
 import time
@@ -35,9 +33,12 @@ from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import PRODML_YAML, bench_arg_parser, fmt_mb, print_table, work_dir
+from lib.args import bench_arg_parser
+from lib.checks import EXIT_DISAGREEMENT, WrongAnswerError
+from lib.env import PRODML_YAML, work_dir
+from lib.machine import machine_line
+from lib.memory import lifetime_peak_bytes
+from lib.table import fmt_mb, print_table
 
 PRODUCT = "events"
 SEED = 20240101
@@ -89,10 +90,6 @@ def daily(ctx, events):
 '''
 
 Key = tuple[str, int]
-
-
-class WrongAnswerError(RuntimeError):
-    """A run processed the wrong partitions or produced the wrong table."""
 
 
 class Expected:
@@ -210,8 +207,7 @@ def check_gold(root: Path, expected: Expected, where: str) -> list[tuple]:
 
 
 def _peak_rss_mb() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+    return lifetime_peak_bytes() / 2**20
 
 
 def main() -> int:
@@ -231,10 +227,7 @@ def main() -> int:
     rows = args.rows_per_day or (2_000 if args.quick else 20_000)
     adds = args.adds or args.runs or (2 if args.quick else 5)
 
-    print(
-        f"machine: {platform.node()} | {platform.machine()} | {os.cpu_count()} CPUs | "
-        f"{platform.python_implementation()} {platform.python_version()} | {platform.platform()}"
-    )
+    print(machine_line(ram=False))
     print(f"data: {days} days x {rows} rows (then +{adds} day(s), one at a time), seed {SEED}")
 
     root = work_dir("incremental", clean=True) / "platform"
@@ -272,7 +265,7 @@ def main() -> int:
             raise WrongAnswerError("full refresh and incremental runs disagree")  # unreachable
     except WrongAnswerError as exc:
         print(f"WRONG ANSWER: {exc}", file=sys.stderr)
-        return 3
+        return EXIT_DISAGREEMENT
 
     inc = statistics.median(increments)
     pct_full = 100 * inc / full

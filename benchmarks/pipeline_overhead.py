@@ -26,29 +26,18 @@ errors or wrong answers, never on a missed target.
 
 from __future__ import annotations
 
-import os
-import platform
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (
-    PRODML_YAML,
-    CommandFailedError,
-    bench_arg_parser,
-    command_env,
-    fmt_mb,
-    peak_rss_mb_of_command,
-    print_table,
-    prodml_bin,
-    work_dir,
-)
+from lib.args import bench_arg_parser
+from lib.checks import EXIT_DISAGREEMENT, WrongAnswerError
+from lib.env import PRODML_YAML, command_env, prodml_bin, work_dir
+from lib.machine import machine_line
+from lib.table import fmt_mb, print_table
+from lib.timing import CommandFailedError, peak_rss_mb_of_command, time_once
 
 N_STEPS = 10
 PRODUCT = "noop"
@@ -111,10 +100,6 @@ def make_platform(parent: Path, name: str) -> Path:
 # --------------------------------------------------------------------------------------------
 
 
-class WrongAnswerError(RuntimeError):
-    """A run did not do what it should have (wrong statuses or table contents)."""
-
-
 def check_steps(steps: list[dict], expected: str, where: str) -> None:
     statuses = [s.get("status") for s in steps]
     if len(statuses) != N_STEPS or any(s != expected for s in statuses):
@@ -154,23 +139,8 @@ def check_output(ws: object, where: str) -> None:
 
 
 def run_timed(argv: list[str], env: dict[str, str], cwd: Path) -> float:
-    with tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        proc = subprocess.run(
-            argv,
-            check=False,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            env=env,
-            cwd=cwd,
-        )
-        wall = time.perf_counter() - t0
-        if proc.returncode != 0:
-            err.seek(0)
-            tail = "\n".join(err.read().decode(errors="replace").splitlines()[-25:])
-            raise CommandFailedError(argv, proc.returncode, tail)
-    return wall
+    """Wall seconds of one run (stdout discarded; raises ``CommandFailedError`` on failure)."""
+    return time_once(argv, env=env, cwd=cwd)
 
 
 def median(xs: list[float]) -> float:
@@ -230,10 +200,7 @@ def main() -> int:
     python = sys.executable
     env = command_env(Path(python).parent)
 
-    print(
-        f"machine: {platform.node()} | {platform.machine()} | {os.cpu_count()} CPUs | "
-        f"{platform.python_implementation()} {platform.python_version()} | {platform.platform()}"
-    )
+    print(machine_line(ram=False))
     print(f"prodml: {prodml} | runs per command: {runs} (+{args.warmup} warm-up)")
 
     floor_ws = [python, "-c", "import prodml.workspace"]
@@ -266,7 +233,7 @@ def main() -> int:
         return 2
     except WrongAnswerError as exc:
         print(f"WRONG ANSWER: {exc}", file=sys.stderr)
-        return 3
+        return EXIT_DISAGREEMENT
 
     med = {k: median(v) for k, v in samples.items()}
     per_step = (med["first"] - med["ws"]) / N_STEPS

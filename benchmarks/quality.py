@@ -3,9 +3,9 @@
 Target (``/work/shared/BENCHMARKS.md``, row "data quality"): prodml's evaluation is ≥ 5 x
 faster than Great Expectations 1.x on pandas, with ≤ ½ its peak memory and the same verdicts.
 
-Data (generated once per ``--rows`` under ``benchmarks/.work/quality``, git-ignored, as one
-Parquet file that both sides load, untimed): NumPy ``default_rng(SEED)``, ROWS rows (default
-10M) of 10 columns:
+Data (``lib/quality_data.py``; generated once per ``--rows`` under ``benchmarks/.work/quality``,
+git-ignored, as one Parquet file that both sides load, untimed): NumPy ``default_rng(SEED)``,
+ROWS rows (default 10M) of 10 columns:
 
 * ``id`` int64, unique but for ``few`` duplicate *pairs* (``few`` = rows / 100k, at least 1);
 * ``customer_id`` int64 in [0, 20000); the reference table holds those keys except every
@@ -58,8 +58,8 @@ What "the same answer" means (checked per rule; exit 3 if any check fails):
   freshness (age in hours = NOW - GE's observed max); the schema rules are verdict only (GE's
   set rule compares names, prodml's schema rule names and types).
 
-Each measured workload runs in its own process (prodml in this venv, GE in
-``benchmarks/.venvs/quality`` from ``peers/quality/requirements.txt``), rounds alternating the
+Each measured workload runs in its own process (prodml in this venv, GE, ``lib/quality_ge.py``,
+in ``benchmarks/.venvs/quality`` from ``peers/quality/requirements.txt``), rounds alternating the
 order (ABBA). Each process loads the Parquet file (prodml: ``pyarrow.parquet.read_table``; GE:
 ``pandas.read_parquet``, pandas 3 with Arrow-backed strings), builds its rules (prodml:
 ``TypeAdapter(list[Expectation])``; GE: ephemeral context, pandas data source, dataframe asset,
@@ -90,410 +90,48 @@ Exit status: 0 even when a target is missed; 1 on errors; 3 when an answer disag
 
 from __future__ import annotations
 
-import argparse
-import gc
 import json
-import os
-import platform
-import resource
 import statistics
-import subprocess
 import sys
-import threading
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _common import (
-    BENCH_DIR,
-    PeerUnavailableError,
-    bench_arg_parser,
-    command_env,
-    fmt_mb,
-    peer_venv,
-    print_table,
-    ratio,
-    work_dir,
+from lib.args import bench_arg_parser
+from lib.checks import report_problems
+from lib.children import ChildFailedError, child_main, run_child
+from lib.env import python_in, work_dir
+from lib.machine import end_line, loadavg, machine_line, versions, versions_text
+from lib.memory import HighWater, mb
+from lib.peers import open_peer
+from lib.quality_data import (
+    ALL_DUPLICATES,
+    COLUMNS,
+    DATA_VERSION,
+    NOW,
+    ROWS,
+    SEED,
+    TABLE,
+    WARMUP_ROWS,
+    expectation_specs,
+    make_data,
+    reference_keys,
+    release_load_memory,
 )
-
-SEED = 20240601
-DATA_VERSION = 1  # bump when the generator changes (the cached Parquet file is keyed by it)
-NOW = datetime(2024, 6, 1, tzinfo=UTC)
-N_CUSTOMERS = 20_000
-MISSING_EVERY = 997  # reference keys k with k % 997 == 0 are absent from the reference table
-CATEGORIES = ["beauty", "books", "electronics", "food", "garden", "home", "sports", "toys"]
-CODE_REGEX = r"^[A-Z]{3}-[0-9]{4}$"
-FRESH_HOURS = 24.0
-WARMUP_ROWS = 10_000
-REFERENCE = "<reference keys>"  # placeholder in a GE value_set, replaced by the keys
+from lib.quality_ge import child_ge
+from lib.table import fmt_mb, print_table, ratio, size_label
+from lib.timing import median_of
 
 TARGET_SPEEDUP = 5.0
 TARGET_MEMORY = 0.5
+SCRIPT = Path(__file__)
 
-COLUMNS = {
-    "id": "integer",
-    "customer_id": "integer",
-    "category": "string",
-    "code": "string",
-    "amount": "float",
-    "cost": "float",
-    "quantity": "integer",
-    "discount": "float",
-    "score": "float",
-    "event_ts": "timestamp",
-}
-
-# counting conventions: "rows" = both count failing rows; "all_duplicates" = GE counts every
-# row of a duplicated key, prodml the rows after the first; "table" = table rule (verdict, and
-# the observed value where given)
-ROWS, ALL_DUPLICATES, TABLE = "rows", "all_duplicates", "table"
-
-
-def expectation_specs(rows: int) -> list[dict[str, Any]]:
-    """The 19 expectations: name, prodml rule (dict), GE class and kwargs, counting rule."""
-    specs: list[dict[str, Any]] = []
-
-    def add(name: str, prodml: dict[str, Any], ge: str, kw: dict[str, Any], count: str) -> None:
-        specs.append(
-            {"name": name, "prodml": {**prodml, "name": name}, "ge": ge, "kw": kw, "count": count}
-        )
-
-    for col in ("id", "customer_id", "category", "code", "discount"):
-        add(
-            f"not_null_{col}",
-            {"rule": "not_null", "column": col},
-            "ExpectColumnValuesToNotBeNull",
-            {"column": col},
-            ROWS,
-        )
-    add(
-        "unique_id",
-        {"rule": "unique", "columns": ["id"]},
-        "ExpectColumnValuesToBeUnique",
-        {"column": "id"},
-        ALL_DUPLICATES,
-    )
-    for col, lo, hi in (
-        ("amount", 0, 5000),
-        ("cost", 0, 5000),
-        ("quantity", 1, 100),
-        ("discount", 0, 0.5),
-        ("score", 0, 1),
-    ):
-        add(
-            f"range_{col}",
-            {"rule": "range", "column": col, "min": lo, "max": hi},
-            "ExpectColumnValuesToBeBetween",
-            {"column": col, "min_value": lo, "max_value": hi},
-            ROWS,
-        )
-    add(
-        "allowed_values_category",
-        {"rule": "allowed_values", "column": "category", "values": CATEGORIES},
-        "ExpectColumnValuesToBeInSet",
-        {"column": "category", "value_set": CATEGORIES},
-        ROWS,
-    )
-    add(
-        "pattern_code",
-        {"rule": "pattern", "column": "code", "regex": CODE_REGEX},
-        "ExpectColumnValuesToMatchRegex",
-        {"column": "code", "regex": CODE_REGEX},
-        ROWS,
-    )
-    add(
-        "referential_customer_id",
-        {
-            "rule": "referential",
-            "column": "customer_id",
-            "table": "ref.customers",
-            "key": "customer_id",
-        },
-        "ExpectColumnValuesToBeInSet",
-        {"column": "customer_id", "value_set": REFERENCE},
-        ROWS,
-    )
-    add(
-        "expression_cost_le_amount",
-        {"rule": "expression", "sql": "cost <= amount"},
-        "ExpectColumnPairValuesAToBeGreaterThanB",
-        {"column_A": "amount", "column_B": "cost", "or_equal": True},
-        ROWS,
-    )
-    add(
-        "row_count",
-        {"rule": "row_count", "min": rows, "max": rows},
-        "ExpectTableRowCountToBeBetween",
-        {"min_value": rows, "max_value": rows},
-        TABLE,
-    )
-    add(
-        "schema_all",
-        {"rule": "schema", "columns": COLUMNS},
-        "ExpectTableColumnsToMatchSet",
-        {"column_set": list(COLUMNS), "exact_match": False},
-        TABLE,
-    )
-    add(
-        "schema_score_integer",
-        {"rule": "schema", "columns": {"score": "integer"}},
-        "ExpectColumnValuesToBeOfType",
-        {"column": "score", "type_": "int64"},
-        TABLE,
-    )
-    add(
-        "freshness_event_ts",
-        {"rule": "freshness", "column": "event_ts", "max_age_hours": FRESH_HOURS},
-        "ExpectColumnMaxToBeBetween",
-        {
-            "column": "event_ts",
-            "min_value": (NOW - timedelta(hours=FRESH_HOURS)).replace(tzinfo=None),
-        },
-        TABLE,
-    )
-    return specs
+Samples = dict[str, list[dict[str, Any]]]
 
 
 # --------------------------------------------------------------------------------------------
-# deterministic data (NumPy + pyarrow: both venvs have them) and its true results
+# build (the data, once per row count) and prodml (this venv); GE is lib/quality_ge.py
 # --------------------------------------------------------------------------------------------
-
-
-def reference_keys() -> Any:
-    """The reference table's keys: 0..N_CUSTOMERS-1 except every MISSING_EVERY-th."""
-    import numpy as np
-
-    keys = np.arange(N_CUSTOMERS, dtype=np.int64)
-    return keys[keys % MISSING_EVERY != 0]
-
-
-def make_data(n: int) -> tuple[Any, dict[str, dict[str, Any]]]:
-    """The table (pyarrow) and, per rule name, the true verdict and counts."""
-    import numpy as np
-    import pyarrow as pa
-
-    rng = np.random.default_rng(SEED)
-    few = max(1, n // 100_000)
-
-    ids = np.arange(n, dtype=np.int64)
-    pos = rng.choice(n, size=2 * few, replace=False)
-    ids[pos[:few]] = ids[pos[few:]]  # `few` pairs: each copied id now appears exactly twice
-
-    customer = rng.integers(0, N_CUSTOMERS, n, dtype=np.int64)
-
-    cat_idx = rng.integers(0, len(CATEGORIES), n, dtype=np.int32)
-    pos = rng.choice(n, size=2 * few, replace=False)
-    cat_idx[pos[:few]] = len(CATEGORIES)  # "Toys": not an allowed value
-    cat_null = np.zeros(n, dtype=bool)
-    cat_null[pos[few:]] = True
-    category = pa.array([*CATEGORIES, "Toys"]).take(pa.array(cat_idx, mask=cat_null))
-
-    chars = np.empty((n, 8), dtype=np.uint8)
-    chars[:, :3] = rng.integers(ord("A"), ord("Z") + 1, (n, 3), dtype=np.uint8)
-    chars[:, 3] = ord("-")
-    chars[:, 4:] = rng.integers(ord("0"), ord("9") + 1, (n, 4), dtype=np.uint8)
-    pos = rng.choice(n, size=10 * few, replace=False)
-    chars[pos[: 5 * few], 0] += 32  # a lower-case first letter
-    chars[pos[5 * few :], 3] = ord("_")
-    offsets = np.arange(0, 8 * n + 1, 8, dtype=np.int32)
-    code = pa.Array.from_buffers(
-        pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(chars.reshape(-1))]
-    )
-
-    amount = np.minimum(0.01 + rng.gamma(2.0, 50.0, n), 4999.99)
-    cost = amount * rng.uniform(0.2, 0.95, n)
-    pos = rng.choice(n, size=2 * few, replace=False)
-    cost[pos] = amount[pos] * 1.1
-
-    quantity = rng.integers(1, 100, n, dtype=np.int64)
-    quantity[rng.choice(n, size=few, replace=False)] = 0
-
-    discount = rng.uniform(0.0, 0.5, n)
-    n_null = n // 100
-    pos = rng.choice(n, size=n_null + 5 * few, replace=False)
-    disc_null = np.zeros(n, dtype=bool)
-    disc_null[pos[:n_null]] = True
-    discount[pos[n_null:]] = rng.uniform(0.51, 0.9, 5 * few)
-
-    score = rng.random(n)
-
-    now_us = int(NOW.timestamp()) * 1_000_000
-    ts_us = now_us - rng.integers(0, 30 * 86_400 * 1_000_000, n, dtype=np.int64)
-    ts_us[0] = now_us - 30 * 60 * 1_000_000
-
-    table = pa.table(
-        {
-            "id": ids,
-            "customer_id": customer,
-            "category": category,
-            "code": code,
-            "amount": amount,
-            "cost": cost,
-            "quantity": quantity,
-            "discount": pa.array(discount, mask=disc_null),
-            "score": score,
-            "event_ts": pa.array(ts_us.astype("datetime64[us]")),
-        }
-    )
-
-    # ---- the truth, computed directly with NumPy ----
-    def row(failed: int, unexpected: int | None = None) -> dict[str, Any]:
-        return {
-            "passed": failed == 0,
-            "failed_rows": failed,
-            "unexpected": failed if unexpected is None else unexpected,
-        }
-
-    truth: dict[str, dict[str, Any]] = {}
-    for col in ("id", "customer_id", "code"):
-        truth[f"not_null_{col}"] = row(table.column(col).null_count)
-    truth["not_null_category"] = row(int(cat_null.sum()))
-    truth["not_null_discount"] = row(int(disc_null.sum()))
-    _, counts = np.unique(ids, return_counts=True)
-    truth["unique_id"] = row(int(n - counts.size), int(counts[counts > 1].sum()))
-    disc_valid = ~disc_null
-    for col, values, valid, lo, hi in (
-        ("amount", amount, None, 0, 5000),
-        ("cost", cost, None, 0, 5000),
-        ("quantity", quantity, None, 1, 100),
-        ("discount", discount, disc_valid, 0, 0.5),
-        ("score", score, None, 0, 1),
-    ):
-        bad = (values < lo) | (values > hi)
-        if valid is not None:
-            bad &= valid
-        truth[f"range_{col}"] = row(int(bad.sum()))
-    truth["allowed_values_category"] = row(int(((cat_idx >= len(CATEGORIES)) & ~cat_null).sum()))
-    upper = (chars[:, :3] >= ord("A")) & (chars[:, :3] <= ord("Z"))
-    digits = (chars[:, 4:] >= ord("0")) & (chars[:, 4:] <= ord("9"))
-    ok = upper.all(axis=1) & (chars[:, 3] == ord("-")) & digits.all(axis=1)
-    truth["pattern_code"] = row(int((~ok).sum()))
-    truth["referential_customer_id"] = row(int((~np.isin(customer, reference_keys())).sum()))
-    truth["expression_cost_le_amount"] = row(int((cost > amount).sum()))
-    age_hours = (now_us - int(ts_us.max())) / 3.6e9
-    for name, passed, observed in (
-        ("row_count", True, float(n)),
-        ("schema_all", True, None),
-        ("schema_score_integer", False, None),
-        ("freshness_event_ts", age_hours <= FRESH_HOURS, age_hours),
-    ):
-        truth[name] = {
-            "passed": passed,
-            "failed_rows": None,
-            "unexpected": None,
-            "observed": observed,
-        }
-    return table, truth
-
-
-# --------------------------------------------------------------------------------------------
-# child processes: one per measured workload, so each one's RSS is its own
-# --------------------------------------------------------------------------------------------
-
-
-class WrongAnswerError(RuntimeError):
-    """The tools disagree with each other or with the truth."""
-
-
-def _status_kib(field: str) -> int | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def _rss_bytes() -> int:
-    kib = _status_kib("VmRSS")
-    if kib is not None:
-        return kib * 1024
-    return _lifetime_peak()
-
-
-def _lifetime_peak() -> int:
-    ru = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return ru if sys.platform == "darwin" else ru * 1024
-
-
-class Section:
-    """Wall and CPU seconds and peak RSS (bytes) of a ``with`` block in this process.
-
-    The peak is the kernel's ``VmHWM`` after resetting it (``/proc/self/clear_refs``, Linux ≥ 4.0)
-    at the start of the block; where that fails, the max of a 5 ms RSS sampler.
-    """
-
-    def __init__(self) -> None:
-        self.method = "VmHWM reset"
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.sampled = 0
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.005):
-            self.sampled = max(self.sampled, _rss_bytes())
-
-    def __enter__(self) -> Section:
-        gc.collect()
-        try:
-            Path("/proc/self/clear_refs").write_text("5")
-        except OSError:
-            self.method = "5 ms sampler"
-            self._thread = threading.Thread(target=self._sample, daemon=True)
-            self._thread.start()
-        self.baseline = _rss_bytes()
-        self.sampled = self.baseline
-        self.t0, self.c0 = time.perf_counter(), time.process_time()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.wall = time.perf_counter() - self.t0
-        self.cpu = time.process_time() - self.c0
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join()
-            self.peak = max(self.sampled, _rss_bytes())
-        else:
-            hwm = _status_kib("VmHWM")
-            self.peak = hwm * 1024 if hwm is not None else _lifetime_peak()
-
-    def facts(self) -> dict[str, Any]:
-        return {
-            "wall": self.wall,
-            "cpu": self.cpu,
-            "peak": self.peak,
-            "baseline": self.baseline,
-            "lifetime_peak": _lifetime_peak(),
-            "memory_method": self.method,
-        }
-
-
-def _release_load_memory() -> None:
-    """Hand the Parquet reader's freed buffers back to the OS (both sides, before measuring).
-
-    pyarrow's allocator (mimalloc) keeps freed pages: after ``read_table`` of the 10M-row file
-    ~570 MB of decompression buffers stay resident although no array uses them. That is a cost
-    of the untimed load, not of the validation, so both children release it.
-    """
-    import pyarrow as pa
-
-    pa.default_memory_pool().release_unused()
-
-
-def _versions(*names: str) -> str:
-    from importlib import metadata
-
-    out = []
-    for name in names:
-        try:
-            out.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            out.append(f"{name} ?")
-    return ", ".join(out)
 
 
 def child_generate(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -522,7 +160,7 @@ def child_prodml(cfg: dict[str, Any]) -> dict[str, Any]:
     specs = expectation_specs(cfg["rows"])
     rules = TypeAdapter(list[Expectation]).validate_python([s["prodml"] for s in specs])
     data = pq.read_table(cfg["data"])
-    _release_load_memory()
+    release_load_memory()
     reference = pa.table({"customer_id": reference_keys()})
     con = duckdb.connect(
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
@@ -541,7 +179,7 @@ def child_prodml(cfg: dict[str, Any]) -> dict[str, Any]:
 
     for _ in range(cfg["warmup"]):
         run(data.slice(0, WARMUP_ROWS))
-    with Section() as sec:
+    with HighWater() as sec:
         ev = run(data)
     results = {
         r.rule: {
@@ -558,145 +196,55 @@ def child_prodml(cfg: dict[str, Any]) -> dict[str, Any]:
         "results": results,
         "rows": ev.rows_in,
         "threads": threads[0][0] if threads else None,
-        "versions": _versions("prodml", "duckdb", "pyarrow", "numpy"),
+        "versions": versions_text(versions("prodml", "duckdb", "pyarrow", "numpy")),
     }
 
 
-def _json_safe(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    return str(value)
+WORKLOADS = {"generate": child_generate, "prodml": child_prodml, "ge": child_ge}
 
 
-def _ge_exception(result: Any) -> str:
-    """The message of an exception GE caught while evaluating an expectation ('' if none)."""
-    info = result.exception_info or {}
-    found: list[str] = []
-
-    def walk(x: Any) -> None:
-        if isinstance(x, dict):
-            if x.get("raised_exception"):
-                found.append(str(x.get("exception_message") or x))
-            for v in x.values():
-                walk(v)
-
-    walk(info if isinstance(info, dict) else {})
-    return "; ".join(found)
-
-
-def child_ge(cfg: dict[str, Any]) -> dict[str, Any]:
-    """Great Expectations 1.x: a ValidationDefinition run over the pandas DataFrame."""
-    import logging
-
-    import great_expectations as gx
-    import pandas as pd
-
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    specs = expectation_specs(cfg["rows"])
-    df = pd.read_parquet(cfg["data"])
-    _release_load_memory()
-    ctx = gx.get_context(mode="ephemeral")
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)  # no tqdm on stderr
-    asset = ctx.data_sources.add_pandas("bench").add_dataframe_asset("events")
-    batch = asset.add_batch_definition_whole_dataframe("all")
-    suite = ctx.suites.add(gx.ExpectationSuite(name="bench"))
-    keys = reference_keys().tolist()
-    for s in specs:
-        kw = {k: (keys if v == REFERENCE else v) for k, v in s["kw"].items()}
-        suite.add_expectation(getattr(gx.expectations, s["ge"])(**kw, meta={"rule": s["name"]}))
-    vd = ctx.validation_definitions.add(
-        gx.ValidationDefinition(name="bench", data=batch, suite=suite)
-    )
-
-    def run(frame: Any) -> Any:
-        return vd.run(batch_parameters={"dataframe": frame}, result_format="BASIC")
-
-    for _ in range(cfg["warmup"]):
-        run(df.head(WARMUP_ROWS))
-    with Section() as sec:
-        res = run(df)
-    naive_now = NOW.replace(tzinfo=None)
-    results: dict[str, Any] = {}
-    for r in res.results:
-        name = r.expectation_config.meta["rule"]
-        observed = r.result.get("observed_value")
-        if name == "freshness_event_ts" and observed is not None:
-            newest = pd.Timestamp(observed).to_pydatetime().replace(tzinfo=None)
-            observed = (naive_now - newest).total_seconds() / 3600.0
-        results[name] = {
-            "passed": bool(r.success),
-            "count": r.result.get("unexpected_count"),
-            "observed": _json_safe(observed),
-            "message": _ge_exception(r),
-        }
-    return {
-        **sec.facts(),
-        "results": results,
-        "rows": len(df),
-        "dtypes": {c: str(t) for c, t in df.dtypes.items()},
-        "versions": _versions("great_expectations", "pandas", "numpy", "pyarrow"),
-    }
+def prepare(cfg: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The Parquet file and its truth (generated in a child when missing); returns the truth."""
+    n = cfg["rows"]
+    if not (Path(cfg["data"]).is_file() and Path(cfg["truth"]).is_file()):
+        gen = run_child(SCRIPT, "generate", cfg)
+        print(
+            f"data: generated {n} rows x {len(COLUMNS)} columns in {gen['wall']:.1f} s "
+            f"-> {cfg['data']} ({gen['bytes'] / 2**20:.0f} MB Parquet)",
+            flush=True,
+        )
+    else:
+        print(f"data: reusing {cfg['data']}")
+    truth: dict[str, dict[str, Any]] = json.loads(Path(cfg["truth"]).read_text())
+    return truth
 
 
-CHILDREN = {
-    "generate": child_generate,
-    "prodml": child_prodml,
-    "ge": child_ge,
-}
-
-
-def child_main(kind: str, cfg_json: str) -> int:
-    out = CHILDREN[kind](json.loads(cfg_json))
-    print("RESULT " + json.dumps(out), flush=True)
-    return 0
+def measure(cfg: dict[str, Any], rounds: int, peer: Path | None) -> Samples:
+    """``rounds`` rounds of prodml and GE, each in its own process, the order alternating."""
+    samples: Samples = {"prodml": [], "ge": []}
+    for r in range(rounds):
+        order = ["prodml", "ge"] if r % 2 == 0 else ["ge", "prodml"]
+        for kind in order:
+            if kind == "ge" and peer is None:
+                continue
+            samples[kind].append(
+                run_child(SCRIPT, kind, cfg, python=peer if kind == "ge" else None)
+            )
+        print(
+            f"round {r + 1}/{rounds}: "
+            + ", ".join(
+                f"{k} {v[-1]['wall']:.2f} s (peak {fmt_mb(mb(v[-1]['peak']))} MB)"
+                for k, v in samples.items()
+                if v
+            ),
+            flush=True,
+        )
+    return samples
 
 
 # --------------------------------------------------------------------------------------------
-# the orchestrating parent (standard library only)
+# compare
 # --------------------------------------------------------------------------------------------
-
-
-def run_child(kind: str, cfg: dict[str, Any], python: Path | None = None) -> dict[str, Any]:
-    """Run one child (``python`` defaults to this interpreter) and return its RESULT."""
-    exe = str(python) if python is not None else sys.executable
-    argv = [exe, str(Path(__file__).resolve()), "--child", kind, json.dumps(cfg)]
-    bin_dir = Path(exe).parent
-    # subprocess.run kills the child if we are interrupted
-    proc = subprocess.run(
-        argv, capture_output=True, text=True, env=command_env(bin_dir), check=False
-    )
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-    if proc.returncode != 0 or not lines:
-        tail = "\n".join(proc.stderr.strip().splitlines()[-30:])
-        raise RuntimeError(f"child {kind} exited with {proc.returncode}:\n{tail}")
-    result: dict[str, Any] = json.loads(lines[-1][len("RESULT ") :])
-    return result
-
-
-def rows_label(n: int) -> str:
-    if n % 1_000_000 == 0:
-        return f"{n // 1_000_000}M"
-    if n % 1_000 == 0:
-        return f"{n // 1_000}k"
-    return str(n)
-
-
-def _mb(x: float | None) -> float | None:
-    return None if x is None else x / 2**20
-
-
-def _mem_total_gb() -> str:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return f"{int(line.split()[1]) / 2**20:.1f} GB RAM"
-    except OSError:
-        pass
-    return "? RAM"
 
 
 def _fmt(v: Any) -> str:
@@ -770,142 +318,74 @@ def compare(
     return lines, problems, same_verdicts
 
 
-def main() -> int:
-    parser = bench_arg_parser(__doc__.splitlines()[0] if __doc__ else "quality benchmark")
-    parser.add_argument(
-        "--rows", type=int, default=None, help="rows of the table (default 10M; 1M with --quick)"
-    )
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        return child_main(*args.child)
-
-    n = args.rows or (1_000_000 if args.quick else 10_000_000)
-    rounds = args.runs or (1 if args.quick else 3)
-    specs = expectation_specs(n)
-    t_start = time.perf_counter()
-    print(
-        f"machine: {platform.node()} | {platform.machine()} | {os.cpu_count()} CPUs | "
-        f"{_mem_total_gb()} | {platform.python_implementation()} {platform.python_version()} | "
-        f"{platform.platform()}"
-    )
-    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-
-    work = work_dir("quality")
-    stem = f"events-{n}-seed{SEED}-v{DATA_VERSION}"
-    cfg: dict[str, Any] = {
-        "rows": n,
-        "data": str(work / f"{stem}.parquet"),
-        "truth": str(work / f"{stem}.truth.json"),
-        "warmup": args.warmup,
-    }
-    try:
-        if not (Path(cfg["data"]).is_file() and Path(cfg["truth"]).is_file()):
-            gen = run_child("generate", cfg)
-            print(
-                f"data: generated {n} rows x {len(COLUMNS)} columns in {gen['wall']:.1f} s "
-                f"-> {cfg['data']} ({gen['bytes'] / 2**20:.0f} MB Parquet)",
-                flush=True,
-            )
-        else:
-            print(f"data: reusing {cfg['data']}")
-    except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    truth: dict[str, dict[str, Any]] = json.loads(Path(cfg["truth"]).read_text())
-
-    peer_python: Path | None = None
-    peer_note = ""
-    if args.skip_peers:
-        peer_note = "peer skipped with --skip-peers"
-    else:
-        try:
-            peer_bin = peer_venv("quality", BENCH_DIR / "peers" / "quality" / "requirements.txt")
-            peer_python = peer_bin / "python"
-        except PeerUnavailableError as exc:
-            peer_note = str(exc)
-            print(f"warning: {exc}")
-
-    samples: dict[str, list[dict[str, Any]]] = {"prodml": [], "ge": []}
-    try:
-        for r in range(rounds):
-            order = ["prodml", "ge"] if r % 2 == 0 else ["ge", "prodml"]
-            for kind in order:
-                if kind == "ge" and peer_python is None:
-                    continue
-                samples[kind].append(run_child(kind, cfg, peer_python if kind == "ge" else None))
-            print(
-                f"round {r + 1}/{rounds}: "
-                + ", ".join(
-                    f"{k} {v[-1]['wall']:.2f} s (peak {fmt_mb(_mb(v[-1]['peak']))} MB)"
-                    for k, v in samples.items()
-                    if v
-                ),
-                flush=True,
-            )
-    except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-
-    # every round must give the same answer; compare the first of each side in detail
+def check(
+    specs: list[dict[str, Any]], truth: dict[str, dict[str, Any]], samples: Samples, n: int
+) -> tuple[list[str], list[str], bool]:
+    """Every round the same answer; the first of each side compared in detail (per-rule lines,
+    problems, whether the verdicts are the same)."""
     problems: list[str] = []
     for kind, rows in samples.items():
         for x in rows[1:]:
             if x["results"] != rows[0]["results"]:
                 problems.append(f"{kind}: results differ between rounds")
-    prodml0 = samples["prodml"][0]
     ge0 = samples["ge"][0] if samples["ge"] else None
     lines, found, same_verdicts = compare(
-        specs, truth, prodml0["results"], ge0["results"] if ge0 else None
+        specs, truth, samples["prodml"][0]["results"], ge0["results"] if ge0 else None
     )
     problems += found
     for kind, rows in samples.items():
         for x in rows:
             if x["rows"] != n:
                 problems.append(f"{kind} saw {x['rows']} rows, expected {n}")
+    return lines, problems, same_verdicts
 
-    def med(kind: str, key: str) -> float | None:
-        rows = samples[kind]
-        return statistics.median(float(x[key]) for x in rows) if rows else None
 
+# --------------------------------------------------------------------------------------------
+# table
+# --------------------------------------------------------------------------------------------
+
+
+def report(
+    n: int, rounds: int, specs: list[dict[str, Any]], samples: Samples, same: bool, ok: bool
+) -> None:
     def growth(kind: str) -> float | None:
         rows = samples[kind]
         return statistics.median(x["peak"] - x["baseline"] for x in rows) if rows else None
 
-    p_s, g_s = med("prodml", "wall"), med("ge", "wall")
-    p_peak, g_peak = med("prodml", "peak"), med("ge", "peak")
+    p_s, g_s = median_of(samples["prodml"], "wall"), median_of(samples["ge"], "wall")
+    p_peak, g_peak = median_of(samples["prodml"], "peak"), median_of(samples["ge"], "peak")
     speedup = g_s / p_s if p_s and g_s else None
     mem = p_peak / g_peak if p_peak and g_peak else None
-    answers_ok = not problems
     met = (
         speedup is not None
         and mem is not None
         and speedup >= TARGET_SPEEDUP
         and mem <= TARGET_MEMORY
-        and same_verdicts
-        and answers_ok
+        and same
+        and ok
     )
-    verdict_cell = "—" if ge0 is None else ("yes" if same_verdicts and answers_ok else "NO")
+    have_ge = bool(samples["ge"])
+    verdict_cell = "—" if not have_ge else ("yes" if same and ok else "NO")
     table: list[list[object]] = [
         [
-            f"quality {rows_label(n)}×{len(COLUMNS)}, {len(specs)} expectations",  # noqa: RUF001
+            f"quality {size_label(n)}×{len(COLUMNS)}, {len(specs)} expectations",  # noqa: RUF001
             p_s,
             g_s,
             ratio(g_s, p_s),
-            fmt_mb(_mb(p_peak)),
-            fmt_mb(_mb(g_peak)),
+            fmt_mb(mb(p_peak)),
+            fmt_mb(mb(g_peak)),
             ratio(p_peak, g_peak),
             verdict_cell,
             f"≥ {TARGET_SPEEDUP:g}x faster, memory ≤ {TARGET_MEMORY:g}x, same verdicts",
-            "—" if ge0 is None else ("yes" if met else "NO"),
+            "—" if not have_ge else ("yes" if met else "NO"),
         ],
         [
             "  (info) RSS growth during the validation, over the loaded data",
             "—",
             "—",
             "—",
-            fmt_mb(_mb(growth("prodml"))),
-            fmt_mb(_mb(growth("ge"))),
+            fmt_mb(mb(growth("prodml"))),
+            fmt_mb(mb(growth("ge"))),
             ratio(growth("prodml"), growth("ge")),
             "—",
             "(info)",
@@ -929,15 +409,31 @@ def main() -> int:
         ],
         table,
     )
+
+
+def details(samples: Samples, lines: list[str], peer_note: str) -> None:
+    """Versions, what was timed, memory per process, the per-rule answers."""
+    prodml0 = samples["prodml"][0]
+    ge0 = samples["ge"][0] if samples["ge"] else None
+
+    def each(key: str) -> str:
+        return "; ".join(
+            f"{k} {fmt_mb(mb(statistics.median(x[key] for x in v)))}"
+            for k, v in samples.items()
+            if v
+        )
+
     print(f"prodml: {prodml0['versions']}; DuckDB threads {prodml0['threads']}")
     if ge0 is not None:
         print(f"peer: {ge0['versions']}; pandas dtypes {ge0['dtypes']}")
     else:
         print(f"peer: {peer_note}")
+    ge_cpu = median_of(samples["ge"], "cpu")
     print(
         "seconds: one validation of the whole table after loading and warm-up (untimed); "
-        f"speed-up = GE s / prodml s. CPU seconds (median): prodml {med('prodml', 'cpu'):.2f}"
-        + (f", GE {med('ge', 'cpu'):.2f}" if ge0 else "")
+        f"speed-up = GE s / prodml s. CPU seconds (median): prodml "
+        f"{median_of(samples['prodml'], 'cpu'):.2f}"
+        + (f", GE {ge_cpu:.2f}" if ge_cpu is not None else "")
         + ". walls: "
         + "; ".join(
             f"{k} " + ", ".join(f"{x['wall']:.2f}" for x in v) for k, v in samples.items() if v
@@ -946,19 +442,8 @@ def main() -> int:
     print(
         f"peak MB: RSS high-water mark during the timed validation ({prodml0['memory_method']}), "
         "loaded data included (Arrow table / pandas DataFrame); memory ratio = prodml / GE. "
-        "RSS before the validation (data loaded): "
-        + "; ".join(
-            f"{k} {fmt_mb(_mb(statistics.median(x['baseline'] for x in v)))}"
-            for k, v in samples.items()
-            if v
-        )
-        + " MB. Process lifetime peak (ru_maxrss, includes the Parquet load): "
-        + "; ".join(
-            f"{k} {fmt_mb(_mb(statistics.median(x['lifetime_peak'] for x in v)))}"
-            for k, v in samples.items()
-            if v
-        )
-        + " MB."
+        f"RSS before the validation (data loaded): {each('baseline')} MB. "
+        f"Process lifetime peak (ru_maxrss, includes the Parquet load): {each('lifetime_peak')} MB."
     )
     print(
         "answers: verdicts and row counts checked against the NumPy truth and between the tools; "
@@ -969,15 +454,44 @@ def main() -> int:
     print("per rule (first round):")
     for line in lines:
         print(line)
-    if problems:
-        print("DISAGREEMENTS:", file=sys.stderr)
-        for p in problems:
-            print(f"  {p}", file=sys.stderr)
-    print(
-        f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
-        f"total {time.perf_counter() - t_start:.0f} s"
+
+
+def main() -> int:
+    parser = bench_arg_parser(__doc__.splitlines()[0], children=True)
+    parser.add_argument(
+        "--rows", type=int, default=None, help="rows of the table (default 10M; 1M with --quick)"
     )
-    return 3 if problems else 0
+    args = parser.parse_args()
+    if args.child:
+        return child_main(WORKLOADS, *args.child)
+
+    n = args.rows or (1_000_000 if args.quick else 10_000_000)
+    rounds = args.runs or (1 if args.quick else 3)
+    specs = expectation_specs(n)
+    t_start = time.perf_counter()
+    print(machine_line())
+    print(f"load average at start: {loadavg()}")
+    work = work_dir("quality")
+    stem = f"events-{n}-seed{SEED}-v{DATA_VERSION}"
+    cfg: dict[str, Any] = {
+        "rows": n,
+        "data": str(work / f"{stem}.parquet"),
+        "truth": str(work / f"{stem}.truth.json"),
+        "warmup": args.warmup,
+    }
+    try:
+        truth = prepare(cfg)  # build
+        peer_bin, peer_note = open_peer("quality", skip=args.skip_peers)
+        samples = measure(cfg, rounds, python_in(peer_bin) if peer_bin else None)  # prodml, peer
+    except ChildFailedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    lines, problems, same_verdicts = check(specs, truth, samples, n)  # compare
+    report(n, rounds, specs, samples, same_verdicts, not problems)  # table
+    details(samples, lines, peer_note)
+    code = report_problems(problems, "DISAGREEMENTS")
+    print(end_line(t_start))
+    return code
 
 
 if __name__ == "__main__":

@@ -17,9 +17,12 @@ class ProdmlError(Exception):
     Attributes:
         hint: what the user can do about it (shown after the message).
         retryable: whether trying again, unchanged, can help.
+        traced: whether the traceback is worth showing (the error wraps one raised by the
+            user's code); adapters say how to see it.
     """
 
     retryable: bool = False
+    traced: bool = False
     exit_code: int = 1
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:

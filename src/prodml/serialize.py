@@ -37,7 +37,10 @@ def to_jsonable(value: Any) -> Any:
         return str(value)
     item = getattr(value, "item", None)  # NumPy scalars
     if callable(item) and getattr(value, "shape", None) == ():
-        return to_jsonable(item())
+        plain = item()
+        if isinstance(plain, int) and getattr(value.dtype, "kind", None) == "M":
+            plain = value.astype("datetime64[us]").item()  # a ns datetime64 gives an int
+        return to_jsonable(plain)
     dump = getattr(value, "model_dump", None)  # pydantic models
     if callable(dump):
         return to_jsonable(dump(mode="json"))

@@ -47,7 +47,7 @@ def find(
     if len(owners) > 1:
         raise UsageError(
             f"experiment {name} exists in several products: {', '.join(owners)}",
-            hint="name one with --product",
+            hint="name the product that owns it",
         )
     return owners[0], configs[owners[0]].ab.experiments[name]
 

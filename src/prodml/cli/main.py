@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> None:
             raise
         from prodml.cli.console import error
 
+        if exc.traced:
+            exc.hint = "; ".join(filter(None, (exc.hint, "--debug shows the traceback")))
         error(str(exc))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:

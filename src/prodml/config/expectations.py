@@ -154,6 +154,12 @@ class RowCount(_Rule):
     min: int | None = Field(None, ge=0)
     max: int | None = Field(None, ge=0)
 
+    @model_validator(mode="after")
+    def _bounds(self) -> RowCount:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise AtKey(("min",), f"min {self.min} is above max {self.max}")
+        return self
+
     @property
     def table_level(self) -> bool:
         """Judges the whole write."""

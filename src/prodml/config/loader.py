@@ -64,7 +64,7 @@ def find_root(start: Path) -> Path:
             return candidate
     raise ConfigError(
         f"no {PLATFORM_FILE} in {start} or any parent directory",
-        hint="run this inside a platform directory, pass --project DIR, or create one with "
+        hint="run this inside a platform directory, name the platform directory, or create one with "
         "'prodml init DIR --example retail'",
     )
 

@@ -252,7 +252,16 @@ def _cut(
     if time_column is not None:
         query = f"SELECT max({quote_ident(time_column)}) FROM __drift_cur"
         value = engine.sql(query).fetchall()[0][0]
-        newest = value.date() if hasattr(value, "date") else value
+        if value is not None and not isinstance(value, date):
+            from prodml.drift.errors import DriftInputError
+
+            raise DriftInputError(
+                f"time column {time_column} of {table.short} holds {type(value).__name__} "
+                "values, not dates: drift windows count days",
+                hint="name a date or timestamp column as time_column, or cast this one in "
+                "the step that writes the table",
+            )
+        newest = value.date() if isinstance(value, datetime) else value
     cur_bounds, ref_bounds = bounds(current, reference, newest)
     cur = _load(engine, "__drift_cur", columns, time_column, cur_bounds, config)
     ref = _load(engine, "__drift_ref", columns, time_column, ref_bounds, config)

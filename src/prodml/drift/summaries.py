@@ -60,7 +60,9 @@ def histogram(
     check_kind(kind)
     out: dict[str, Any] = {"kind": kind, "n_reference": ref.n, "n_current": cur.n}
     if kind == "numeric":
-        rf, cf = as_float(ref.values, "reference"), as_float(cur.values, "current")
+        # an empty side (all null) has no dtype worth checking: it counts nothing
+        rf = as_float(ref.values, "reference") if ref.n else np.empty(0)
+        cf = as_float(cur.values, "current") if cur.n else np.empty(0)
         both = np.concatenate([rf, cf])
         if both.size == 0:
             out.update(edges=[], reference=[], current=[])

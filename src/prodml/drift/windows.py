@@ -47,27 +47,29 @@ def parse(spec: str, what: str) -> Window:
         return Window(text, "all")
     if text == "before":
         if what != "reference":
-            raise UsageError("'before' only makes sense as --reference", hint=f"forms: {FORMS}")
+            raise UsageError(
+                "'before' only makes sense as the reference window", hint=f"forms: {FORMS}"
+            )
         return Window(text, "before")
     if m := re.fullmatch(r"v(\d+)", text):
         return Window(text, "version", version=int(m.group(1)))
     if m := re.fullmatch(r"last:(\d+)d", text):
         days = int(m.group(1))
         if days < 1:
-            raise UsageError(f"--{what} {spec}: the window needs at least one day")
+            raise UsageError(f"{what} window {spec!r}: the window needs at least one day")
         return Window(text, "last", days=days)
     if m := _RANGE.fullmatch(text):
         try:
             start = date.fromisoformat(m.group(1)) if m.group(1) else None
             end = date.fromisoformat(m.group(2)) if m.group(2) else None
         except ValueError as exc:
-            raise UsageError(f"--{what} {spec}: {exc}", hint=f"forms: {FORMS}") from None
+            raise UsageError(f"{what} window {spec!r}: {exc}", hint=f"forms: {FORMS}") from None
         if start and end and start > end:
-            raise UsageError(f"--{what} {spec}: the range starts after it ends")
+            raise UsageError(f"{what} window {spec!r}: the range starts after it ends")
         if not start and not end:
-            raise UsageError(f"--{what} {spec}: give at least one end of the range")
+            raise UsageError(f"{what} window {spec!r}: give at least one end of the range")
         return Window(text, "range", start=start, end=end)
-    raise UsageError(f"--{what} {spec!r} is not a window", hint=f"forms: {FORMS}")
+    raise UsageError(f"{spec!r} is not a {what} window", hint=f"forms: {FORMS}")
 
 
 def bounds(
@@ -89,7 +91,7 @@ def bounds(
         if w.kind == "before":
             if cur is None or cur[0] is None:
                 raise UsageError(
-                    "--reference before needs a current window with a start "
+                    "the reference window 'before' needs a current window with a start "
                     "(last:Nd or START..END)",
                     hint=f"forms: {FORMS}",
                 )

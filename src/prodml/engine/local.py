@@ -90,6 +90,8 @@ class LocalEngine:
         Floating-point columns are compared at ``float_digits`` significant digits: parallel
         aggregation sums in a different order each time, which changes the last bits.
         """
+        if not data.num_columns:  # DuckDB cannot register a table without columns
+            return data.num_rows, "0"
         internal = f"__prodml_hash_{next(_counter)}"
         self.con.register(internal, data)
         cols = []
@@ -102,7 +104,7 @@ class LocalEngine:
                 )
             else:
                 cols.append(name)
-        row_expr = f"hash({', '.join(cols)})" if cols else "0"
+        row_expr = f"hash({', '.join(cols)})"
         try:
             rows = self.con.execute(
                 f"SELECT count(*), coalesce(sum({row_expr}::HUGEINT), 0)::VARCHAR "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -44,7 +45,9 @@ def create(dest: Path, *, example: str | None = None, days: int = DEFAULT_DAYS) 
     if example is None:
         dest.mkdir(parents=True, exist_ok=True)
         (dest / "products").mkdir()
-        (dest / "prodml.yaml").write_text(MINIMAL_PLATFORM.format(name=dest.name or "prodml"))
+        # quoted: a directory may be named like a YAML number, list or comment ("2024", "a #1")
+        name = json.dumps(dest.name or "prodml", ensure_ascii=False)
+        (dest / "prodml.yaml").write_text(MINIMAL_PLATFORM.format(name=name))
         (dest / ".gitignore").write_text(".prodml/\ndata/\nlanding/\n")
         return ["prodml.yaml", "products/", ".gitignore"]
     template = Path(__file__).parent / example / "template"

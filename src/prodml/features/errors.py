@@ -10,7 +10,21 @@ class FeatureJoinError(UsageError):
 
 
 class EntityError(UsageError):
-    """An entity in a lookup request is missing a key or has a key of the wrong type."""
+    """An entity in a lookup request is missing a key or has a key of the wrong type.
+
+    Attributes:
+        index: the entity's position in the request.
+        detail: what is wrong with it (the message without "entity <index>").
+    """
+
+    def __init__(self, index: int, detail: str) -> None:
+        self.index = index
+        self.detail = detail
+        super().__init__(f"entity {index}{detail}")
+
+    def renumbered(self, index: int) -> EntityError:
+        """The same error for an entity at another position (a caller's own numbering)."""
+        return EntityError(index, self.detail)
 
 
 class NotPublishedError(NotFoundError):

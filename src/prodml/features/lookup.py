@@ -59,22 +59,24 @@ class OnlineFeatures:
         for i, entity in enumerate(entities):
             if not isinstance(entity, Mapping):
                 raise EntityError(
-                    f"entity {i} must be an object of key fields, e.g. "
+                    i,
+                    " must be an object of key fields, e.g. "
                     + "{"
                     + ", ".join(f'"{k}": ...' for k in resolved.keys)
-                    + "}"
+                    + "}",
                 )
             values = []
             for column, kind in zip(resolved.keys, kinds, strict=True):
                 if column not in entity:
                     raise EntityError(
-                        f"entity {i} has no key {column!r} (the keys of {resolved.table.name} "
-                        f"are {', '.join(resolved.keys)})"
+                        i,
+                        f" has no key {column!r} (the keys of {resolved.table.name} "
+                        f"are {', '.join(resolved.keys)})",
                     )
                 try:
                     values.append(coerce_key(entity[column], kind, column))
                 except ValueError as exc:
-                    raise EntityError(f"entity {i}: {exc}") from None
+                    raise EntityError(i, f": {exc}") from None
             keys.append(encode_key(values))
         records = self.store.read(full, keys)
         found = decode(records, resolved.features, ttl=resolved.ttl, now=now)

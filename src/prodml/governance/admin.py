@@ -181,8 +181,8 @@ class Administration:
             check_applicable(securable, [*add, *remove])
             self._records.require_principal(change.principal)
             planned.append((change.principal, add, remove))
-        if planned:
-            self.governance.may_manage(self.actor, securable, "grant")
+        # even an empty batch: its answer lists the grants, which only managers may read
+        self.governance.may_manage(self.actor, securable, "grant")
         for principal, add, remove in planned:
             if add:
                 self.governance.grant(self.actor, securable, principal, add)

@@ -19,6 +19,8 @@ class StepFailedError(ProdmlError):
         run_id: the run it failed in.
     """
 
+    traced = True  # the step's own exception is its cause
+
     def __init__(self, step: str, run_id: str, message: str, *, hint: str | None = None) -> None:
         self.step = step
         self.run_id = run_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import sys
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -55,8 +56,12 @@ def _collect(obj: Any, root: Path, out: dict[str, str], seen: set[int]) -> None:
         out[f"{fn.__module__}.{fn.__qualname__}"] = inspect.getsource(fn)
     except (OSError, TypeError):
         return
+    scope = getattr(fn, "__globals__", None)
+    if scope is None:  # a class: what its methods name lives in its module
+        module = sys.modules.get(getattr(fn, "__module__", ""))
+        scope = vars(module) if module is not None else {}
     for name in _global_names(fn):
-        value = getattr(fn, "__globals__", {}).get(name)
+        value = scope.get(name)
         if value is not None:
             _collect(value, root, out, seen)
 

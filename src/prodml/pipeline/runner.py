@@ -407,7 +407,7 @@ class Runner:
             spec.qualified,
             run_id,
             message,
-            hint=f"see 'prodml runs show {run_id}'; --debug shows the traceback",
+            hint=f"see 'prodml runs show {run_id}'",
         )
 
     def _adopt(self, spec: StepSpec, plan: StepPlan) -> dict[str, int] | None:

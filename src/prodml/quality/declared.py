@@ -54,6 +54,10 @@ def checked_tables(
                 hint="add expectations: under tables.<schema.table> in its product.yaml",
             )
         return tables
+    if "." not in target:  # neither a product nor a table name
+        from prodml.errors import NotFoundError
+
+        raise NotFoundError("product", target, products)
     table = catalog.name(target)
     if str(table) not in index:
         raise UsageError(

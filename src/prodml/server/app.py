@@ -39,7 +39,7 @@ def build(root: Path, *, no_auth: bool) -> tuple[FastAPI, list[Workspace]]:
         raise UsageError(
             "the catalog server authenticates callers with governance tokens, and governance "
             "is off",
-            hint="set governance.enabled: true in prodml.yaml, or use --no-auth on 127.0.0.1",
+            hint="set governance.enabled: true in prodml.yaml, or turn authentication off for development (loopback only)",
         )
     server = CatalogServer(workspaces, authenticate=not no_auth)
     return create_app(server), list(workspaces.values())

@@ -66,6 +66,7 @@ def create_app(
     if features is not None:
         app.include_router(features_routes.router)
     app.add_exception_handler(ProdmlError, _prodml_error)
+    app.add_exception_handler(Exception, _prodml_error)  # our bugs too: a JSON 500, logged
     _bearer_scheme(app)
     return app
 
@@ -112,7 +113,8 @@ async def _flush_logs(server: ServerState) -> None:
 
 
 async def _prodml_error(_request: Request, exc: Exception) -> Response:
-    """Any prodml error, answered with its kind's status as MLflow's error body."""
+    """Any error, answered with its kind's status as MLflow's error body (500 for what is not
+    a prodml error: a bug, logged with its traceback)."""
     status = http_status(exc)
     if status >= 500 and not isinstance(exc, ProdmlError):
         log.error("request failed", exc_info=exc)

@@ -107,7 +107,7 @@ def build(
             raise UsageError(
                 f"the endpoint of {name} has no tokens, so nobody could call it",
                 hint="create one with 'prodml tokens new' and add it under endpoint.auth."
-                "tokens in product.yaml, or serve on 127.0.0.1 with --no-auth for development",
+                "tokens in product.yaml, or serve on 127.0.0.1 without authentication for development",
             )
         log = None
         if config.inference_log.enabled:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from prodml.config.product import FeatureLookupConfig
+from prodml.features.errors import EntityError
 from prodml.features.lookup import OnlineFeatures, lookups_from_spec
 from prodml.features.online import NOT_FOUND
 from prodml.features.training import FeatureLookup, ResolvedLookup
@@ -83,8 +84,12 @@ class FeatureEnricher:
                 i for i in range(records.n) if all(columns[k][i] is not None for k in lookup.keys)
             ]
             entities = [{k: columns[k][i] for k in lookup.keys} for i in rows]
-            # a bad key is the request's (400); the online store's failures keep their kind
-            found = self.online.lookup(lookup, entities)
+            # a bad key is the request's (400), named by its record; the online store's
+            # failures keep their kind
+            try:
+                found = self.online.lookup(lookup, entities)
+            except EntityError as exc:
+                raise exc.renumbered(rows[exc.index]) from None
             by_row = dict(zip(rows, found, strict=True))
             for name in outputs:
                 given = columns.get(name)

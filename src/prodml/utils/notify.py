@@ -21,10 +21,10 @@ def notify(event: Mapping[str, Any], *, webhook: str | None, timeout: float = 5.
     if not webhook:
         return "logged"
     body = json.dumps(event, default=str).encode()
-    request = urllib.request.Request(
-        webhook, data=body, headers={"Content-Type": "application/json"}, method="POST"
-    )
     try:
+        request = urllib.request.Request(
+            webhook, data=body, headers={"Content-Type": "application/json"}, method="POST"
+        )
         with urllib.request.urlopen(request, timeout=timeout) as response:
             status = int(response.status)
     except (urllib.error.URLError, OSError, ValueError) as exc:

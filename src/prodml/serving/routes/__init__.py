@@ -49,9 +49,13 @@ class ServerState:
         found = self.products.get(name)
         if found is None:
             served = ", ".join(sorted(self.products))
+            from prodml.errors import did_you_mean
+
             raise NotServedError(
                 "served product",
                 name,
+                self.products,
+                hint=did_you_mean(name, list(self.products)) or "",  # the message lists them
                 message=f"no endpoint for product {name!r}; served: {served}",
             )
         return found

@@ -1,0 +1,100 @@
+"""``GET /schemas`` and ``GET /schemas/{full_name}``: the layers of a catalog that hold tables,
+filtered by USE_SCHEMA; USE_CATALOG first; bad names 400, unknown ones 404; a token required."""
+
+from __future__ import annotations
+
+import pytest
+from tests.server.routes.conftest import UC, problem
+
+
+def test_list_schemas_as_the_caller_may_use_them(uc: UC) -> None:
+    r = uc.get("/schemas", "ana", catalog_name="prod")
+    assert r.status_code == 200, r.text
+    schemas = r.json()["schemas"]
+    assert [s["name"] for s in schemas] == ["gold", "silver"]
+    gold = schemas[0]
+    assert gold["full_name"] == "prod.gold" and gold["catalog_name"] == "prod"
+    assert gold["comment"] == "the gold layer" and gold["properties"] == {}
+    assert len(gold["schema_id"]) == 32 and gold["schema_id"] != schemas[1]["schema_id"]
+    # USE_SCHEMA on gold only; USE_CATALOG only
+    assert [
+        s["name"] for s in uc.get("/schemas", "bob", catalog_name="prod").json()["schemas"]
+    ] == ["gold"]
+    assert uc.get("/schemas", "dan", catalog_name="prod").json() == {"schemas": []}
+
+
+def test_a_catalog_without_tables_has_no_schemas(uc: UC) -> None:
+    r = uc.get("/schemas", "ops", catalog_name="dev")
+    assert r.status_code == 200 and r.json() == {"schemas": []}
+
+
+def test_listing_needs_use_catalog_and_a_known_catalog(uc: UC) -> None:
+    r = uc.get("/schemas", "eve", catalog_name="prod")
+    assert problem(r, 403, "PERMISSION_DENIED") == "eve lacks USE_CATALOG on catalog prod"
+    r = uc.get("/schemas", "ops", catalog_name="nowhere")
+    assert "catalog 'nowhere' does not exist; catalogs: dev, prod" in problem(r, 404, "NOT_FOUND")
+
+
+def test_listing_without_catalog_name_is_a_400_naming_it(uc: UC) -> None:
+    message = problem(uc.get("/schemas", "ops"), 400, "INVALID_PARAMETER_VALUE")
+    assert message == "catalog_name: Field required"
+
+
+def test_get_a_schema(uc: UC) -> None:
+    r = uc.get("/schemas/prod.silver", "ana")
+    assert r.status_code == 200, r.text
+    listed = uc.get("/schemas", "ana", catalog_name="prod").json()["schemas"]
+    assert r.json() == listed[1]
+
+
+@pytest.mark.parametrize(
+    ("who", "message"),
+    [
+        ("dan", "dan lacks USE_SCHEMA on schema prod.gold"),
+        ("eve", "eve lacks USE_CATALOG on catalog prod"),
+    ],
+)
+def test_get_a_schema_needs_use_catalog_and_use_schema(uc: UC, who: str, message: str) -> None:
+    assert problem(uc.get("/schemas/prod.gold", who), 403, "PERMISSION_DENIED") == message
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "code", "needle"),
+    [
+        ("prod.platinum", 404, "NOT_FOUND", "schema prod.platinum does not exist"),
+        ("qa.gold", 404, "NOT_FOUND", "catalog 'qa' does not exist"),
+        ("prod", 400, "INVALID_PARAMETER_VALUE", "schema name 'prod' is not CATALOG.SCHEMA"),
+        ("prod.gold.orders", 400, "INVALID_PARAMETER_VALUE", "is not CATALOG.SCHEMA"),
+        ("prod.Gold", 400, "INVALID_PARAMETER_VALUE", "schema name 'prod.Gold' is not"),
+    ],
+)
+def test_bad_and_unknown_schema_names(
+    uc: UC, name: str, status: int, code: str, needle: str
+) -> None:
+    assert needle in problem(uc.get(f"/schemas/{name}", "ops"), status, code)
+
+
+@pytest.mark.parametrize("path", ["/schemas?catalog_name=prod", "/schemas/prod.gold"])
+def test_a_token_is_required(uc: UC, path: str) -> None:
+    r = uc.client.get(f"/api/2.1/unity-catalog{path}")
+    assert "Authorization: Bearer <token>" in problem(r, 401, "UNAUTHENTICATED")
+
+
+def test_without_auth_every_schema_is_listed(uc_open: UC) -> None:
+    r = uc_open.get("/schemas", None, catalog_name="prod")
+    assert [(s["name"], s["owner"]) for s in r.json()["schemas"]] == [
+        ("gold", None),
+        ("silver", None),
+    ]
+
+
+def test_the_client_reads_the_listing(uc: UC) -> None:
+    from unitycatalog.client.models import ListSchemasResponse, SchemaInfo
+
+    parsed = ListSchemasResponse.from_dict(uc.get("/schemas", "ana", catalog_name="prod").json())
+    assert parsed is not None and [s.full_name for s in parsed.schemas or []] == [
+        "prod.gold",
+        "prod.silver",
+    ]
+    one = SchemaInfo.from_dict(uc.get("/schemas/prod.gold", "ana").json())
+    assert one is not None and one.name == "gold"

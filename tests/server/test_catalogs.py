@@ -1,0 +1,243 @@
+"""The catalog server's view of the platform (``CatalogServer``), without HTTP: which workspace
+answers a catalog, who calls (bearer tokens looked up in the metadata store), what they may see,
+owners, and the permissions list with ALL_PRIVILEGES expanded and MANAGE left off."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.requests import Request
+from tests.helpers import PRODUCT, make_platform
+
+import prodml
+from prodml.errors import AccessDeniedError, AuthenticationError, NotFoundError, UsageError
+from prodml.server import wire
+from prodml.server.catalogs import CatalogServer
+from prodml.workspace import Workspace, connect_all
+
+PLATFORM = """\
+name: acme
+state_dir: .prodml
+storage: {root: data}
+environments:
+  dev: {}
+  prod: {}
+governance:
+  enabled: true
+  admins: [admins]
+  local_user: ops
+  users:
+    ops: {groups: [admins]}
+    ana: {}
+    bob: {}
+    carl: {}
+    eve: {}
+  groups: {admins: {}}
+  grants:
+    - {securable: catalog prod, principal: ana, privileges: [USE_CATALOG, USE_SCHEMA]}
+    - {securable: table prod.gold.orders, principal: ana, privileges: [ALL_PRIVILEGES, MANAGE]}
+    - {securable: catalog prod, principal: bob, privileges: [USE_CATALOG]}
+    - {securable: table prod.gold.orders, principal: carl, privileges: [MANAGE]}
+  owners:
+    - {securable: catalog prod, owner: ops}
+    - {securable: table prod.gold.orders, owner: ana}
+"""
+
+PIPELINE = """
+from prodml import step
+
+@step(stage="ingress", outputs="silver.orders_raw")
+def raw(ctx):
+    return ctx.sql("SELECT 1 AS order_id")
+
+@step(stage="features", inputs=["silver.orders_raw"], outputs="gold.orders")
+def orders(ctx, orders_raw):
+    return ctx.sql("SELECT order_id, 2.5::DOUBLE AS amount FROM orders_raw")
+"""
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
+    """The shop run in prod (dev stays empty), and a token per user."""
+    root = make_platform(tmp_path_factory.mktemp("uc") / "p", {"shop": PIPELINE}, PLATFORM)
+    (root / "products" / "shop" / "product.yaml").write_text(PRODUCT.format(name="shop"))
+    with prodml.connect(root, env="prod") as ws:
+        ws.run("shop")
+        tokens = {who: ws.new_token(who, name="t") for who in ("ops", "ana", "bob", "eve")}
+    yield root, tokens
+
+
+@pytest.fixture
+def workspaces(platform: tuple[Path, dict[str, str]]) -> Iterator[dict[str, Workspace]]:
+    opened = connect_all(platform[0], principal="prodml-server")
+    yield opened
+    for ws in opened.values():
+        ws.close()
+
+
+@pytest.fixture
+def server(workspaces: dict[str, Workspace]) -> CatalogServer:
+    return CatalogServer(workspaces, authenticate=True)
+
+
+@pytest.fixture
+def open_server(workspaces: dict[str, Workspace]) -> CatalogServer:
+    return CatalogServer(workspaces, authenticate=False)
+
+
+def request(authorization: str | None) -> Request:
+    headers = [] if authorization is None else [(b"authorization", authorization.encode())]
+    return Request({"type": "http", "method": "GET", "path": "/", "headers": headers})
+
+
+def test_a_catalog_is_an_environments_workspace(server: CatalogServer) -> None:
+    assert sorted(server.workspaces) == ["dev", "prod"]
+    assert server.workspace("prod").env == "prod"
+    with pytest.raises(NotFoundError) as err:
+        server.workspace("prd")
+    assert err.value.message == "catalog 'prd' does not exist; catalogs: dev, prod"
+    assert err.value.hint == "did you mean 'prod'?"
+
+
+def test_the_caller_is_the_principal_of_a_bearer_token(
+    server: CatalogServer, platform: tuple[Path, dict[str, str]]
+) -> None:
+    tokens = platform[1]
+    assert server.caller(request(f"Bearer {tokens['ana']}")) == "ana"
+    assert server.caller(request(f"bearer  {tokens['eve']} ")) == "eve"  # scheme, spaces
+    for header in (None, "", "Bearer", "Bearer   ", f"Basic {tokens['ana']}", tokens["ana"]):
+        with pytest.raises(AuthenticationError, match="send 'Authorization: Bearer <token>'"):
+            server.caller(request(header))
+    with pytest.raises(AuthenticationError, match="authentication failed"):
+        server.caller(request("Bearer pdml_nope_nope"))
+
+
+def test_a_failed_authentication_is_audited(
+    server: CatalogServer, workspaces: dict[str, Workspace]
+) -> None:
+    with pytest.raises(AuthenticationError):
+        server.caller(request("Bearer pdml_unknown_token"))
+    with prodml.connect(workspaces["prod"].root, env="prod", principal="ops") as ws:
+        denied = [r for r in ws.audit(limit=50) if r["action"] == "authenticate"]
+    assert denied, "no authentication was audited"
+    assert (denied[0]["outcome"], denied[0]["reason"], denied[0]["client"]) == (
+        "denied",
+        "unknown token",
+        "uc-api",
+    )
+
+
+def test_without_authentication_nobody_is_asked_and_everything_is_allowed(
+    open_server: CatalogServer,
+) -> None:
+    assert open_server.caller(request(None)) is None
+    assert open_server.caller(request("Bearer whatever")) is None
+    assert open_server.allowed(None, "SELECT", "table", "prod.gold.orders")
+    open_server.use(None, "dev", "gold")  # no error
+    open_server.require(None, "read", "table", "prod.gold.orders")
+    assert open_server.owner("table", "prod.gold.orders") is None
+
+
+def test_allowed_follows_the_grants(server: CatalogServer) -> None:
+    assert server.allowed("ana", "USE_CATALOG", "catalog", "prod")
+    assert not server.allowed("ana", "USE_CATALOG", "catalog", "dev")
+    assert server.allowed("ana", "SELECT", "table", "prod.gold.orders")  # ALL_PRIVILEGES
+    assert not server.allowed("bob", "SELECT", "table", "prod.gold.orders")
+    assert server.allowed("ops", "MODIFY", "table", "dev.silver.x")  # an admin
+    with pytest.raises(NotFoundError, match="catalog 'qa' does not exist"):
+        server.allowed("ana", "USE_CATALOG", "catalog", "qa")
+
+
+def test_use_needs_use_catalog_then_use_schema(server: CatalogServer) -> None:
+    server.use("ana", "prod", "gold")
+    server.use("bob", "prod")
+    with pytest.raises(AccessDeniedError) as err:
+        server.use("bob", "prod", "gold")
+    assert str(err.value) == "bob lacks USE_SCHEMA on schema prod.gold"
+    with pytest.raises(AccessDeniedError, match="eve lacks USE_CATALOG on catalog prod"):
+        server.use("eve", "prod", "gold")
+
+
+def test_require_decides_and_audits(
+    server: CatalogServer, workspaces: dict[str, Workspace]
+) -> None:
+    server.require("ana", "read", "table", "prod.gold.orders")
+    with pytest.raises(AccessDeniedError) as err:
+        server.require("bob", "read", "table", "prod.gold.orders")
+    assert err.value.message == (
+        "bob may not read table prod.gold.orders: it lacks USE_SCHEMA on schema prod.gold"
+    )
+    assert (
+        err.value.hint is not None
+        and "grant schema prod.gold USE_SCHEMA --to bob" in err.value.hint
+    )
+    with prodml.connect(workspaces["prod"].root, env="prod", principal="ops") as ws:
+        log = ws.audit(securable="prod.gold.orders", limit=50)
+    outcomes = {(r["principal"], r["outcome"], r["client"]) for r in log if r["action"] == "read"}
+    assert {("ana", "allowed", "uc-api"), ("bob", "denied", "uc-api")} <= outcomes
+
+
+def test_securable_maps_unity_catalog_types(server: CatalogServer) -> None:
+    assert server.securable("TABLE", "prod.gold.orders") == ("table", "prod.gold.orders")
+    assert server.securable("registered_model", "prod.ml.clf") == ("model", "prod.ml.clf")
+    assert server.securable("catalog", "dev") == ("catalog", "dev")
+    with pytest.raises(UsageError) as err:
+        server.securable("volume", "prod.gold.v")
+    assert str(err.value) == (
+        "unsupported securable type 'volume'; supported: catalog, schema, table, registered_model"
+    )
+    with pytest.raises(UsageError, match=r"table name 'prod\.gold' is not CATALOG\.SCHEMA\.TABLE"):
+        server.securable("table", "prod.gold")
+    with pytest.raises(NotFoundError, match="catalog 'staging' does not exist"):
+        server.securable("schema", "staging.gold")
+
+
+def test_owners_as_declared(server: CatalogServer) -> None:
+    assert server.owner("catalog", "prod") == "ops"
+    assert server.owner("table", "prod.gold.orders") == "ana"
+    assert server.owner("schema", "prod.gold") is None
+
+
+def test_tables_and_schemas_come_from_the_catalogs_records(server: CatalogServer) -> None:
+    assert sorted((t["schema_name"], t["name"]) for t in server.tables("prod")) == [
+        ("gold", "orders"),
+        ("silver", "orders_raw"),
+    ]
+    assert server.schemas("prod") == ["gold", "silver"]
+    assert server.tables("dev") == [] and server.schemas("dev") == []
+
+
+def test_info_objects_name_the_environment_and_owner(server: CatalogServer) -> None:
+    assert server.catalog_info("prod") == {
+        "name": "prod",
+        "comment": "environment prod of acme",
+        "properties": {"prodml.env": "prod"},
+        "owner": "ops",
+        "id": wire.make_id("prod"),
+    }
+    assert server.catalog_info("dev")["owner"] is None
+    assert server.schema_info("prod", "gold")["full_name"] == "prod.gold"
+    record = next(t for t in server.tables("prod") if t["name"] == "orders")
+    info = server.table_info(record)
+    assert info["owner"] == "ana"
+    assert [(c["name"], c["type_name"]) for c in info["columns"]] == [
+        ("order_id", "INT"),
+        ("amount", "DOUBLE"),
+    ]
+    assert info["properties"]["prodml.producer_step"] == "shop.orders"
+
+
+def test_permissions_expand_all_privileges_and_leave_manage_off(server: CatalogServer) -> None:
+    listed = server.permissions("table", "prod.gold.orders", None)
+    # carl holds only MANAGE: nothing to send, so he is left out
+    assert listed == {
+        "privilege_assignments": [{"principal": "ana", "privileges": ["MODIFY", "SELECT"]}]
+    }
+    assert server.permissions("table", "prod.gold.orders", "eve") == {"privilege_assignments": []}
+    on_catalog = server.permissions("catalog", "prod", None)["privilege_assignments"]
+    assert on_catalog == [
+        {"principal": "ana", "privileges": ["USE CATALOG", "USE SCHEMA"]},
+        {"principal": "bob", "privileges": ["USE CATALOG"]},
+    ]
