@@ -19,6 +19,7 @@ from tests.helpers import (
     assert_clean_error,
     make_platform,
     prodml_cli,
+    prodml_main,
 )
 
 import prodml
@@ -231,9 +232,9 @@ def test_unknown_experiment_and_no_traffic_are_clear_errors(tmp_path: Path) -> N
             ws.ab_report("new_modle")
         with pytest.raises(UsageError, match="no exposures yet"):
             ws.ab_report("new_model")
-    assert_clean_error(prodml_cli("ab", "report", "nope", cwd=root), "nope")
+    assert_clean_error(prodml_main("ab", "report", "nope", cwd=root), "nope")
     assert_clean_error(
-        prodml_cli("ab", "conclude", "new_model", "--decision", "maybe", cwd=root), "maybe"
+        prodml_main("ab", "conclude", "new_model", "--decision", "maybe", cwd=root), "maybe"
     )
 
 

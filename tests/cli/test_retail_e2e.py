@@ -13,12 +13,22 @@ import prodml
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("retail") / "demo"
+def _init(root: Path) -> Path:
     r = prodml_cli("init", str(root), "--example", "retail", "--days", "40")
     assert r.code == 0, r.err
     return root
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example, shared by the tests that do not care what ran before them."""
+    return _init(tmp_path_factory.mktemp("retail") / "demo")
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Path:
+    """The example as ``prodml init`` leaves it: nothing has run."""
+    return _init(tmp_path / "demo")
 
 
 def _table_hashes(root: Path) -> dict[str, tuple[int, str]]:
@@ -30,7 +40,8 @@ def _table_hashes(root: Path) -> dict[str, tuple[int, str]]:
             engine.close()
 
 
-def test_run_builds_layers_trains_then_skips_promotes_scores_and_adds_a_day(demo: Path) -> None:
+def test_run_builds_layers_trains_then_skips_promotes_scores_and_adds_a_day(fresh: Path) -> None:
+    demo = fresh
     first = prodml_cli("run", "churn", "--json", cwd=demo)
     assert first.code == 0, first.err
     run = json.loads(first.out)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.helpers import PRODUCT, assert_clean_error, make_platform, prodml_cli
+from tests.helpers import PRODUCT, assert_clean_error, make_platform, prodml_main
 
 import prodml
 from prodml.errors import UsageError
@@ -114,9 +114,9 @@ def test_no_shift_no_drift_and_explicit_windows(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "needle"),
     [
-        ({"current": "last:7"}, "is not a window"),
+        ({"current": "last:7"}, "is not a current window"),
         ({"current": "2024-02-01..2024-01-01"}, "starts after it ends"),
-        ({"current": "before"}, "only makes sense as --reference"),
+        ({"current": "before"}, "only makes sense as the reference window"),
         ({"current": "2025-01-01.."}, "current window of silver.events"),
         ({"reference": "..2023-12-31"}, "reference window of silver.events"),
         ({"reference": "v9"}, "version"),
@@ -134,10 +134,10 @@ def test_unknown_column_and_unwatched_product_on_the_cli(tmp_path: Path) -> None
     root = platform(tmp_path)
     product_yaml = root / "products" / "shop" / "product.yaml"
     product_yaml.write_text(product_yaml.read_text().replace("steady,", "stedy,"))
-    assert prodml_cli("run", "shop", cwd=root).code == 0
-    assert_clean_error(prodml_cli("drift", "run", "shop", cwd=root), "stedy", "did you mean")
-    assert_clean_error(prodml_cli("drift", "run", "silver.nope", cwd=root), "nope")
-    assert_clean_error(prodml_cli("drift", "run", "shopp", cwd=root), "product 'shopp'", "shop")
+    assert prodml_main("run", "shop", cwd=root).code == 0
+    assert_clean_error(prodml_main("drift", "run", "shop", cwd=root), "stedy", "did you mean")
+    assert_clean_error(prodml_main("drift", "run", "silver.nope", cwd=root), "nope")
+    assert_clean_error(prodml_main("drift", "run", "shopp", cwd=root), "product 'shopp'", "shop")
     product_yaml.write_text(PRODUCT.format(name="shop") + "params: {days: 3, shift_from: 9}\n")
     with prodml.connect(root) as ws, pytest.raises(UsageError, match="watches no tables"):
         ws.drift_run("shop")

@@ -27,7 +27,7 @@ from prodml.features.online import (
 REDIS_URL = os.environ.get("PRODML_TEST_REDIS_URL")
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.services)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OnlineStore]:
     if request.param == "sqlite":
         backend = open_store(None, tmp_path)
@@ -140,6 +140,7 @@ def test_bad_urls_are_clear(tmp_path: Path) -> None:
         open_store("redis://127.0.0.1:1/0", tmp_path)
 
 
+@pytest.mark.services
 def test_a_redis_failure_is_an_online_store_error(tmp_path: Path) -> None:
     if not REDIS_URL:
         pytest.skip("PRODML_TEST_REDIS_URL is not set (no Redis to test against)")

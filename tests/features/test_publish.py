@@ -54,7 +54,7 @@ FEATURES = """features:
 REDIS_URL = os.environ.get("PRODML_TEST_REDIS_URL")
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.services)])
 def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     settings = ""
     if request.param == "redis":

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.helpers import assert_clean_error, prodml_cli
+from tests.helpers import assert_clean_error, prodml_cli, prodml_main
 from tests.live import serving
 
 import prodml
@@ -50,7 +50,7 @@ def test_the_scenario(demo: Path) -> None:
         "tables", "preview", "gold.customer_daily", "--env", "prod", "--json", cwd=demo, env=ana
     )
     assert read.code == 0, read.err
-    refused = prodml_cli(
+    refused = prodml_main(
         "run",
         "churn",
         "--env",
@@ -64,7 +64,7 @@ def test_the_scenario(demo: Path) -> None:
     assert refused.code != 0
     assert "ana may not write table prod.gold.churn_labels: it lacks MODIFY" in refused.err
     assert_clean_error(
-        prodml_cli("tables", "preview", "silver.orders", "--env", "prod", cwd=demo, env=ana),
+        prodml_main("tables", "preview", "silver.orders", "--env", "prod", cwd=demo, env=ana),
         "ana may not read table prod.silver.orders: it lacks SELECT",
     )
 

@@ -18,6 +18,7 @@ from tests.helpers import (
     assert_clean_error,
     make_platform,
     prodml_cli,
+    prodml_main,
 )
 from tests.live import serving
 
@@ -149,7 +150,7 @@ def test_the_service_principal_runs_the_product_in_staging_not_in_prod(platform:
     token = _token(platform, "churn-sp")
     environ = {"PRODML_TOKEN": token}
     with prodml.connect(platform, env="staging", environ=environ) as ws:
-        result = ws.run("clf")
+        result = ws.run("clf", full_refresh=True)  # whatever another test ran here before
         assert {s["status"] for s in result.steps} == {"succeeded"}
         run = ws.runs("clf")[0]
         assert (run["principal"], run["run_as"]) == ("churn-sp", "churn-sp")
@@ -207,11 +208,11 @@ def test_cli_identity_grants_and_audit(platform: Path) -> None:
     env = {"PRODML_TOKEN": ana}
     who = prodml_cli("whoami", cwd=platform, env=env)
     assert who.code == 0 and who.out.strip() == "ana" and "data-scientists" in who.err
-    wrong = prodml_cli("whoami", cwd=platform, env={"PRODML_TOKEN": "pdml_nope_secretpart"})
+    wrong = prodml_main("whoami", cwd=platform, env={"PRODML_TOKEN": "pdml_nope_secretpart"})
     assert_clean_error(wrong, "authentication failed: unknown token")
     assert "secretpart" not in wrong.err + wrong.out  # a token is never echoed
     # granting needs MANAGE or ownership: ana has neither; ops (an admin) may
-    refused = prodml_cli(
+    refused = prodml_main(
         "grants",
         "grant",
         "table",
@@ -251,11 +252,11 @@ def test_cli_identity_grants_and_audit(platform: Path) -> None:
         ("data-scientists", "USE_CATALOG", "prod"),
     }
     assert_clean_error(
-        prodml_cli("grants", "grant", "table", "prod.gold", "SELECT", "--to", "ana", cwd=platform),
+        prodml_main("grants", "grant", "table", "prod.gold", "SELECT", "--to", "ana", cwd=platform),
         "is not CATALOG.SCHEMA.TABLE",
     )
     assert_clean_error(
-        prodml_cli(
+        prodml_main(
             "grants", "grant", "table", "prod.gold.x", "USE_CATALOG", "--to", "ana", cwd=platform
         ),
         "USE_CATALOG cannot be granted on a table",
@@ -277,7 +278,7 @@ def test_cli_identity_grants_and_audit(platform: Path) -> None:
     assert any(r["action"] == "grant" and r["outcome"] == "denied" for r in audit)
     changes = json.loads(prodml_cli("audit", "--principal", "ops", "--json", cwd=platform).out)
     assert {r["action"] for r in changes if r["outcome"] == "changed"} >= {"grant", "revoke"}
-    assert_clean_error(prodml_cli("audit", "--since", "last week", cwd=platform), "--since")
+    assert_clean_error(prodml_main("audit", "--since", "last week", cwd=platform), "--since")
     # tokens never appear in the audit log or the run records
     everything = prodml_cli("audit", "--json", "--limit", "100000", cwd=platform).out
     assert ana not in everything and "pdml_" not in everything

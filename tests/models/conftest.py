@@ -47,9 +47,14 @@ class Mlflow:
         name = f"m{uuid.uuid4().hex[:8]}"
         full = registry.registered_name(name)
         client = registry.client
-        client.create_registered_model(full)
-        for n in range(1, versions + 1):
-            client.create_model_version(full, self.source, self.run_id, tags=(tags or {}).get(n))
+        # the source (models:/m-…) resolves through MLflow's global URIs: set them to ours,
+        # whatever another test in this process set them to
+        with registry.uris():
+            client.create_registered_model(full)
+            for n in range(1, versions + 1):
+                client.create_model_version(
+                    full, self.source, self.run_id, tags=(tags or {}).get(n)
+                )
         return name
 
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from tests.helpers import PRODUCT, assert_clean_error, make_platform, prodml_cli
+from tests.helpers import PRODUCT, assert_clean_error, make_platform, prodml_main
 
 import prodml
 from prodml.models.errors import GateFailedError, ModelError, TrackingUnavailableError
@@ -150,16 +150,18 @@ def test_promotion_across_environments(tmp_path: Path) -> None:
         assert ">= 0.99" in refused.value.table
 
     configure(root, deployment="code")
-    r = prodml_cli("promote", "clf", "--from", "staging", "--to", "prod", cwd=root)
+    r = prodml_main("promote", "clf", "--from", "staging", "--to", "prod", cwd=root)
     assert_clean_error(r, "deployed as code", "prodml run clf --env prod")
 
 
 def test_missing_model_alias_and_unreachable_server(tmp_path: Path) -> None:
     root = platform(tmp_path)
     assert_clean_error(
-        prodml_cli("models", "promote", "clf", cwd=root), "dev.ml.clf has no challenger"
+        prodml_main("models", "promote", "clf", cwd=root), "dev.ml.clf has no challenger"
     )
-    assert_clean_error(prodml_cli("models", "versions", "nope", cwd=root), "unknown product 'nope'")
+    assert_clean_error(
+        prodml_main("models", "versions", "nope", cwd=root), "unknown product 'nope'"
+    )
     with prodml.connect(root) as ws:
         assert ws.model_versions("clf") == []
         with pytest.raises(ModelError, match="has no versions yet"):
@@ -266,8 +268,8 @@ def test_through_an_mlflow_tracking_server_whose_ui_shows_prodml_tags(tmp_path: 
 
 def test_compare_needs_a_product_with_a_model_and_creates_nothing(tmp_path: Path) -> None:
     root = platform(tmp_path)
-    assert_clean_error(prodml_cli("models", "compare", "nope", cwd=root), "unknown product 'nope'")
-    listed = prodml_cli("models", "compare", "clf", "--json", cwd=root)
+    assert_clean_error(prodml_main("models", "compare", "nope", cwd=root), "unknown product 'nope'")
+    listed = prodml_main("models", "compare", "clf", "--json", cwd=root)
     assert listed.code == 0 and json.loads(listed.out) == []
     with prodml.connect(root) as ws:
         assert ws._w.registry.client.get_experiment_by_name("dev.clf") is None

@@ -11,9 +11,9 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from tests.helpers import make_platform
+from tests.helpers import SHOP_PIPELINE as PIPELINE
+from tests.helpers import make_platform, write_days
 from tests.pipeline.conftest import NOW, RecordingTracker, step_context
-from tests.workspace.conftest import PIPELINE, write_days
 
 import prodml
 from prodml.catalog.policies import Access

@@ -9,8 +9,9 @@ import inspect
 from pathlib import Path
 
 import pytest
+from tests.helpers import GOVERNED_PLATFORM as GOVERNED
+from tests.helpers import SHOP_PIPELINE as PIPELINE
 from tests.helpers import make_platform
-from tests.workspace.conftest import GOVERNED, PIPELINE
 
 import prodml
 from prodml.catalog.policies import Access

@@ -7,8 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.helpers import PRODUCT, make_platform
-from tests.workspace.conftest import write_days
+from tests.helpers import PRODUCT, make_platform, write_days
 
 import prodml
 from prodml.errors import NotFoundError

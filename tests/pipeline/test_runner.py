@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from tests.helpers import PLATFORM, assert_clean_error, make_platform, prodml_cli
+from tests.helpers import PLATFORM, assert_clean_error, make_platform, prodml_cli, prodml_main
 
 import prodml
 
@@ -157,34 +157,34 @@ def _no_tables(root: Path) -> bool:
 
 def test_step_returning_the_wrong_type(tmp_path: Path) -> None:
     root = make_platform(tmp_path / "p", {"things": BAD_RETURN})
-    r = prodml_cli("run", "things", cwd=root)
+    r = prodml_main("run", "things", cwd=root)
     assert_clean_error(r, "returned builtins.dict", "pyarrow Table")
     assert _no_tables(root)
 
 
 def test_dependency_cycle(tmp_path: Path) -> None:
     root = make_platform(tmp_path / "p", {"loop": CYCLE})
-    assert_clean_error(prodml_cli("run", "loop", cwd=root), "dependency cycle", "loop.a", "loop.b")
+    assert_clean_error(prodml_main("run", "loop", cwd=root), "dependency cycle", "loop.a", "loop.b")
     assert _no_tables(root)
 
 
 def test_input_nobody_produces(tmp_path: Path) -> None:
     root = make_platform(tmp_path / "p", {"lost": MISSING})
-    assert_clean_error(prodml_cli("run", "lost", cwd=root), "silver.nowhere", "no step produces")
+    assert_clean_error(prodml_main("run", "lost", cwd=root), "silver.nowhere", "no step produces")
 
 
 def test_injection_in_a_table_name(tmp_path: Path) -> None:
     root = make_platform(tmp_path / "p", {"bad": INJECTION})
-    assert_clean_error(prodml_cli("run", "bad", cwd=root), "invalid table name", "pipeline.py:")
+    assert_clean_error(prodml_main("run", "bad", cwd=root), "invalid table name", "pipeline.py:")
     assert _no_tables(root)
 
 
 def test_schema_mismatch_writes_nothing(tmp_path: Path) -> None:
     root = make_platform(tmp_path / "p", {"things": FIRST})
-    assert prodml_cli("run", "things", cwd=root).code == 0
+    assert prodml_main("run", "things", cwd=root).code == 0
     code = root / "products" / "things" / "pipeline.py"
     code.write_text(FIRST.replace('"b": ["x", "y"]', '"b": [1.5, 2.5]'))
-    r = prodml_cli("run", "things", cwd=root)
+    r = prodml_main("run", "things", cwd=root)
     assert_clean_error(r, "schema mismatch", "column b is double", "the table has string")
     with prodml.connect(root) as ws:
         assert ws.table("bronze.things").version == 0
@@ -194,24 +194,24 @@ def test_schema_mismatch_writes_nothing(tmp_path: Path) -> None:
 def test_unknown_names_suggest_the_right_one(tmp_path: Path) -> None:
     root = make_platform(tmp_path / "p", {"things": FIRST})
     assert_clean_error(
-        prodml_cli("run", "thigns", cwd=root), "unknown product 'thigns'", "did you mean 'things'"
+        prodml_main("run", "thigns", cwd=root), "unknown product 'thigns'", "did you mean 'things'"
     )
     assert_clean_error(
-        prodml_cli("run", "things", "--env", "stagign", cwd=root), "did you mean 'staging'"
+        prodml_main("run", "things", "--env", "stagign", cwd=root), "did you mean 'staging'"
     )
-    assert prodml_cli("run", "things", cwd=root).code == 0
+    assert prodml_main("run", "things", cwd=root).code == 0
     assert_clean_error(
-        prodml_cli("tables", "show", "bronze.thing", cwd=root), "did you mean 'bronze.things'"
-    )
-    assert_clean_error(
-        prodml_cli("tables", "show", "bronze.x;drop", cwd=root), "invalid table name"
+        prodml_main("tables", "show", "bronze.thing", cwd=root), "did you mean 'bronze.things'"
     )
     assert_clean_error(
-        prodml_cli("tables", "show", "bronz.things", cwd=root), "did you mean 'bronze'"
+        prodml_main("tables", "show", "bronze.x;drop", cwd=root), "invalid table name"
     )
-    assert_clean_error(prodml_cli("runs", "show", "nope", cwd=root), "unknown run 'nope'")
     assert_clean_error(
-        prodml_cli("run", "things", "--partitions", "2024-02..2024-01", cwd=root),
+        prodml_main("tables", "show", "bronz.things", cwd=root), "did you mean 'bronze'"
+    )
+    assert_clean_error(prodml_main("runs", "show", "nope", cwd=root), "unknown run 'nope'")
+    assert_clean_error(
+        prodml_main("run", "things", "--partitions", "2024-02..2024-01", cwd=root),
         "start is after end",
     )
 
@@ -219,12 +219,12 @@ def test_unknown_names_suggest_the_right_one(tmp_path: Path) -> None:
 def test_bad_config_files(tmp_path: Path) -> None:
     root = make_platform(tmp_path / "p", {"things": FIRST})
     (root / "prodml.yaml").write_text(PLATFORM + "storage: {root: [\n")
-    assert_clean_error(prodml_cli("run", "things", cwd=root), "prodml.yaml:", "invalid YAML")
+    assert_clean_error(prodml_main("run", "things", cwd=root), "prodml.yaml:", "invalid YAML")
     (root / "prodml.yaml").write_text(
         PLATFORM.replace("storage: {root: data}", "storage: {roots: data}")
     )
     assert_clean_error(
-        prodml_cli("run", "things", cwd=root),
+        prodml_main("run", "things", cwd=root),
         "prodml.yaml:5",
         "storage.roots",
         "did you mean 'root'",
@@ -233,12 +233,12 @@ def test_bad_config_files(tmp_path: Path) -> None:
     product = root / "products" / "things" / "product.yaml"
     product.write_text(product.read_text() + "stage: shipping\n")
     assert_clean_error(
-        prodml_cli("run", "things", cwd=root), "products/things/product.yaml:4", "stage"
+        prodml_main("run", "things", cwd=root), "products/things/product.yaml:4", "stage"
     )
     assert _no_tables(root)
     outside = tmp_path / "elsewhere"
     outside.mkdir()
-    assert_clean_error(prodml_cli("tables", "list", cwd=outside), "no prodml.yaml")
+    assert_clean_error(prodml_main("tables", "list", cwd=outside), "no prodml.yaml")
 
 
 def test_product_overlay_for_an_unknown_environment(tmp_path: Path) -> None:
@@ -246,18 +246,18 @@ def test_product_overlay_for_an_unknown_environment(tmp_path: Path) -> None:
     product = root / "products" / "things" / "product.yaml"
     product.write_text(product.read_text() + "environments:\n  prd:\n    stage: production\n")
     assert_clean_error(
-        prodml_cli("products", "list", cwd=root),
+        prodml_main("products", "list", cwd=root),
         "product.yaml:5",
         "environments.prd",
         "unknown environment",
     )
-    assert_clean_error(prodml_cli("runs", "show", "", cwd=root), "unknown run")
+    assert_clean_error(prodml_main("runs", "show", "", cwd=root), "unknown run")
 
 
 def test_add_days_on_a_platform_without_example_data(tmp_path: Path) -> None:
-    assert prodml_cli("init", str(tmp_path / "plain")).code == 0
+    assert prodml_main("init", str(tmp_path / "plain")).code == 0
     assert_clean_error(
-        prodml_cli("examples", "add-days", cwd=tmp_path / "plain"),
+        prodml_main("examples", "add-days", cwd=tmp_path / "plain"),
         "no example data",
         "--example retail",
     )

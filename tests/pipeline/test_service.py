@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.helpers import PRODUCT, make_platform
-from tests.workspace.conftest import PIPELINE as SHOP
-from tests.workspace.conftest import write_days
+from tests.helpers import PRODUCT, make_platform, write_days
+from tests.helpers import SHOP_PIPELINE as SHOP
 
 import prodml
 from prodml.errors import NotFoundError, UsageError

@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 from pydantic import TypeAdapter
-from tests.helpers import PRODUCT, assert_clean_error, make_platform, prodml_cli
+from tests.helpers import PRODUCT, assert_clean_error, make_platform, prodml_cli, prodml_main
 
 import prodml
 from prodml.config.expectations import Expectation
@@ -126,9 +126,9 @@ def test_quality_check_and_report_on_the_cli(tmp_path: Path) -> None:
     steps = {r["step"] for r in json.loads(report.out)}
     assert steps == {"shop.clean", "quality check"}
     assert_clean_error(
-        prodml_cli("quality", "check", "silver.customers", cwd=root), "no expectations"
+        prodml_main("quality", "check", "silver.customers", cwd=root), "no expectations"
     )
-    assert_clean_error(prodml_cli("quality", "check", "silver.nope", cwd=root), "nope")
+    assert_clean_error(prodml_main("quality", "check", "silver.nope", cwd=root), "nope")
 
 
 def test_unknown_column_says_did_you_mean(tmp_path: Path) -> None:
@@ -271,5 +271,5 @@ def test_bad_step_expectations_name_the_step(
         expectations,
     )
     root = make_platform(tmp_path / "p", {"m": code})
-    result = prodml_cli("run", "m", cwd=root)
+    result = prodml_main("run", "m", cwd=root)
     assert_clean_error(result, "step scores", needle)

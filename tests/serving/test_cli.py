@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from tests.helpers import assert_clean_error, prodml_cli
+from tests.helpers import assert_clean_error, prodml_cli, prodml_main
 from tests.live import free_port
 from tests.serving.conftest import CHAMPION_ONLY, configure, log_rows, new_platform
 
@@ -32,19 +32,21 @@ def untrained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_no_auth_is_refused_off_loopback(untrained: Path) -> None:
     for host in ("0.0.0.0", "192.168.1.20", "::"):
-        r = prodml_cli("serve", "--no-auth", "--host", host, cwd=untrained)
+        r = prodml_main("serve", "--no-auth", "--host", host, cwd=untrained)
         assert_clean_error(r, f"--no-auth on {host}", "127.0.0.1")
 
 
 def test_serve_without_tokens_is_refused(untrained: Path) -> None:
-    r = prodml_cli("serve", cwd=untrained)
-    assert_clean_error(r, "the endpoint of clf has no tokens", "prodml tokens new", "--no-auth")
+    r = prodml_main("serve", cwd=untrained)
+    assert_clean_error(
+        r, "the endpoint of clf has no tokens", "prodml tokens new", "without authentication"
+    )
 
 
 def test_unknown_product_lists_the_products(untrained: Path) -> None:
-    r = prodml_cli("serve", "--no-auth", "--product", "unknown", cwd=untrained)
+    r = prodml_main("serve", "--no-auth", "--product", "unknown", cwd=untrained)
     assert_clean_error(r, "unknown product 'unknown'", "clf")
-    r = prodml_cli("serve", "--no-auth", "--log-level", "loud", cwd=untrained)
+    r = prodml_main("serve", "--no-auth", "--log-level", "loud", cwd=untrained)
     assert_clean_error(r, "--log-level 'loud'")
 
 
@@ -53,7 +55,7 @@ def test_port_in_use_is_a_clean_error(untrained: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        r = prodml_cli("serve", "--no-auth", "--port", str(port), cwd=untrained)
+        r = prodml_main("serve", "--no-auth", "--port", str(port), cwd=untrained)
     assert_clean_error(r, f"cannot listen on 127.0.0.1:{port}")
 
 

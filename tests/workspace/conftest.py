@@ -6,50 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.helpers import CLASSIFIER_PIPELINE, PRODUCT, make_platform
+from tests.helpers import (
+    CLASSIFIER_PIPELINE,
+    GOVERNED_PLATFORM,
+    PRODUCT,
+    SHOP_PIPELINE,
+    make_platform,
+    write_days,
+)
 
 import prodml
 
-# landing files → bronze (partitioned by day) → gold (whole)
-PIPELINE = """
-from prodml import step
-
-@step(stage="ingress", inputs=["landing:sales"], outputs="bronze.sales",
-      partition_by="day", mode="replace_partitions")
-def sales(ctx, files):
-    return ctx.read_files(files, format="csv", columns=["day", "amount"])
-
-@step(stage="features", inputs=["bronze.sales"], outputs="gold.totals")
-def totals(ctx, sales):
-    return ctx.sql("SELECT day, sum(CAST(amount AS DOUBLE)) AS total FROM sales GROUP BY day")
-"""
-
-GOVERNED = """\
-name: t
-state_dir: .prodml
-storage: {root: data}
-environments:
-  dev: {}
-governance:
-  enabled: true
-  admins: [admins]
-  local_user: ops
-  users:
-    ops: {groups: [admins]}
-    ana: {}
-  groups: {admins: {}}
-  grants:
-    - {securable: catalog dev, principal: ana, privileges: [USE_CATALOG, USE_SCHEMA]}
-    - {securable: schema dev.gold, principal: ana, privileges: [SELECT]}
-"""
-
-
-def write_days(root: Path, *days: str) -> None:
-    """One landing CSV per day."""
-    for day in days:
-        folder = root / "landing" / "sales" / f"day={day}"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "part.csv").write_text(f"day,amount\n{day},1.5\n{day},2.5\n")
+PIPELINE = SHOP_PIPELINE
+GOVERNED = GOVERNED_PLATFORM
 
 
 @pytest.fixture
@@ -69,24 +38,9 @@ def governed(tmp_path: Path) -> Path:
 
 
 # governance on: ops (an admin) trains; ana may use the catalog but not the model
-CLF_PLATFORM = """\
-name: t
-state_dir: .prodml
-storage: {root: data}
-environments:
-  dev: {}
-  staging: {}
-governance:
-  enabled: true
-  admins: [admins]
-  local_user: ops
-  users:
-    ops: {groups: [admins]}
-    ana: {}
-  groups: {admins: {}}
-  grants:
-    - {securable: catalog dev, principal: ana, privileges: [USE_CATALOG, USE_SCHEMA]}
-"""
+CLF_PLATFORM = GOVERNED_PLATFORM.replace("  dev: {}\n", "  dev: {}\n  staging: {}\n").replace(
+    "    - {securable: schema dev.gold, principal: ana, privileges: [SELECT]}\n", ""
+)
 
 CLF_MODEL = """params: {{c: {c}}}
 model:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from tests.helpers import PRODUCT, make_platform
-from tests.workspace.conftest import PIPELINE
+from tests.helpers import SHOP_PIPELINE as PIPELINE
 
 import prodml
 from prodml.drift.errors import DriftInputError

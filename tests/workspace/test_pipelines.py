@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.workspace.conftest import write_days
+from tests.helpers import write_days
 
 import prodml
 from prodml.errors import NotFoundError, UsageError

@@ -64,7 +64,8 @@ def find_root(start: Path) -> Path:
             return candidate
     raise ConfigError(
         f"no {PLATFORM_FILE} in {start} or any parent directory",
-        hint="run this inside a platform directory, name the platform directory, or create one with "
+        hint="run this inside a platform directory, point to one ('prodml COMMAND --project DIR', "
+        "prodml.connect(DIR)), or create one with "
         "'prodml init DIR --example retail'",
     )
 

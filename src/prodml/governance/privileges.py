@@ -127,7 +127,5 @@ def check_applicable(securable: Securable, privileges: list[Privilege]) -> None:
     for p in privileges:
         if p not in APPLICABLE[securable.type]:
             allowed = ", ".join(sorted(APPLICABLE[securable.type]))
-            raise GovernanceError(
-                f"{p} cannot be granted on a {securable.type}",
-                hint=f"on a {securable.type}: {allowed}",
-            )
+            kind = ("an " if securable.type[0] in "aeiou" else "a ") + securable.type
+            raise GovernanceError(f"{p} cannot be granted on {kind}", hint=f"on {kind}: {allowed}")

@@ -1,0 +1,218 @@
+"""``prodml init``, ``plan``, ``run`` and ``promote`` (``prodml.cli.workflow``), in process: what
+they print (tables, notes, ``--json``) and how they refuse bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from tests.cli.conftest import assert_usage_error, copy_platform, new_shop, ok
+from tests.helpers import assert_clean_error, make_platform, prodml_main
+
+from prodml.cli.workflow import _parts, _split
+
+DAYS = ("2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05")
+
+BOOM = """
+from prodml import step
+
+@step(stage="ingress", outputs="bronze.y")
+def y(ctx):
+    raise RuntimeError("kaboom")
+"""
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Path:
+    """The shop platform with five days of landing data, not run yet."""
+    return new_shop(tmp_path / "p", *DAYS)
+
+
+def test_init_creates_a_platform_and_says_so(tmp_path: Path) -> None:
+    target = tmp_path / "plain"
+    r = ok(prodml_main("init", str(target)))
+    assert (target / "prodml.yaml").is_file() and (target / "products").is_dir()
+    assert re.fullmatch(rf"created {re.escape(str(target))} \(\d+ files\)\n", r.err)
+    assert r.out == ""
+
+
+def test_init_an_example_writes_its_landing_data_and_the_next_step(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    r = ok(prodml_main("init", str(target), "--example", "retail", "--days", "1"))
+    assert r.err.splitlines()[-1] == f"next: cd {target} && prodml run churn"
+    batches = sorted(p.name for p in (target / "landing").glob("*/batch_date=*"))
+    assert batches == ["batch_date=2024-01-01"] * 3  # customers, orders and order lines
+
+
+def test_init_a_misspelt_example_suggests_the_right_one(tmp_path: Path) -> None:
+    r = prodml_main("init", str(tmp_path / "demo"), "--example", "retal")
+    assert_clean_error(r, "unknown example 'retal'", "did you mean 'retail'?")
+    assert not (tmp_path / "demo").exists()
+
+
+def test_init_refuses_a_directory_that_is_not_empty(fresh: Path) -> None:
+    r = prodml_main("init", str(fresh))
+    assert_clean_error(r, f"{fresh} exists and is not empty", "choose a new directory")
+
+
+@pytest.mark.parametrize("days", ["0", "3651"])
+def test_init_days_out_of_range(tmp_path: Path, days: str) -> None:
+    r = prodml_main("init", str(tmp_path / "d"), "--example", "retail", "--days", days)
+    assert_usage_error(r, "Invalid value for '--days'")
+
+
+def test_plan_shows_each_step_and_summarises_many_partitions(fresh: Path) -> None:
+    r = ok(prodml_main("plan", "shop", cwd=fresh))
+    assert "plan for shop in dev" in r.out
+    assert "5: 2024-01-01 … 2024-01-05" in r.out  # five partitions, summarised
+    assert "input bronze.sales does not exist yet" in r.out
+
+
+def test_plan_json_has_one_entry_per_step(fresh: Path) -> None:
+    plans = json.loads(ok(prodml_main("plan", "shop", "--json", cwd=fresh)).out)
+    assert [(p["step"], p["action"], p["write_mode"]) for p in plans] == [
+        ("shop.sales", "run", "replace_partitions"),
+        ("shop.totals", "run", "overwrite"),
+    ]
+    assert plans[0]["partitions"] == list(DAYS) and plans[1]["partitions"] is None
+    assert set(plans[0]) == {"step", "action", "reason", "partitions", "write_mode"}
+
+
+def test_plan_a_backfill_lists_the_partitions_in_the_range(fresh: Path) -> None:
+    plans = json.loads(
+        ok(
+            prodml_main(
+                "plan", "shop", "--partitions", "2024-01-02..2024-01-03", "--json", cwd=fresh
+            )
+        ).out
+    )
+    assert plans[0]["partitions"] == ["2024-01-02", "2024-01-03"]
+    assert plans[0]["reason"] == "backfill of 2 partition(s) in 2024-01-02..2024-01-03"
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (("plan", "shopp"), ("unknown product 'shopp'", "did you mean 'shop'?")),
+        (
+            ("plan", "shop", "--steps", "sails"),
+            ("unknown step", "'sails'", "did you mean 'sales'?"),
+        ),
+        (
+            ("plan", "shop", "--partitions", "2024-01-03..2024-01-01"),
+            ("invalid partition range '2024-01-03..2024-01-01'", "start is after end"),
+        ),
+        (("plan", "shop", "--partitions", ".."), ("invalid partition range '..'", "START..END")),
+        (
+            ("run", "shop", "--partitions", "2024-01-01..", "--full-refresh"),
+            ("exclude each other", "give one or the other"),
+        ),
+        (("run", "shop", "--resume", "nope"), ("unknown run 'nope'",)),
+        (("run", "shop", "--env", "stagign"), ("did you mean 'staging'?",)),
+    ],
+)
+def test_bad_plan_and_run_arguments_are_clean_errors(
+    fresh: Path, args: tuple[str, ...], needles: tuple[str, ...]
+) -> None:
+    r = prodml_main(*args, cwd=fresh)
+    assert_clean_error(r, *needles)
+    assert r.code == 2 and r.out == ""
+
+
+def test_run_prints_a_table_and_a_line_per_step(fresh: Path) -> None:
+    r = ok(prodml_main("run", "shop", cwd=fresh))
+    run_id = re.search(r"run (\S+) \(2 steps\)", r.err)
+    assert run_id is not None
+    assert f"run {run_id[1]}: succeeded" in r.out
+    notes = [line.split() for line in r.err.splitlines()[1:]]
+    assert [n[:2] for n in notes] == [["succeeded", "shop.sales"], ["succeeded", "shop.totals"]]
+
+
+def test_run_json_is_the_run_and_its_steps(fresh: Path) -> None:
+    r = ok(prodml_main("run", "shop", "--steps", " sales , ", "--json", cwd=fresh))
+    result = json.loads(r.out)
+    assert set(result) == {"run_id", "status", "steps"}
+    assert result["status"] == "succeeded"
+    (step,) = result["steps"]  # --steps is split on commas and stripped
+    assert (step["step"], step["rows_written"], step["partitions"]) == (
+        "shop.sales",
+        10,
+        list(DAYS),
+    )
+    assert r.err == f"run {result['run_id']} (1 steps)\n"  # no per-step lines with --json
+
+
+def test_a_failed_step_prints_the_json_then_one_error(tmp_path: Path) -> None:
+    root = make_platform(tmp_path / "p", {"boom": BOOM})
+    r = prodml_main("run", "boom", "--json", cwd=root)
+    assert_clean_error(r, "step boom.y failed", "RuntimeError: kaboom", "prodml runs show")
+    result = json.loads(r.out)
+    assert result["status"] == "failed" and result["steps"][0]["status"] == "failed"
+
+
+def test_a_failed_step_without_json_prints_the_table_then_one_error(tmp_path: Path) -> None:
+    root = make_platform(tmp_path / "p", {"boom": BOOM})
+    r = prodml_main("run", "boom", cwd=root)
+    assert_clean_error(r, "step boom.y failed", "--debug shows the traceback")
+    assert ": failed" in r.out and "boom.y" in r.out
+
+
+def test_promote_copies_the_champion_to_another_environment(trained: Path, tmp_path: Path) -> None:
+    root = copy_platform(trained, tmp_path / "copy")
+    ok(prodml_main("models", "promote", "clf", cwd=root))
+    record = json.loads(
+        ok(
+            prodml_main("promote", "clf", "--from", "dev", "--to", "staging", "--json", cwd=root)
+        ).out
+    )
+    assert (record["product"], record["from"], record["to"]) == (
+        "clf",
+        "dev.ml.clf/1",
+        "staging.ml.clf/1",
+    )
+    assert record["previous_champion"] is None and "auc" in record["gate"]
+    again = prodml_main("promote", "clf", "--from", "dev", "--to", "staging", cwd=root)
+    assert_clean_error(again, "dev.ml.clf/1 is already the champion of staging")
+
+
+def test_promote_says_what_it_copied(trained: Path, tmp_path: Path) -> None:
+    root = copy_platform(trained, tmp_path / "copy")
+    ok(prodml_main("models", "promote", "clf", cwd=root))
+    r = ok(prodml_main("promote", "clf", "--from", "dev", "--to", "staging", cwd=root))
+    assert r.out == ""
+    assert re.search(
+        r"^dev\.ml\.clf/1 -> staging\.ml\.clf/1 \(champion in staging, by \S+\)$", r.err, re.M
+    )
+
+
+def test_promote_without_a_champion_is_a_clean_error(trained: Path) -> None:
+    r = prodml_main("promote", "clf", "--from", "dev", "--to", "staging", cwd=trained)
+    assert_clean_error(r, "champion")
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (("--from", "dev", "--to", "stagign"), ("unknown environment 'stagign'", "'staging'")),
+        (("--from", "prod", "--to", "staging"), ("unknown environment 'prod'", "dev, staging")),
+    ],
+)
+def test_promote_to_an_unknown_environment(
+    trained: Path, args: tuple[str, ...], needles: tuple[str, ...]
+) -> None:
+    assert_clean_error(prodml_main("promote", "clf", *args, cwd=trained), *needles)
+
+
+def test_promote_needs_both_environments(trained: Path) -> None:
+    r = prodml_main("promote", "clf", "--from", "dev", cwd=trained)
+    assert_usage_error(r, "Missing option '--to'.")
+
+
+def test_split_and_parts() -> None:
+    assert _split(None) is None and _split("") is None and _split(" , ") == []
+    assert _split("a, b,,c ") == ["a", "b", "c"]
+    assert _parts(None) == "" and _parts([]) == ""
+    assert _parts(["x", "y", "z"]) == "x, y, z"
+    assert _parts(["a", "b", "c", "d"]) == "4: a … d"
