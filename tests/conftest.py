@@ -47,15 +47,13 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def _weight(item: pytest.Item) -> int:
-    """Where a test goes in the run: the README tour (minutes, one subprocess per command)
-    first, then the other slow ones, then the rest (in pytest-randomly's order)."""
-    if item.nodeid.startswith("tests/test_readme_tour.py"):
-        return 0
-    return 1 if item.get_closest_marker("slow") else 2
+    """Where a test goes in the run: the slow ones first, then the rest (in pytest-randomly's
+    order)."""
+    return 0 if item.get_closest_marker("slow") else 1
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The longest tests start first: under xdist, one scheduled last leaves the other
-    worker idle while it runs (the suite took 13 min that way, not 9)."""
+    worker idle while it runs."""
     items.sort(key=_weight)  # stable: the random order holds within each weight
