@@ -5,12 +5,10 @@ experiment (an inference log and posted outcomes; no model needs training): the 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
-import pyarrow as pa
 import pytest
+from tests.abtest.test_report import simulate
 from tests.cli.conftest import copy_platform, ok
 from tests.helpers import (
     CLASSIFIER_PIPELINE,
@@ -21,11 +19,7 @@ from tests.helpers import (
 )
 
 import prodml
-from prodml.abtest.assign import Assigner
-from prodml.catalog.policies import Access
 from prodml.cli.ab import _num, _pct
-from prodml.serving.inference_log import Block, to_table
-from prodml.tables.delta import WriteSpec
 
 CONFIG = """params: {c: 1.0}
 model:
@@ -46,62 +40,19 @@ ab:
 """
 
 UNITS = 400
-T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def _simulate(root: Path) -> None:
-    """Exposures of UNITS units split 50/50; the challenger converts 30% of the time, the
-    champion 10%; revenue is the same for both."""
-    rng = np.random.default_rng(3)
-    assigner = Assigner({"champion": 0.5, "challenger": 0.5}, salt="sim")
-    blocks, ids, metrics, values, times = [], [], [], [], []
-    for i in range(UNITS):
-        unit, when = f"u{i}", T0 + timedelta(seconds=30 * i)
-        variant = assigner.assign(unit)
-        blocks.append(
-            Block(
-                request_id=f"r{i}",
-                time=when,
-                product="clf",
-                route="predict",
-                variant=variant,
-                shadow=False,
-                model="dev.ml.clf",
-                model_version=1,
-                rows=np.array([0]),
-                unit_ids=[unit],
-                inputs={"a": np.array([0.1]), "b": np.array([0.2])},
-                outputs=np.array([0.5]),
-                latency_ms=1.0,
-            )
-        )
-        if rng.random() < (0.1 if variant == "champion" else 0.3):
-            ids.append(unit)
-            metrics.append("converted")
-            values.append(1.0)
-            times.append(when + timedelta(hours=1))
-        ids.append(unit)
-        metrics.append("revenue")
-        values.append(float(rng.normal(20.0, 4.0)))
-        times.append(when + timedelta(hours=1))
+    """Exposures of UNITS units split 50/50 (the A/B tests' simulator); the challenger converts
+    30% of the time, the champion 10%; revenue is the same for both."""
     with prodml.connect(root) as ws:
-        access = Access(principal="test")
-        log = ws._w.catalog.name("ml.clf_inference_log")
-        spec = WriteSpec(str(log), "append", partition_by=["date"])
-        ws._w.catalog.write(log, to_table(blocks), spec, access)
-        posted = ws._w.catalog.name("ml.clf_outcomes")
-        stamps = pa.array(times, pa.timestamp("us", tz="UTC"))
-        outcomes = pa.table(
-            {
-                "unit_id": ids,
-                "metric": metrics,
-                "value": values,
-                "time": stamps,
-                "date": pa.array([t.date() for t in times], pa.date32()),
-                "received": stamps,
-            }
+        simulate(
+            ws,
+            n=UNITS,
+            weights={"champion": 0.5, "challenger": 0.5},
+            rates={"champion": 0.1, "challenger": 0.3},
+            means={"champion": 20.0, "challenger": 20.0},
         )
-        ws._w.catalog.write(posted, outcomes, WriteSpec(str(posted), "append"), access)
 
 
 def _platform(root: Path) -> Path:

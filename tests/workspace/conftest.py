@@ -17,14 +17,11 @@ from tests.helpers import (
 
 import prodml
 
-PIPELINE = SHOP_PIPELINE
-GOVERNED = GOVERNED_PLATFORM
-
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
     """A platform (no governance) with two days of landing data, not run yet."""
-    root = make_platform(tmp_path / "shop", {"shop": PIPELINE})
+    root = make_platform(tmp_path / "shop", {"shop": SHOP_PIPELINE})
     write_days(root, "2024-01-01", "2024-01-02")
     return root
 
@@ -32,7 +29,7 @@ def shop(tmp_path: Path) -> Path:
 @pytest.fixture
 def governed(tmp_path: Path) -> Path:
     """The same with governance on: ops is an admin, ana may read dev.gold only."""
-    root = make_platform(tmp_path / "gov", {"shop": PIPELINE}, platform=GOVERNED)
+    root = make_platform(tmp_path / "gov", {"shop": SHOP_PIPELINE}, platform=GOVERNED_PLATFORM)
     write_days(root, "2024-01-01", "2024-01-02")
     return root
 
@@ -67,7 +64,7 @@ def clf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     product (shop) without a model. Tests that move aliases put them back."""
     root = make_platform(
         tmp_path_factory.mktemp("clf") / "p",
-        {"clf": CLASSIFIER_PIPELINE, "shop": PIPELINE},
+        {"clf": CLASSIFIER_PIPELINE, "shop": SHOP_PIPELINE},
         platform=CLF_PLATFORM,
     )
     clf_product(root, 1.0)
