@@ -97,7 +97,11 @@ def test_a_database_of_the_previous_main_upgrades_and_keeps_its_records(
             ).scalar()
             audit = conn.execute(sa.select(sa.func.count()).select_from(schema.audit)).scalar()
             grants = conn.execute(sa.select(sa.func.count()).select_from(schema.grants)).scalar()
+            dq_scopes = {
+                s for (s,) in conn.execute(sa.select(schema.dq_results.c.scope).distinct())
+            }
         assert edges and audit and grants == 8
+        assert dq_scopes <= {None}  # results recorded before 0008 are kept, with no scope
     finally:
         store.close()
     from prodml.governance.store import GovernanceStore

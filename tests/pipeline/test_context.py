@@ -98,7 +98,8 @@ def test_landing_files_of_the_partitions_being_processed(
         "day=2024-01-01",
         "day=2024-01-02",
     ]
-    assert every.files("nowhere") == []
+    with pytest.raises(NotFoundError, match="landing source 'nowhere' does not exist"):
+        every.files("nowhere")
 
 
 def test_read_files_reads_every_column_as_text(shop_ws: Workspace, engine: Engine) -> None:

@@ -89,15 +89,15 @@ def test_params_a_step_sees(tmp_path: Path) -> None:
     product = load(tmp_path, "params: {c: 1, depth: 3}\n")
     everything = make_spec(name="a", stage="features", inputs=[], outputs="gold.a", sql="x")
     declared = make_spec(
-        name="b", stage="features", inputs=[], outputs="gold.b", sql="x", params=["c", "gone"]
+        name="b", stage="features", inputs=[], outputs="gold.b", sql="x", params=["c"]
     )
-    seen = step_params(everything, product)
+    seen = step_params(everything, product.config.params)
     assert seen == {"c": 1, "depth": 3}
     seen["c"] = 99  # a copy: the product's params stay as configured
     assert product.config.params["c"] == 1
-    assert step_params(declared, product) == {"c": 1, "gone": None}
+    assert step_params(declared, product.config.params) == {"c": 1}  # a missing one: load fails
     none = make_spec(name="n", stage="features", inputs=[], outputs="gold.n", sql="x", params=[])
-    assert step_params(none, product) == {}
+    assert step_params(none, product.config.params) == {}
 
 
 def test_inputs_bind_to_the_functions_parameters_or_their_conventional_names() -> None:

@@ -13,13 +13,13 @@ import prodml
 from prodml.catalog.policies import Access
 from prodml.errors import UsageError
 from prodml.pipeline.invoke import step_code
+from prodml.pipeline.landing import LandingSourceMissingError, landing_files
 from prodml.pipeline.planner import (
     InputState,
     PartitionRange,
     Planner,
     RunOptions,
     StepPlan,
-    landing_files,
 )
 from prodml.workspace import Workspace
 
@@ -281,8 +281,12 @@ def test_run_options_from_what_a_user_gives_and_back() -> None:
         "partitions": "2024-01-01..",
         "full_refresh": False,
         "promote": True,
+        "params": {},
     }
     assert RunOptions.from_record(record) == options
+    with_params = RunOptions.of(None, None, params={"p.c": 0.5})
+    assert with_params.to_record()["params"] == {"p.c": 0.5}
+    assert RunOptions.from_record(with_params.to_record()) == with_params
     assert RunOptions.from_record({}) == RunOptions()
     assert RunOptions.of([], None) == RunOptions()  # nothing given: everything, once
 
@@ -308,5 +312,7 @@ def test_landing_files_of_the_partitions_asked_for(tmp_path: Path) -> None:
     one = landing_files(tmp_path, "sales", "day", ["2024-01-02"])
     assert one == [str(base / "day=2024-01-02" / "a.csv"), str(base / "day=2024-01-02/sub/b.csv")]
     assert len(landing_files(tmp_path, "sales", "day", None)) == 4  # every day, not region=eu
-    assert len(landing_files(tmp_path, "sales", None, None)) == 5  # unpartitioned: every folder
-    assert landing_files(tmp_path, "nowhere", "day", None) == []
+    # unpartitioned: every file of the source, the README at its top too
+    assert len(landing_files(tmp_path, "sales", None, None)) == 6
+    with pytest.raises(LandingSourceMissingError, match="no folder"):
+        landing_files(tmp_path, "nowhere", "day", None)

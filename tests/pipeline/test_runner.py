@@ -28,8 +28,9 @@ def ingest(ctx, events):
     rows = ctx.read_files(events, format="csv", columns=["id", "day"]).to_arrow_table()
     marker = Path(__file__).parent / "STARTED"
     marker.write_text(ctx.run_id)
-    if (Path(__file__).parent / "SLOW").exists():
-        time.sleep(60)
+    deadline = time.monotonic() + 60
+    while (Path(__file__).parent / "SLOW").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
     return rows
 
 @step(stage="features", inputs=["bronze.events"], outputs="silver.events")
@@ -261,3 +262,114 @@ def test_add_days_on_a_platform_without_example_data(tmp_path: Path) -> None:
         "no example data",
         "--example retail",
     )
+
+
+SLOW_TRAIN = """
+import time
+from pathlib import Path
+import pyarrow as pa
+from prodml import step
+
+@step(stage="ingress", outputs="gold.examples")
+def examples(ctx):
+    return pa.table({"a": [1.0, 2.0], "y": [0, 1]})
+
+@step(stage="train", inputs=["gold.examples"], outputs="ml.fit", mode="append")
+def train(ctx, examples):
+    here = Path(__file__).parent
+    (here / "STARTED").write_text(ctx.run_id)
+    while (here / "SLOW").exists():
+        time.sleep(0.05)
+    return pa.table({"ok": [1]})
+"""
+
+
+@pytest.mark.slow
+def test_item6_killed_train_step_ends_its_mlflow_run_as_killed(tmp_path: Path) -> None:
+    """Issue 13 item 6: a SIGKILL during train used to leave its MLflow run RUNNING for ever."""
+    root = make_platform(tmp_path / "p", {"clf": SLOW_TRAIN})
+    yaml_file = root / "products" / "clf" / "product.yaml"
+    yaml_file.write_text(yaml_file.read_text() + "model: {name: clf}\n")
+    here = root / "products" / "clf"
+    (here / "SLOW").write_text("1")
+    exe = Path(sys.executable).with_name("prodml")
+    proc = subprocess.Popen(
+        [str(exe), "run", "clf"], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    for _ in range(600):
+        if (here / "STARTED").exists() or proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    assert (here / "STARTED").exists(), proc.stderr.read() if proc.stderr else ""
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed = (here / "STARTED").read_text()
+    with prodml.connect(root) as ws:
+        run = next(r for r in ws.runs() if r["run_id"] == killed)  # listing reaps it
+        assert run["status"] == "killed"
+        steps = {s["step"]: s for s in ws.run_info(killed)["steps"]}
+        assert steps["clf.train"]["status"] == "killed"
+        tracking = steps["clf.train"]["links"]["tracking_run_id"]
+        status = ws._w.registry.client.get_run(tracking).info.status
+    assert status == "KILLED"
+
+
+def _start_slow_run(root: Path, *args: str) -> tuple[subprocess.Popen[bytes], str]:
+    """``prodml run events`` in a process held inside its ingest step (until SLOW goes)."""
+    here = root / "products" / "events"
+    (here / "SLOW").write_text("1")
+    (here / "STARTED").unlink(missing_ok=True)
+    exe = Path(sys.executable).with_name("prodml")
+    proc = subprocess.Popen(
+        [str(exe), "run", "events", *args],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    for _ in range(600):
+        if (here / "STARTED").exists() or proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    assert (here / "STARTED").exists(), proc.stderr.read() if proc.stderr else ""
+    return proc, (here / "STARTED").read_text()
+
+
+@pytest.mark.slow
+def test_item5_a_second_run_of_a_product_is_refused_or_waits(tmp_path: Path) -> None:
+    """Issue 13 item 5: two runs of one product at once both wrote (duplicate rows)."""
+    root = make_platform(tmp_path / "p", {"events": SLOW})
+    _landing(root, 2)
+    first, holder = _start_slow_run(root)
+    refused = prodml_main("run", "events", cwd=root)
+    assert_clean_error(refused, "product events in dev is held by run " + holder, "--wait")
+    assert "since" in refused.err
+    # queued behind it: starts once the first has finished, and finds nothing left to do
+    exe = Path(sys.executable).with_name("prodml")
+    queued = subprocess.Popen(
+        [str(exe), "run", "events", "--wait", "--json"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    time.sleep(1.0)
+    assert queued.poll() is None  # still waiting
+    (root / "products" / "events" / "SLOW").unlink()
+    assert first.wait(timeout=120) == 0
+    out, err = queued.communicate(timeout=120)
+    assert queued.returncode == 0, err
+    assert {s["status"] for s in json.loads(out)["steps"]} == {"skipped"}
+    rows = _rows(root, "bronze.events")
+    assert len(rows) == 100 and len({r["id"] for r in rows}) == 100
+
+
+@pytest.mark.slow
+def test_item5_a_killed_runs_lease_is_taken_over(tmp_path: Path) -> None:
+    root = make_platform(tmp_path / "p", {"events": SLOW})
+    _landing(root, 2)
+    proc, _killed = _start_slow_run(root)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    (root / "products" / "events" / "SLOW").unlink()
+    again = prodml_main("run", "events", cwd=root)  # no wait needed: its holder is dead
+    assert again.code == 0, again.err
+    assert len(_rows(root, "bronze.events")) == 100

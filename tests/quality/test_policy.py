@@ -238,3 +238,77 @@ def test_failures_are_described_rule_by_rule() -> None:
         "dev.t: expectation(s) with action fail failed: not_null_id (2 of 10 rows, e.g. "
         "[None, None]); unique_id (3 of 10 rows, e.g. ['a', 'b', 'c']); row_count (10 < 20)"
     )
+
+
+# landing sales by day → bronze (replace_partitions) → silver (merge on id, partitioned by day,
+# the day not among its columns); both quarantine rows without an amount
+REPROCESSED = """
+from prodml import step
+
+@step(stage="ingress", inputs=["landing:sales"], outputs="bronze.sales",
+      partition_by="day", mode="replace_partitions")
+def sales(ctx, files):
+    return ctx.read_files(files, format="csv", columns=["id", "day", "amount"])
+
+@step(stage="ingress", inputs=["bronze.sales"], outputs="silver.sales", partition_by="day",
+      output_partition_by=[], mode="merge", keys=["id"])
+def clean(ctx, sales):
+    return ctx.sql("SELECT id, try_cast(amount AS DOUBLE) AS amount FROM sales")
+"""
+REPROCESSED_RULES = """
+tables:
+  bronze.sales:
+    expectations:
+      - {rule: not_null, column: amount, action: quarantine}
+  silver.sales:
+    expectations:
+      - {rule: not_null, column: amount, action: quarantine}
+"""
+
+
+def _sales_day(root: Path, day: str, amounts: list[str]) -> None:
+    folder = root / "landing" / "sales" / f"day={day}"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = "".join(f"{day}-{i},{day},{a}\n" for i, a in enumerate(amounts))
+    (folder / "part.csv").write_text("id,day,amount\n" + rows)
+
+
+def _counts(root: Path) -> tuple[int, int, int, int]:
+    import prodml
+
+    with prodml.connect(root) as ws:
+        return (
+            ws.read("bronze.sales__quarantine").num_rows,
+            ws.read("silver.sales__quarantine").num_rows,
+            ws.read("monitoring.dq_results").num_rows,
+            len(ws.quality_report("bronze.sales")) + len(ws.quality_report("silver.sales")),
+        )
+
+
+def test_quarantine_and_dq_results_are_idempotent_on_reprocess(tmp_path: Path) -> None:
+    from tests.helpers import PRODUCT, make_platform, prodml_main
+
+    root = make_platform(tmp_path / "p", {"shop": REPROCESSED})
+    yaml_file = root / "products" / "shop" / "product.yaml"
+    yaml_file.write_text(PRODUCT.format(name="shop") + REPROCESSED_RULES)
+    _sales_day(root, "2024-01-01", ["1", "", "x"])  # '': bronze sets it aside, 'x': silver
+    _sales_day(root, "2024-01-02", ["", "x", "6"])
+    assert prodml_main("run", "shop", cwd=root).code == 0
+    first = _counts(root)
+    assert first[:2] == (2, 2)
+    # the same batch again, nothing new, then everything: a full refresh replaces all results
+    for again in (["--partitions", "2024-01-01..2024-01-02"], [], ["--full-refresh"]):
+        assert prodml_main("run", "shop", *again, cwd=root).code == 0, again
+        assert _counts(root) == first, again
+    # a backfill of one day of that batch: its results are recorded once, whatever the repeats
+    day2 = ["--partitions", "2024-01-02..2024-01-02"]
+    assert prodml_main("run", "shop", *day2, cwd=root).code == 0
+    once = _counts(root)
+    assert once[:2] == first[:2]
+    assert once[2] > first[2]
+    assert prodml_main("run", "shop", *day2, cwd=root).code == 0
+    assert _counts(root) == once
+    # a partition fixed at the source: its quarantined rows go, the other day's stay
+    _sales_day(root, "2024-01-02", ["4", "5", "6"])
+    assert prodml_main("run", "shop", cwd=root).code == 0
+    assert _counts(root)[:3] == (1, 1, once[2])

@@ -45,7 +45,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 metadata = MetaData()
 
 #: the Alembic revision this code expects (a test checks it equals the scripts' head)
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0009"
 
 tables = Table(
     "prodml_tables",
@@ -191,6 +191,9 @@ dq_results = Table(
     Column("samples", JSON, nullable=False),
     Column("message", Text, nullable=False),
     Column("checked_at", UTCDateTime(), nullable=False),
+    # what the judged write covered: '' the whole table, else its partitions; NULL: added
+    # (appends, checks). A write's results replace those of the write it redoes.
+    Column("scope", Text),
 )
 
 feature_consumers = Table(
@@ -284,4 +287,18 @@ audit = Table(
     Column("request_id", String(64)),
     Column("run_id", String(64)),
     Column("client", String(64)),
+)
+
+# one holder at a time of a named thing (catalog.leases): a product's runs in an environment
+leases = Table(
+    "prodml_leases",
+    metadata,
+    Column("name", String(400), primary_key=True),
+    Column("token", String(64), nullable=False),
+    Column("holder", Text, nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("acquired_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("info", JSON, nullable=False),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -292,13 +292,38 @@ class MetadataStore:
 
     # -- data quality -----------------------------------------------------------------------
 
-    def record_dq(self, rows: Iterable[Mapping[str, Any]]) -> None:
-        """Append data-quality results."""
+    def record_dq(
+        self, rows: Iterable[Mapping[str, Any]], *, replace_scopes: Sequence[str] = ()
+    ) -> None:
+        """Add data-quality results; they replace (in the same transaction) the results of
+        the same table and step whose scope is one of ``replace_scopes``."""
         stamp = now()
         values = [{**r, "checked_at": stamp} for r in rows]
-        if values:
-            with self.begin() as conn:
-                conn.execute(s.dq_results.insert(), values)
+        if not values:
+            return
+        t = s.dq_results
+        with self.begin() as conn:
+            if replace_scopes:
+                first = values[0]
+                conn.execute(
+                    sa.delete(t).where(
+                        t.c.table_name == first["table_name"],
+                        t.c.step == first["step"],
+                        t.c.scope.in_(list(replace_scopes)),
+                    )
+                )
+            conn.execute(t.insert(), values)
+
+    def dq_scopes(self, table: str, step: str) -> list[str]:
+        """The scopes of the results recorded for writes of ``table`` by ``step``."""
+        t = s.dq_results
+        query = (
+            sa.select(t.c.scope)
+            .distinct()
+            .where(t.c.table_name == table, t.c.step == step, t.c.scope.is_not(None))
+        )
+        with self.engine.connect() as conn:
+            return [v for (v,) in conn.execute(query)]
 
     def dq_results(
         self, catalog: str, *, table: str | None = None, limit: int = 200

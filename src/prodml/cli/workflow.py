@@ -21,6 +21,16 @@ def register(app: typer.Typer) -> None:
     app.command("promote")(promote)
 
 
+Params = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--params",
+        help="Set a product param for this run only: name=value or product.name=value "
+        "(repeatable; recorded with the run).",
+    ),
+]
+
+
 def init(
     directory: Annotated[Path, typer.Argument(help="New platform directory.")],
     example: Annotated[str | None, typer.Option(help="Example to start from: retail.")] = None,
@@ -42,6 +52,7 @@ def plan(
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Recompute everything.")
     ] = False,
+    params: Params = None,
     env: Env = None,
     project: Project = None,
     json: Json = False,
@@ -49,7 +60,11 @@ def plan(
     """Show what a run would do, step by step, without running anything."""
     with workspace(project, env) as ws:
         plans = ws.plan(
-            product, steps=_split(steps), partitions=partitions, full_refresh=full_refresh
+            product,
+            steps=_split(steps),
+            partitions=partitions,
+            full_refresh=full_refresh,
+            params=params,
         )
         if json:
             console.emit_json(plans)
@@ -73,6 +88,11 @@ def run(
     ] = None,
     promote: Annotated[
         bool, typer.Option("--promote", help="Make a new challenger the champion.")
+    ] = False,
+    params: Params = None,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="If another run of the product holds it, wait for it to end."),
     ] = False,
     env: Env = None,
     project: Project = None,
@@ -101,6 +121,8 @@ def run(
                 full_refresh=full_refresh,
                 resume=resume,
                 promote=promote,
+                params=params,
+                wait=wait,
                 on_event=on_event,
                 check=False,
             )

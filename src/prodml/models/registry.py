@@ -105,6 +105,17 @@ class ModelRegistry:
             for r in runs
         ]
 
+    def end_killed_run(self, tracking_run_id: str) -> None:
+        """End a tracking run whose step was killed (status KILLED), if it is still running;
+        an unreachable tracking server or a run gone from it is logged, not raised (the
+        prodml run is recorded as killed either way)."""
+        try:
+            client = self.client
+            if client.get_run(tracking_run_id).info.status == "RUNNING":
+                client.set_terminated(tracking_run_id, status="KILLED")
+        except Exception as exc:
+            log.warning("could not end tracking run %s as killed: %s", tracking_run_id, exc)
+
     def experiment_id(self, product: str) -> str:
         """The experiment of ``product`` in this environment (created on first use)."""
         name = self.experiment_name(product)

@@ -17,7 +17,7 @@ from prodml.engine.base import Engine
 from prodml.errors import UsageError
 from prodml.names import check_column, quote_ident, quote_literal
 from prodml.pipeline.hooks import Authorize, TrainingSet, TrainingSets
-from prodml.pipeline.planner import landing_files
+from prodml.pipeline.landing import landing_files
 from prodml.pipeline.tracking import Tracker
 
 

@@ -36,11 +36,12 @@ def step_code(spec: StepSpec, owner: Product) -> str:
     return digest(code, shaping) if shaping else code
 
 
-def step_params(spec: StepSpec, owner: Product) -> dict[str, Any]:
-    """The product params a step sees: those it declared, or all of them."""
+def step_params(spec: StepSpec, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The params a step sees of its product's ``params`` (with the run's overrides): those
+    it declared (loading checked they are set), or all of them."""
     if spec.params is None:
-        return dict(owner.config.params)
-    return {k: owner.config.params.get(k) for k in spec.params}
+        return dict(params)
+    return {k: params[k] for k in spec.params}
 
 
 def param_names(spec: StepSpec) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ from prodml.catalog.policies import Access
 from prodml.errors import UsageError
 from prodml.names import TableName
 from prodml.pipeline.fingerprint import digest
+from prodml.pipeline.landing import file_identity, landing_files, partition_ids
 from prodml.pipeline.step import StepSpec
 
 
@@ -54,6 +54,8 @@ class RunOptions:
     partitions: PartitionRange | None = None
     full_refresh: bool = False
     promote: bool = False  # a version passing the gate becomes champion within the run
+    # product params set for this run only: ((product.param, value), ...)
+    params: tuple[tuple[str, Any], ...] = ()
 
     def to_record(self) -> dict[str, Any]:
         """What the metadata store keeps of the options (with the run, for resuming it)."""
@@ -62,7 +64,17 @@ class RunOptions:
             "partitions": str(self.partitions) if self.partitions else None,
             "full_refresh": self.full_refresh,
             "promote": self.promote,
+            "params": dict(self.params),
         }
+
+    def params_for(self, product: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """``product``'s params with this run's overrides (keys ``product.param``)."""
+        out = dict(params)
+        for key, value in self.params:
+            owner, _dot, name = key.rpartition(".")
+            if owner == product:
+                out[name] = value
+        return out
 
     @classmethod
     def of(
@@ -71,8 +83,10 @@ class RunOptions:
         partitions: str | None = None,
         full_refresh: bool = False,
         promote: bool = False,
+        params: Mapping[str, Any] | None = None,
     ) -> RunOptions:
-        """Options from what a user gives: step names, ``START..END``, the flags."""
+        """Options from what a user gives: step names, ``START..END``, the flags, params
+        (``param`` or ``product.param``; see :func:`prodml.pipeline.params.qualify`)."""
         if partitions and full_refresh:
             raise UsageError(
                 "a backfill of a partition range and a full refresh exclude each other",
@@ -83,6 +97,7 @@ class RunOptions:
             partitions=PartitionRange.parse(partitions) if partitions else None,
             full_refresh=full_refresh,
             promote=promote,
+            params=tuple(sorted((params or {}).items())),
         )
 
     @classmethod
@@ -94,6 +109,7 @@ class RunOptions:
             partitions=PartitionRange.parse(parts) if parts else None,
             full_refresh=bool(data.get("full_refresh")),
             promote=bool(data.get("promote")),
+            params=tuple(sorted((data.get("params") or {}).items())),
         )
 
 
@@ -242,20 +258,15 @@ class Planner:
         return InputState(name, version=version, partition_ids=ids, whole=f"v{version}")
 
     def _landing(self, name: str, source: str, column: str | None) -> InputState:
-        base = self.landing_root / source
-        ids: dict[str, str] = {}
-        if base.is_dir():
-            for part in sorted(base.iterdir()):
-                if not part.is_dir():
-                    continue
-                key, sep, value = part.name.partition("=")
-                if not sep or (column and key != column):
-                    continue
-                ids[value] = digest(_file_stats(part))
-        state = InputState(name, version=None, whole=digest(sorted(ids.items())))
+        """A landing source's state: a content id per partition (or of all its files)."""
         if column:
-            state.partition_ids = ids
-        return state
+            ids = partition_ids(self.landing_root, source, column)
+            return InputState(name, whole=digest(sorted(ids.items())), partition_ids=ids)
+        root = self.landing_root / source
+        files = [Path(f) for f in landing_files(self.landing_root, source, None, None)]
+        return InputState(
+            name, whole=digest([(str(f.relative_to(root)), file_identity(f)) for f in files])
+        )
 
 
 def _whole(
@@ -312,35 +323,3 @@ def _partition_fingerprints(
         )
         for p in universe
     }
-
-
-def _file_stats(directory: Path) -> list[tuple[str, int, int]]:
-    out = []
-    for root, _dirs, files in os.walk(directory):
-        for f in sorted(files):
-            if f.startswith((".", "_")):
-                continue
-            st = os.stat(os.path.join(root, f))
-            out.append(
-                (os.path.relpath(os.path.join(root, f), directory), st.st_size, st.st_mtime_ns)
-            )
-    return sorted(out)
-
-
-def landing_files(
-    landing_root: Path, source: str, column: str | None, partitions: list[str] | None
-) -> list[str]:
-    """The data files of a landing source, restricted to ``partitions`` of ``column``."""
-    base = landing_root / source
-    if not base.is_dir():
-        return []
-    out: list[str] = []
-    for part in sorted(base.iterdir()):
-        if not part.is_dir():
-            continue
-        key, _sep, value = part.name.partition("=")
-        if column and (key != column or (partitions is not None and value not in partitions)):
-            continue
-        for root, _dirs, files in os.walk(part):
-            out.extend(os.path.join(root, f) for f in sorted(files) if not f.startswith((".", "_")))
-    return out

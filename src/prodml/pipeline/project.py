@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import sys
 import traceback
 import types
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
+from typing import Any
 
 from prodml.config.loader import PRODUCT_FILE, load_product
 from prodml.pipeline.errors import PipelineDefinitionError
@@ -70,7 +72,22 @@ def load_one(
                 f"({seen[spec.name].where()} and {spec.where()})"
             )
         seen[spec.name] = spec
+        _check_params(spec, config.params, display)
     return Product(config=config, path=path, steps=tuple(steps))
+
+
+def _check_params(spec: StepSpec, params: Mapping[str, Any], display: str) -> None:
+    """Every param a step declares is set in product.yaml: a missing one is not None."""
+    for name in spec.params or ():
+        if name in params:
+            continue
+        near = difflib.get_close_matches(name, list(params), n=1, cutoff=0.6)
+        raise PipelineDefinitionError(
+            f"{spec.where()}: step {spec.name} declares param {name!r}, which {display} "
+            "does not set",
+            hint=(f"{display} sets {near[0]!r} (a typo?); " if near else "")
+            + f"add '{name}: <value>' under params: in {display}",
+        )
 
 
 def _import(product: str, path: Path, module_file: Path) -> types.ModuleType:

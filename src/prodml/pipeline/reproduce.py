@@ -12,7 +12,7 @@ import pyarrow as pa
 from prodml.catalog.policies import Access
 from prodml.engine.base import Engine
 from prodml.names import TableName
-from prodml.pipeline.planner import InputState, StepPlan
+from prodml.pipeline.planner import InputState, RunOptions, StepPlan
 from prodml.pipeline.runner import Runner, output_spec
 from prodml.products import MODEL_STAGES, StepSpec
 
@@ -75,6 +75,7 @@ class _Replay:
     def __init__(self, runner: Runner, run: dict[str, Any], engine: Engine, scratch: Path) -> None:
         self.runner, self.run, self.engine, self.scratch = runner, run, engine, scratch
         self.renv = runner.renv
+        runner.options = RunOptions.from_record(run["options"])  # its params, as it ran
         started = run["started_at"]
         self.started = started if started.tzinfo else started.replace(tzinfo=UTC)
 

@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from prodml.catalog.gate import Catalog
+from prodml.catalog.leases import Leases, LeaseSet
 from prodml.catalog.policies import Access
 from prodml.catalog.store import MetadataStore
 from prodml.engine.base import Engine
@@ -26,7 +27,8 @@ from prodml.pipeline.dag import Dag
 from prodml.pipeline.errors import PipelineDefinitionError, SkipStep, StepFailedError
 from prodml.pipeline.hooks import Authorize, TrainingSets
 from prodml.pipeline.invoke import as_format, param_names, produce, step_code, step_params
-from prodml.pipeline.planner import Planner, RunOptions, StepPlan, landing_files
+from prodml.pipeline.landing import landing_files, partition_dirs
+from prodml.pipeline.planner import Planner, RunOptions, StepPlan
 from prodml.pipeline.project import Product
 from prodml.pipeline.records import ResourceMonitor, git_info, package_versions, pid_alive
 from prodml.pipeline.step import StepSpec
@@ -75,11 +77,16 @@ class RunEnv:
     authorize: Authorize | None = None
     # the feature store, as steps use it (training sets, consumers)
     training_sets: TrainingSets | None = None
+    # ends a tracking run whose step was killed (its status: KILLED)
+    end_tracking: Callable[[str], None] | None = None
 
 
-def reap_stale_runs(store: MetadataStore, catalog: str) -> None:
+def reap_stale_runs(
+    store: MetadataStore, catalog: str, end_tracking: Callable[[str], None] | None = None
+) -> None:
     """Runs of ``catalog`` still 'running' whose process on this host is gone were killed:
-    record them (and their running steps) as killed."""
+    record them (and their running steps) as killed, and end the tracking runs of those
+    steps as killed (``end_tracking(tracking_run_id)``)."""
     host = socket.gethostname()
     for run in store.list_runs(catalog=catalog, limit=200):
         if run["status"] == "running" and run["host"] == host and not pid_alive(run["pid"]):
@@ -90,8 +97,12 @@ def reap_stale_runs(store: MetadataStore, catalog: str) -> None:
                 error="the process running it disappeared (killed?)",
             )
             for rec in store.step_runs(run["run_id"]):
-                if rec["status"] == "running":
-                    store.upsert_step_run(run["run_id"], rec["step"], status="killed")
+                if rec["status"] != "running":
+                    continue
+                store.upsert_step_run(run["run_id"], rec["step"], status="killed")
+                tracking_run = (rec.get("links") or {}).get("tracking_run_id")
+                if tracking_run and end_tracking is not None:
+                    end_tracking(tracking_run)
 
 
 def output_spec(
@@ -140,7 +151,7 @@ class Runner:
 
     def reap_stale_runs(self) -> None:
         """Runs still 'running' whose process is gone were killed: say so."""
-        reap_stale_runs(self.renv.store, self.renv.catalog.catalog)
+        reap_stale_runs(self.renv.store, self.renv.catalog.catalog, self.renv.end_tracking)
 
     def run(
         self,
@@ -149,8 +160,14 @@ class Runner:
         *,
         resumed_from: str | None = None,
         check: bool = True,
+        wait: float | None = None,
     ) -> RunResult:
         """Run ``product`` (and the upstream steps it needs) once.
+
+        One run at a time per product and environment: the run holds the lease of every
+        product whose steps it selects; when another live run holds one, it waits up to
+        ``wait`` seconds (``math.inf``: until it is free; None: not at all) then refuses,
+        saying which run holds it since when. A lease of a dead run is taken over.
 
         With ``check`` a failed run raises its first error; without, the result says
         ``failed`` and carries the error (the CLI prints the per-step outcome first).
@@ -160,20 +177,52 @@ class Runner:
         self._check_inputs(selection)
         if self.renv.preflight is not None:
             self.renv.preflight([self.renv.dag.steps[name] for name in selection])
-        run_id, started = self._start(product, options, selection, resumed_from)
-        result = RunResult(run_id=run_id, product=product.name, status="running")
-        engine = self.renv.make_engine()
-        try:
-            error = self._steps(selection, options, started, engine, result)
-        except ProdmlError as exc:
-            error = exc
-        finally:
-            engine.close()
-        return self._finish(result, error, check)
+        run_id = new_run_id()
+        with self._leases(product, selection, run_id, wait) as leases:
+            self.reap_stale_runs()  # a run we waited for may have been killed meanwhile
+            started = self._start(product, options, selection, resumed_from, run_id)
+            result = RunResult(run_id=run_id, product=product.name, status="running")
+            engine = self.renv.make_engine()
+            try:
+                error = self._steps(selection, options, started, engine, result, leases)
+            except ProdmlError as exc:
+                error = exc
+            finally:
+                engine.close()
+            return self._finish(result, error, check)
+
+    def _leases(
+        self, product: Product, selection: list[str], run_id: str, wait: float | None
+    ) -> LeaseSet:
+        """The leases of the products whose steps run (one run per product and env)."""
+        renv = self.renv
+        owners = sorted({renv.dag.steps[name].product for name in selection})
+        wanted = {
+            f"run:{renv.catalog.catalog}:{owner}": f"product {owner} in {renv.env}"
+            for owner in owners
+        }
+        return Leases(renv.store).acquire_all(
+            wanted,
+            holder=f"run {run_id} of {product.name} by {renv.principal}",
+            info={"run_id": run_id, "product": product.name},
+            wait=wait,
+            hint="wait for it to end, or add --wait to queue behind it; the lease of a run "
+            "whose process died is taken over by the next run",
+        )
 
     def _check_inputs(self, selection: list[str]) -> None:
-        """Inputs no step produces must exist already: else nothing runs."""
+        """Inputs no step produces must exist already, landing sources too (with something
+        to read): else nothing runs."""
         renv = self.renv
+        for name in selection:
+            spec = renv.dag.steps[name]
+            for source in spec.inputs:
+                if not source.startswith("landing:"):
+                    continue
+                if spec.partition_by is None:
+                    landing_files(renv.landing_root, source[len("landing:") :], None, None)
+                else:
+                    partition_dirs(renv.landing_root, source[len("landing:") :], spec.partition_by)
         for name, tables in renv.dag.missing_inputs(selection, renv.catalog.catalog).items():
             for table in tables:
                 if not renv.catalog.exists(renv.catalog.name(table)):
@@ -189,10 +238,12 @@ class Runner:
         options: RunOptions,
         selection: list[str],
         resumed_from: str | None,
-    ) -> tuple[str, datetime]:
-        """Record the run (who, which code and config, which options) and its pending steps."""
+        run_id: str,
+    ) -> datetime:
+        """Record the run (who, which code and config, which options) and its pending steps;
+        return when it started."""
         renv = self.renv
-        run_id, started = new_run_id(), datetime.now(UTC)
+        started = datetime.now(UTC)
         sha, dirty = git_info(renv.project_root)
         self.git_sha, self.options, self.run_id = sha, options, run_id
         self.run_as = renv.run_as(product) if renv.run_as is not None else None
@@ -222,7 +273,7 @@ class Runner:
                 run_id, name, product=spec.product, stage=spec.stage, status="pending"
             )
         self.on_event("run_started", {"run_id": run_id, "steps": selection})
-        return run_id, started
+        return started
 
     def _steps(
         self,
@@ -231,6 +282,7 @@ class Runner:
         started: datetime,
         engine: Engine,
         result: RunResult,
+        leases: LeaseSet,
     ) -> ProdmlError | None:
         """Each step in order (planned just before it runs); a failure blocks what needs its
         output and nothing else. Returns the first error."""
@@ -249,7 +301,9 @@ class Runner:
                 broken.add(name)
                 record = self._blocked(name, blocked[0])
             else:
-                plan = planner.plan(spec, step_code(spec, owner), owner.config.params, options)
+                leases.check()  # taken over (this process was thought dead): stop
+                params = options.params_for(spec.product, owner.config.params)
+                plan = planner.plan(spec, step_code(spec, owner), params, options)
                 self.on_event("step_started", {"step": name, "plan": plan})
                 try:
                     record = self._execute(spec, owner, plan, self.run_id, started, engine)
@@ -511,7 +565,7 @@ class Runner:
         access = self._access(spec, run_id)
         reads: dict[str, int] = {}
         args = self.bind_inputs(spec, plan, engine, access, reads, versions=versions)
-        params = step_params(spec, owner)
+        params = step_params(spec, self.options.params_for(spec.product, owner.config.params))
         scope = StepScope(
             run_id=run_id,
             env=renv.env,
@@ -555,6 +609,8 @@ class Runner:
             return produce(spec, ctx, args, engine, params), reads, links
         if ctx.tracker.tracking_run_id:
             links["tracking_run_id"] = ctx.tracker.tracking_run_id
+            # recorded before the step runs: a killed step's tracking run can then be ended
+            renv.store.upsert_step_run(run_id, spec.qualified, links=links)
         try:
             frames = produce(spec, ctx, args, engine, params)
         except BaseException:

@@ -16,6 +16,7 @@ from prodml.catalog.policies import Access
 from prodml.catalog.store import MetadataStore
 from prodml.errors import UsageError
 from prodml.pipeline.invoke import step_code
+from prodml.pipeline.params import qualify
 from prodml.pipeline.planner import Planner, RunOptions, StepPlan
 from prodml.pipeline.reproduce import ReproduceReport, reproduce
 from prodml.pipeline.runner import Event, RunEnv, Runner, RunResult, reap_stale_runs
@@ -64,6 +65,15 @@ class Pipelines:
         """What runs need (built on first use)."""
         return self._make_renv()
 
+    def reap(self) -> None:
+        """Record runs whose process died as killed (and end their tracking runs)."""
+        reap_stale_runs(self.store, self.catalog, self._end_tracking)
+
+    def _end_tracking(self, tracking_run_id: str) -> None:
+        end = self.renv.end_tracking  # the products are loaded only when there is one to end
+        if end is not None:
+            end(tracking_run_id)
+
     def runner(self, on_event: Event | None = None) -> Runner:
         """A runner for one run."""
         return Runner(self.renv, on_event)
@@ -78,12 +88,14 @@ class Pipelines:
             planner = Planner(renv.catalog, renv.landing_root, engine.version, renv.store, access)
         finally:
             engine.close()
+        options = qualify(options, product.name, renv.products)
         plans: list[StepPlan] = []
         changing: set[str] = set()
         for name in renv.dag.selection(product, options.steps):
             spec = renv.dag.steps[name]
             owner = renv.products[spec.product]
-            plan = planner.plan(spec, step_code(spec, owner), owner.config.params, options)
+            params = options.params_for(spec.product, owner.config.params)
+            plan = planner.plan(spec, step_code(spec, owner), params, options)
             upstream = sorted(renv.dag.upstream[name] & changing)
             if plan.action == "skip" and upstream:
                 plan.action, plan.reason = "run", f"upstream {upstream[0]} will change its inputs"
@@ -102,18 +114,26 @@ class Pipelines:
         *,
         on_event: Event | None = None,
         check: bool = True,
+        wait: float | None = None,
     ) -> RunResult:
-        """Run ``product`` (and the upstream steps it needs) once."""
-        return self.runner(on_event).run(product, options, check=check)
+        """Run ``product`` (and the upstream steps it needs) once (waiting up to ``wait``
+        seconds for a run of the same products to end)."""
+        options = qualify(options, product.name, self.renv.products)
+        return self.runner(on_event).run(product, options, check=check, wait=wait)
 
     def resume(
-        self, run_id: str, *, on_event: Event | None = None, check: bool = True
+        self,
+        run_id: str,
+        *,
+        on_event: Event | None = None,
+        check: bool = True,
+        wait: float | None = None,
     ) -> RunResult:
         """Re-run what failed or never ran in ``run_id`` (killed runs are noticed first),
         with that run's options."""
         store = self.store
         previous = store.get_run(run_id)
-        reap_stale_runs(store, self.catalog)
+        self.reap()
         previous = store.get_run(previous["run_id"])
         if previous["status"] == "succeeded":
             raise UsageError(
@@ -131,10 +151,11 @@ class Pipelines:
             partitions=base.partitions,
             full_refresh=base.full_refresh,
             promote=base.promote,
+            params=base.params,
         )
         product = self.renv.products[previous["product"]]
         runner = self.runner(on_event)
-        return runner.run(product, options, resumed_from=previous["run_id"], check=check)
+        return runner.run(product, options, resumed_from=previous["run_id"], check=check, wait=wait)
 
     def reproduce(self, run_id: str) -> ReproduceReport:
         """Re-execute a run against the table versions it read and compare the outputs."""
@@ -142,7 +163,7 @@ class Pipelines:
 
     def runs(self, product: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Recent runs, newest first (runs whose process died are marked killed first)."""
-        reap_stale_runs(self.store, self.catalog)
+        self.reap()
         return self.store.list_runs(product=product, catalog=self.catalog, limit=limit)
 
     def run_info(self, run_id: str) -> dict[str, Any]:

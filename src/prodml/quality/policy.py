@@ -3,11 +3,14 @@ before its commit; failing rows are dropped or quarantined, a ``fail`` rule stop
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from prodml.catalog.policies import AllowAll, WriteEvent
+from prodml.names import quote_literal
 from prodml.quality.engine import (
     FAILED_RULES,
     Evaluation,
@@ -26,7 +29,7 @@ if TYPE_CHECKING:
     from prodml.catalog.store import MetadataStore
     from prodml.config.expectations import Expectation
     from prodml.names import TableName
-    from prodml.tables.delta import WriteResult
+    from prodml.tables.delta import WriteResult, WriteSpec
 
 RESULTS_TABLE = "monitoring.dq_results"
 
@@ -102,8 +105,7 @@ class QualityPolicy(AllowAll):
         evaluation: Evaluation | None = event.notes.get("quality")
         if evaluation is None:
             return
-        if evaluation.quarantined is not None:
-            write_quarantine(self._catalog(), event, evaluation.quarantined)
+        write_quarantine(self._catalog(), event, evaluation.quarantined)
         self._record(event, evaluation, result.version)
 
     def _record(self, event: WriteEvent, evaluation: Evaluation, version: int | None) -> None:
@@ -133,6 +135,7 @@ class QualityPolicy(AllowAll):
             run_id=event.access.run_id,
             step=event.access.step,
             access=event.access,
+            scope=Scope.of(event.spec),
         )
 
 
@@ -198,34 +201,115 @@ def check_table(
     }
 
 
-def write_quarantine(catalog: Catalog, event: WriteEvent, rows: pa.Table) -> None:
-    """Append the quarantined rows (with the failed rules, run and time) to
-    ``<table>__quarantine``."""
+@dataclass(frozen=True)
+class Scope:
+    """What a write replaces, so that its quarantine and results replace those of the write
+    it redoes: ``whole`` (an overwrite: everything the step wrote before), ``partitions`` (a
+    partitioned write: those partitions) or ``append`` (new rows: nothing is replaced)."""
+
+    kind: str
+    partitions: tuple[str, ...] = ()
+    column: str | None = None
+
+    @classmethod
+    def of(cls, spec: WriteSpec) -> Scope:
+        if spec.mode == "append":
+            return cls("append")
+        if spec.mode == "overwrite" and spec.replace_where is None:
+            return cls("whole")
+        if spec.partitions is not None and spec.partition_column:
+            return cls("partitions", tuple(sorted(spec.partitions)), spec.partition_column)
+        return cls("whole")
+
+    @property
+    def key(self) -> str | None:
+        """The results' scope column: '' (whole), the partitions (JSON), or None (added)."""
+        return {"whole": "", "append": None}.get(self.kind, json.dumps(list(self.partitions)))
+
+    def covers(self, key: str) -> bool:
+        """Whether this write redoes what a write of scope ``key`` covered."""
+        return self.kind == "whole" or (
+            self.kind == "partitions" and bool(key) and set(json.loads(key)) <= set(self.partitions)
+        )
+
+
+def _step_is(column: str, step: str | None) -> str:
+    return f"{column} IS NULL" if step is None else f"{column} = {quote_literal(step)}"
+
+
+def _in(column: str, values: Sequence[str]) -> str:
+    return f"{column} IN ({', '.join(quote_literal(v) for v in values)})"
+
+
+def _quarantine_columns(rows: pa.Table, event: WriteEvent, scope: Scope) -> pa.Table:
+    """The quarantined rows with the run, step, time, partition and a hash of the row."""
+    import duckdb
     import pyarrow as pa
 
     n = rows.num_rows
-    stamp = datetime.now(UTC)
-    extra = pa.table(
-        {
-            "_dq_run_id": pa.array([event.access.run_id] * n, pa.string()),
-            "_dq_step": pa.array([event.access.step] * n, pa.string()),
-            "_dq_checked_at": pa.array([stamp] * n, pa.timestamp("us", tz="UTC")),
-        }
-    )
-    for name in extra.column_names:
-        rows = rows.append_column(name, extra.column(name))
+    con = duckdb.connect(config={"autoinstall_known_extensions": False})
+    try:
+        con.register("q", rows.drop_columns([FAILED_RULES]))
+        hashes = con.sql("SELECT md5(to_json(q)::VARCHAR) FROM q").to_arrow_table().column(0)
+    finally:
+        con.close()
+    if scope.column is not None and scope.column in rows.column_names:
+        partition = rows.column(scope.column).cast(pa.string())
+    else:  # one partition processed: its rows are from it; else unknown (the hash decides)
+        one = scope.partitions[0] if len(scope.partitions) == 1 else None
+        partition = pa.array([one] * n, pa.string())
+    extra = {
+        "_dq_run_id": pa.array([event.access.run_id] * n, pa.string()),
+        "_dq_step": pa.array([event.access.step] * n, pa.string()),
+        "_dq_checked_at": pa.array([datetime.now(UTC)] * n, pa.timestamp("us", tz="UTC")),
+        "_dq_partition": partition,
+        "_dq_row_hash": hashes.cast(pa.string()),
+    }
+    for name, values in extra.items():
+        rows = rows.append_column(name, values)
+    return rows
+
+
+def write_quarantine(catalog: Catalog, event: WriteEvent, rows: pa.Table | None) -> None:
+    """Write the quarantined rows (with the failed rules, run, step and time) to
+    ``<table>__quarantine``, replacing what the write being redone had set aside there: an
+    overwrite replaces the step's rows, a partitioned write those of its partitions (and any
+    identical row); an append adds."""
+    scope = Scope.of(event.spec)
     table = catalog.name(quarantine_name(f"{event.table.schema}.{event.table.table}"))
-    catalog.append(
-        table,
-        rows,
-        event.access,
-        description=f"Rows of {event.table} set aside by its expectations.",
-        column_docs={FAILED_RULES: "The expectations the row failed."},
-        evolve=True,
-    )
+    if rows is None and (scope.kind == "append" or not catalog.exists(table)):
+        return
+    if rows is None:  # nothing set aside this time: what the redone write set aside goes
+        rows = catalog.read(table, event.access)[0].schema.empty_table()
+    else:
+        rows = _quarantine_columns(rows, event, scope)
+    where = _step_is("_dq_step", event.access.step)
+    if scope.kind == "partitions":
+        hashes = rows.column("_dq_row_hash").to_pylist()
+        parts = _in("_dq_partition", scope.partitions)
+        where += f" AND ({parts} OR {_in('_dq_row_hash', hashes)})" if hashes else f" AND {parts}"
+    if scope.kind == "append" or not _has(catalog, table, event.access, "_dq_row_hash"):
+        catalog.append(
+            table,
+            rows,
+            event.access,
+            description=f"Rows of {event.table} set aside by its expectations.",
+            column_docs={FAILED_RULES: "The expectations the row failed."},
+            evolve=True,
+        )
+        return
+    from prodml.tables.delta import WriteSpec
+
+    spec = WriteSpec(str(table), "overwrite", evolve=True, replace_where=where)
+    catalog.write(table, rows, spec, event.access)
 
 
-def record(
+def _has(catalog: Catalog, table: TableName, access: Access, column: str) -> bool:
+    """Whether ``table`` exists and has ``column`` (quarantines made before it did not)."""
+    return catalog.exists(table) and column in catalog.read(table, access)[0].schema.names
+
+
+def record(  # noqa: PLR0913 - a result's context, keyword-only
     catalog: Catalog,
     store: MetadataStore,
     table: TableName,
@@ -235,21 +319,33 @@ def record(
     run_id: str | None,
     step: str | None,
     access: Any,
+    scope: Scope | None = None,
 ) -> None:
-    """Store results in the metadata store and append them to ``monitoring.dq_results``."""
+    """Store results in the metadata store and in ``monitoring.dq_results``. Results of a
+    write replace those of the writes it redoes (same table and step, a ``scope`` it
+    covers: a full refresh all of them, a partitioned write those of its partitions);
+    results of appends and of checks (no scope) are added."""
     import pyarrow as pa
 
+    key = scope.key if scope is not None else None
     context: Mapping[str, Any] = {
         "catalog": table.catalog,
         "table_name": str(table),
         "version": version,
         "run_id": run_id,
         "step": step,
+        "scope": key,
     }
     rows = [
         {**context, **{k: v for k, v in to_jsonable(r).items() if k != "columns"}} for r in results
     ]
-    store.record_dq(rows)
+    # the results of earlier writes this one redoes (same table and step, scope covered)
+    covered = (
+        [k for k in store.dq_scopes(str(table), step) if scope.covers(k)]
+        if scope is not None and key is not None and step is not None
+        else []
+    )
+    store.record_dq(rows, replace_scopes=covered)
     stamp = datetime.now(UTC)
     target = catalog.name(RESULTS_TABLE)
     data = pa.table(
@@ -267,11 +363,20 @@ def record(
             "observed": pa.array([r["observed"] for r in rows], pa.float64()),
             "message": pa.array([r["message"] for r in rows], pa.string()),
             "checked_at": pa.array([stamp] * len(rows), pa.timestamp("us", tz="UTC")),
+            "scope": pa.array([key] * len(rows), pa.string()),
         }
     )
-    catalog.append(
-        target,
-        data,
-        access,
-        description="Data-quality results: one row per expectation per judged write.",
-    )
+    if not covered or not _has(catalog, target, access, "scope"):
+        catalog.append(
+            target,
+            data,
+            access,
+            description="Data-quality results: one row per expectation per judged write.",
+            evolve=True,
+        )
+        return
+    from prodml.tables.delta import WriteSpec
+
+    where = f"table_name = {quote_literal(str(table))} AND {_step_is('step', step)}"
+    where += f" AND {_in('scope', sorted({*covered, key or ''}))}"  # new rows match it too
+    catalog.write(target, data, WriteSpec(str(target), "overwrite", replace_where=where), access)

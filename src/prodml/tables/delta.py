@@ -54,6 +54,8 @@ class WriteSpec:
         partition_column: for ``replace_partitions``, the column they are values of.
         evolve: allow new columns (schema evolution, opt-in).
         metadata: custom commit metadata (run id, step, fingerprint).
+        replace_where: for ``overwrite``, a SQL predicate: only the rows matching it are
+            replaced (every new row must match it), in the same commit.
     """
 
     name: str
@@ -64,6 +66,7 @@ class WriteSpec:
     partition_column: str | None = None
     evolve: bool = False
     metadata: Mapping[str, str] = field(default_factory=dict)
+    replace_where: str | None = None
 
 
 class DeltaTables:
@@ -285,7 +288,12 @@ class DeltaTables:
             result = self._commit(location, existing, stream, spec, props)
         except CommitFailedError as exc:
             raise CommitConflictError(
-                spec.name, f"a concurrent commit won: {exc}", hint="run the step again"
+                spec.name,
+                f"another writer committed to {spec.name} at the same time and this write lost "
+                f"({exc}); nothing of it was written",
+                hint="run again (prodml run PRODUCT --resume RUN_ID redoes only what did not "
+                "finish); if another product's run writes this table too, run them one after "
+                "the other",
             ) from None
         except Exception:
             if failure:
@@ -324,6 +332,15 @@ class DeltaTables:
             write_deltalake(
                 existing, rows, mode="append", schema_mode=schema_mode, commit_properties=props
             )
+        elif mode == "overwrite" and spec.replace_where is not None:
+            write_deltalake(
+                existing,
+                rows,
+                mode="overwrite",
+                predicate=spec.replace_where,
+                schema_mode=schema_mode,
+                commit_properties=props,
+            )
         elif mode == "overwrite":
             write_deltalake(
                 existing,
@@ -349,25 +366,10 @@ class DeltaTables:
                 commit_properties=props,
             )
         elif mode == "merge":
-            if not spec.keys:
-                raise TableError(name, "merge needs keys", hint="declare keys=[...] on the step")
             assert isinstance(rows, pa.Table)  # write() reads a streamed merge source whole
             if rows.num_rows == 0:
                 return self._result(existing.version(), rows, "noop", spec.partitions)
-            predicate = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in spec.keys)
-            (
-                existing.merge(
-                    rows,
-                    predicate,
-                    source_alias="s",
-                    target_alias="t",
-                    merge_schema=spec.evolve,
-                    commit_properties=props,
-                )
-                .when_matched_update_all()
-                .when_not_matched_insert_all()
-                .execute()
-            )
+            _merge(existing, rows, spec, props)
         else:  # pragma: no cover - guarded by the step declaration
             raise TableError(name, f"unknown write mode {mode!r}")
         # the handle moved to the version this write committed (not a later writer's)
@@ -388,6 +390,26 @@ class DeltaTables:
             operation=operation,
             partitions=list(partitions or []),
         )
+
+
+def _merge(existing: DeltaTable, rows: pa.Table, spec: WriteSpec, props: CommitProperties) -> None:
+    """Upsert ``rows`` on ``spec.keys``: matched rows are updated, the others inserted."""
+    if not spec.keys:
+        raise TableError(spec.name, "merge needs keys", hint="declare keys=[...] on the step")
+    predicate = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in spec.keys)
+    (
+        existing.merge(
+            rows,
+            predicate,
+            source_alias="s",
+            target_alias="t",
+            merge_schema=spec.evolve,
+            commit_properties=props,
+        )
+        .when_matched_update_all()
+        .when_not_matched_insert_all()
+        .execute()
+    )
 
 
 def add_actions(handle: DeltaTable) -> pa.Table:

@@ -347,6 +347,7 @@ class Wiring:
             run_as=lambda p: governance.run_as(self.principal, p.config.run_as),
             authorize=self.authorize,
             training_sets=StepTrainingSets(self.catalog, self.declared_features),
+            end_tracking=self.registry.end_killed_run,
         )
 
     @cached_property
