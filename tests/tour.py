@@ -123,7 +123,7 @@ _HEX = re.compile(r"\b[0-9a-f]{32}\b")
 _TOKEN = re.compile(r"\b(pml|pdml)_[A-Za-z0-9_-]{20,}")
 _SHA = re.compile(r"\b[0-9a-f]{64}\b")
 _STAMP = re.compile(r"\b\d{8}T\d{6}(?:Z|\d*)\b")
-_CUT_RUN_ID = re.compile(r"\b\d{8}T[0-9a-f-]*…")
+_CUT_RUN_ID = re.compile(r"\b\d{8}(?:T[0-9a-f-]*)?…")  # cut right after the date too
 _TIME = re.compile(r"\b\d\d:\d\d:\d\d\b")
 # hours since the example's newest order (plain, or as a table prints it: 24,129.…)
 _HOURS_OLD = re.compile(r"\b2\d{4}\.\d\b|\b2\d,\d{3}\.[\d…]*")

@@ -386,3 +386,23 @@ def test_since_reads_durations_and_dates() -> None:
     with pytest.raises(UsageError, match="neither a date/time nor a duration") as err:
         _since("soon")
     assert err.value.hint is not None and "--since 2026-11-01" in err.value.hint
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("tables", "optimize", "gold.totals"),
+        ("tables", "vacuum", "gold.totals"),
+        ("tables", "check", "gold.totals", "--repair"),
+        ("tables", "forget", "gold.totals", "--key", "day=2024-01-01", "--yes"),
+    ],
+)
+def test_table_maintenance_needs_modify(platform: Path, command: tuple[str, ...]) -> None:
+    """Issue 13 item 11: maintenance goes through the gate like a write (MODIFY), audited."""
+    env = {"PRODML_TOKEN": _token(platform, "ana")}
+    r = prodml_main(*command, cwd=platform, env=env)
+    if command[1] == "check":  # ana may read dev.gold: the check runs; nothing is lost
+        assert r.code == 0, r.err
+        return
+    assert r.code == 3, r.err
+    assert "ana" in r.err and "MODIFY" in r.err and "Traceback" not in r.err

@@ -243,3 +243,28 @@ def test_table_commands(demo: Path) -> None:
     assert {p["action"] for p in plan if p["step"] != "churn.score_customers"} == {"skip"}
     runs = json.loads(prodml_cli("runs", "list", "--product", "churn", "--json", cwd=demo).out)
     assert runs and runs[0]["git_sha"] is None  # not a git repository
+
+
+def test_item2_the_example_refuses_empty_header_only_and_cut_short_landing_files(
+    tmp_path: Path,
+) -> None:
+    """Issue 13 item 2: such files were ingested as a silently empty or partial day."""
+    root = tmp_path / "demo"
+    assert prodml_cli("init", str(root), "--example", "retail", "--days", "12").code == 0
+    orders = sorted((root / "landing" / "orders").glob("batch_date=*/orders.csv"))
+    header, *rows = orders[9].read_text().splitlines(keepends=True)
+    orders[9].write_text(header)  # header only: an empty day
+    orders[10].write_bytes(b"")  # an empty file
+    header, *rows = orders[11].read_text().splitlines(keepends=True)
+    orders[11].write_text(header + "".join(rows[: len(rows) // 4]))  # cut at a line end
+    r = prodml_cli("run", "retail_core", "--steps", "ingest_orders", cwd=root)
+    assert_clean_error(r, "bronze.orders")
+    days = [p.parent.name for p in orders]
+    assert (
+        f"{days[9]}: 0 rows, outside [1, ]" in r.err.replace("\n", " ")
+        or f"{days[9]}: 0 rows" in r.out
+    )
+    text = r.out + r.err
+    assert f"{days[10]}: 0 rows" in text and f"{days[11]}: row_count" in text
+    with prodml.connect(root) as ws:
+        assert not ws.table_exists("bronze.orders")  # nothing was written

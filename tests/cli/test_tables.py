@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from tests.cli.conftest import assert_usage_error, new_shop, ok
-from tests.helpers import assert_clean_error, prodml_main
+from tests.helpers import assert_clean_error, prodml_main, write_days
 
 from prodml.cli.tables import _ts
 
@@ -151,3 +151,111 @@ def test_ts_formats_milliseconds_and_ignores_the_rest() -> None:
     assert _ts(0) == "1970-01-01 00:00:00"
     assert _ts(1_704_164_645_500.0) == "2024-01-02 03:04:05"
     assert _ts(None) == "" and _ts("1704164645500") == ""
+
+
+# -- maintenance (issue 13 items 8 and 11) -------------------------------------------------
+
+
+def _fresh_shop(tmp_path: Path) -> Path:
+    root = new_shop(tmp_path / "p")
+    ok(prodml_main("run", "shop", cwd=root))
+    return root
+
+
+def test_item8_a_deleted_data_file_is_noticed_by_plan_run_and_check(tmp_path: Path) -> None:
+    root = _fresh_shop(tmp_path)
+    assert "dev.bronze.sales: ok" in ok(prodml_main("tables", "check", cwd=root)).err
+    day2 = root / "data" / "dev" / "bronze" / "sales" / "day=2024-01-02"
+    (victim,) = day2.glob("*.parquet")
+    victim.unlink()
+    repair = (
+        "prodml tables check bronze.sales --repair, then prodml run shop "
+        "--partitions 2024-01-02..2024-01-02"
+    )
+    for command in (["plan", "shop"], ["run", "shop"], ["tables", "preview", "bronze.sales"]):
+        r = prodml_main(*command, cwd=root)
+        assert_clean_error(r, "table dev.bronze.sales: 1 data file is gone", "day=2024-01-02")
+        assert repair in r.err.replace("\n", " "), r.err
+    checked = prodml_main("tables", "check", "--json", cwd=root)
+    assert checked.code == 1
+    (bronze, gold) = json.loads(checked.out)
+    assert bronze["partitions"] == ["day=2024-01-02"] and bronze["repair"].startswith("prodml")
+    assert gold["lost_files"] == []
+    # the repair the message gives: forget the file, re-make its day
+    ok(prodml_main("tables", "check", "bronze.sales", "--repair", cwd=root))
+    ok(prodml_main("run", "shop", "--partitions", "2024-01-02..2024-01-02", cwd=root))
+    rows = json.loads(ok(prodml_main("tables", "preview", "bronze.sales", "--json", cwd=root)).out)
+    assert len(rows) == 4
+    assert "ok" in ok(prodml_main("tables", "check", "bronze.sales", cwd=root)).err
+
+
+def test_item11_optimize_vacuum_and_forget_from_the_cli(tmp_path: Path) -> None:
+    root = _fresh_shop(tmp_path)
+    for day in ("2024-01-03", "2024-01-04"):
+        write_days(root, day)
+        ok(prodml_main("run", "shop", cwd=root))
+    done = json.loads(ok(prodml_main("tables", "optimize", "bronze.sales", "--json", cwd=root)).out)
+    assert done[0]["table"] == "dev.bronze.sales" and done[0]["version"] >= 1
+    dry = prodml_main(
+        "tables",
+        "vacuum",
+        "bronze.sales",
+        "--retention-hours",
+        "0",
+        "--dry-run",
+        "--json",
+        cwd=root,
+    )
+    assert json.loads(ok(dry).out)[0]["dry_run"] is True
+    vacuumed = json.loads(ok(prodml_main("tables", "vacuum", "--json", cwd=root)).out)
+    assert {v["table"] for v in vacuumed} == {"dev.bronze.sales", "dev.gold.totals"}
+    forgot = prodml_main(
+        "tables", "forget", "bronze.sales", "--key", "day=2024-01-03", "--yes", cwd=root
+    )
+    assert "2 row(s) of day=2024-01-03 deleted" in ok(forgot).err
+    rows = json.loads(ok(prodml_main("tables", "preview", "bronze.sales", "--json", cwd=root)).out)
+    assert {r["day"] for r in rows} == {"2024-01-01", "2024-01-02", "2024-01-04"}
+    import prodml
+
+    with prodml.connect(root) as ws:
+        audited = [a for a in ws.audit() if a["action"].startswith("table.")]
+    assert [a["action"] for a in audited] == [
+        "table.forget",
+        "table.vacuum",
+        "table.vacuum",
+        "table.vacuum",
+        "table.optimize",
+    ]
+    assert (
+        audited[0]["securable"] == "dev.bronze.sales" and "day=2024-01-03" in audited[0]["reason"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["forget", "bronze.sales", "--key", "nope=1", "--yes"], ["has no column 'nope'"]),
+        (["forget", "bronze.sales", "--key", "day", "--yes"], ["is not column=value"]),
+        (["forget", "silver.nowhere", "--key", "day=1", "--yes"], ["silver.nowhere"]),
+        (["check", "bad name!"], ["bad name!"]),
+        (["optimize", "gold.nowhere"], ["gold.nowhere"]),
+    ],
+)
+def test_maintenance_refuses_bad_input_cleanly(
+    shop: Path, args: list[str], needles: list[str]
+) -> None:
+    assert_clean_error(prodml_main("tables", *args, cwd=shop), *needles)
+
+
+def test_maintenance_bad_flags_are_usage_errors(shop: Path) -> None:
+    r = prodml_main("tables", "vacuum", "--retention-hours", "-1", cwd=shop)
+    assert_usage_error(r, "retention-hours")
+    assert_usage_error(prodml_main("tables", "forget", "bronze.sales", cwd=shop), "--key")
+
+
+def test_forget_asks_first(tmp_path: Path) -> None:
+    root = _fresh_shop(tmp_path)
+    r = prodml_main("tables", "forget", "bronze.sales", "--key", "day=2024-01-01", cwd=root)
+    assert r.code == 1  # no terminal to confirm on: nothing deleted
+    rows = json.loads(ok(prodml_main("tables", "preview", "bronze.sales", "--json", cwd=root)).out)
+    assert len(rows) == 4

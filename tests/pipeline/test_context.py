@@ -112,12 +112,6 @@ def test_read_files_reads_every_column_as_text(shop_ws: Workspace, engine: Engin
     assert set(data.column("_source_file").to_pylist()) == set(files)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="read_files reads CSV with auto_detect=false and an explicit column list: DuckDB then "
-    "takes the columns by position, so a column missing from the file is an error instead of "
-    "NULL as documented",
-)
 def test_a_csv_column_missing_from_the_file_reads_as_null(
     shop_ws: Workspace, engine: Engine
 ) -> None:
@@ -126,11 +120,6 @@ def test_a_csv_column_missing_from_the_file_reads_as_null(
     assert table.to_arrow_table().column("missing").to_pylist() == [None] * 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="read_files ignores the CSV header (columns are taken by position): a file whose "
-    "columns come in another order has its values silently swapped",
-)
 def test_csv_columns_are_read_by_their_header_names(
     shop_ws: Workspace, engine: Engine, tmp_path: Path
 ) -> None:

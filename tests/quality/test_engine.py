@@ -273,3 +273,65 @@ def test_bad_step_expectations_name_the_step(
     root = make_platform(tmp_path / "p", {"m": code})
     result = prodml_main("run", "m", cwd=root)
     assert_clean_error(result, "step scores", needle)
+
+
+# -- per-partition table rules (issue 13 item 2) --------------------------------------------
+
+
+def _days(counts: dict[str, int]) -> pa.Table:
+    days = [d for d, n in counts.items() for _ in range(n)]
+    return pa.table({"day": days, "x": [1.0] * len(days)})
+
+
+def test_item2_row_count_per_partition_sees_an_empty_day_in_a_full_write() -> None:
+    rules = RULES.validate_python([{"rule": "row_count", "min": 1, "scope": "partition"}])
+    con = duckdb.connect()
+    data = _days({"2024-01-01": 50, "2024-01-03": 48})  # 2024-01-02's file was empty
+    covered = ("day", ["2024-01-01", "2024-01-02", "2024-01-03"])
+    whole = RULES.validate_python([{"rule": "row_count", "min": 1}])
+    assert evaluate(con, data, whole, table="t").results[0].passed is True  # before: unseen
+    results = evaluate(con, data, rules, table="t", partitions=covered).results
+    assert [(r.passed, r.observed) for r in results] == [(True, 50.0), (False, 0.0), (True, 48.0)]
+    assert results[1].message == "day=2024-01-02: 0 rows, outside [1, ]"
+
+
+def test_item2_anomaly_per_partition_flags_a_day_cut_short() -> None:
+    rules = RULES.validate_python(
+        [{"rule": "anomaly", "metric": "row_count", "scope": "partition", "min_history": 5}]
+    )
+    con = duckdb.connect()
+    counts = {f"2024-01-{d:02d}": 100 + d % 4 for d in range(1, 9)}
+    counts["2024-01-09"] = 41  # a file cut at a line end: a partial day
+    covered = ("day", sorted(counts))
+    results = evaluate(con, _days(counts), rules, table="t", partitions=covered).results
+    assert [r.passed for r in results] == [True] * 8 + [False]  # judged against the others
+    assert results[-1].message.startswith("day=2024-01-09: row_count 41 vs median 101.5")
+    # a later write of one day: judged against the table's history of partitions
+    one = ("day", ["2024-01-10"])
+    history = [100.0, 101.0, 102.0, 103.0, 100.0, 101.0]
+    later = evaluate(
+        con, _days({"2024-01-10": 12}), rules, table="t", partitions=one, history=lambda _: history
+    )
+    assert later.results[0].passed is False
+    fine = evaluate(
+        con, _days({"2024-01-10": 101}), rules, table="t", partitions=one, history=lambda _: history
+    )
+    assert fine.results[0].passed is True
+
+
+def test_item2_scope_partition_on_a_write_that_is_not_by_partition_is_an_error() -> None:
+    rules = RULES.validate_python([{"rule": "row_count", "min": 1, "scope": "partition"}])
+    con = duckdb.connect()
+    with pytest.raises(ExpectationError, match="scope partition, but this write of t is not"):
+        evaluate(con, _days({"a": 1}), rules, table="t")
+    with pytest.raises(ExpectationError, match="have no month column"):
+        evaluate(con, _days({"a": 1}), rules, table="t", partitions=("month", ["1", "2"]))
+    one = evaluate(con, _days({"a": 3}), rules, table="t", partitions=("month", ["1"]))
+    assert one.results[0].observed == 3.0  # one partition written: all its rows are in it
+
+
+def test_scope_is_checked_in_config() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="scope"):
+        RULES.validate_python([{"rule": "row_count", "min": 1, "scope": "day"}])

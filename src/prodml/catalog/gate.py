@@ -18,11 +18,20 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from prodml.catalog.policies import Access, LinkEvent, Policy, ReadEvent, ReadKind, WriteEvent
+from prodml.catalog.policies import (
+    Access,
+    LinkEvent,
+    MaintainEvent,
+    Policy,
+    ReadEvent,
+    ReadKind,
+    WriteEvent,
+)
 from prodml.catalog.store import MetadataStore
 from prodml.errors import NotFoundError
 from prodml.names import TableName
 from prodml.tables.delta import DeltaTables, WriteResult, WriteSpec, add_actions
+from prodml.tables.maintenance import LostFile, LostFilesError
 
 if TYPE_CHECKING:
     import pyarrow.dataset as pads  # importing it pulls in pandas: only when a table is read
@@ -205,15 +214,78 @@ class Catalog:
         location = self.location(table)
         handle = self._tables.open(location, version, name=str(table))
         resolved = int(handle.version())
-        dataset = self._tables.dataset(
-            location,
-            version=resolved,
-            partition_column=partition_column,
-            partitions=partitions,
-            name=str(table),
-        )
+        try:
+            dataset = self._tables.dataset(
+                location,
+                version=resolved,
+                partition_column=partition_column,
+                partitions=partitions,
+                name=str(table),
+            )
+        except LostFilesError as exc:
+            raise LostFilesError(
+                str(table), exc.lost, hint=self.repair_hint(table, exc.lost)
+            ) from None
         self._after_read(event, resolved)
         return dataset, resolved
+
+    def side_table(self, table: TableName) -> pads.Dataset | None:
+        """A table the gate's own policies keep beside those they guard (quarantine, DQ
+        results) as they need to see it while judging a write: not a read of the step
+        (neither checked nor counted as its lineage). None when it does not exist yet."""
+        location = self.location(table)
+        if not self._tables.exists(location):
+            return None
+        return self._tables.dataset(location, name=str(table))
+
+    # -- maintenance -----------------------------------------------------------------------
+
+    def repair_hint(self, table: TableName, lost: Sequence[LostFile]) -> str:
+        """The commands that repair ``table`` after it lost ``lost``: forget the files, then
+        re-run what made them (those partitions of its producing product)."""
+        entry = self.store.get_table(table.catalog, table.schema, table.table) or {}
+        producer = entry.get("producer_step")
+        first = f"prodml tables check {table.short} --repair"
+        if not producer:
+            return f"{first} (the lost rows are gone; restore the files from a backup to keep them)"
+        product = producer.split(".", 1)[0]
+        days = sorted({v for f in lost for v in f.partition.values() if v})
+        if days and len(lost) == sum(1 for f in lost if f.partition):
+            return f"{first}, then prodml run {product} --partitions {days[0]}..{days[-1]}"
+        return f"{first}, then prodml run {product} --full-refresh"
+
+    def check(self, table: TableName, access: Access) -> list[LostFile]:
+        """The data files of ``table``'s current version gone from storage (from its log: no
+        data is read); a read of its state, checked and audited."""
+        event = MaintainEvent(table=table, operation="check", access=access)
+        self._maintain_before(event)
+        lost = self._tables.lost_files(self.location(table), name=str(table))
+        self._maintain_after(event, {"lost_files": len(lost)})
+        return lost
+
+    def maintain(
+        self, table: TableName, access: Access, operation: str, **options: Any
+    ) -> dict[str, Any]:
+        """``repair`` (forget lost files), ``optimize`` (compact), ``vacuum`` (delete files
+        older than ``retention_hours``) or ``forget`` (delete the rows of ``predicate`` from
+        the table and its history): checked (MODIFY), done, recorded and audited."""
+        event = MaintainEvent(table=table, operation=operation, access=access, options=options)
+        self._maintain_before(event)
+        metadata = {"prodml.principal": access.principal}
+        result = self._tables.maintain(
+            self.location(table), operation, name=str(table), metadata=metadata, **options
+        )
+        self._maintain_after(event, result)
+        return result
+
+    def _maintain_before(self, event: MaintainEvent) -> None:
+        for policy in self.policies:
+            policy.before_maintain(event)
+        self.require(event.table)
+
+    def _maintain_after(self, event: MaintainEvent, result: Mapping[str, Any]) -> None:
+        for policy in self.policies:
+            policy.after_maintain(event, result)
 
     def read_changes(
         self, table: TableName, access: Access, *, since: int | None
@@ -271,7 +343,12 @@ class Catalog:
         if not self.exists(table):
             return None
         event = self._before_read(table, access, "state", None)
-        version, ids = self._tables.state(self.location(table), partition_column)
+        try:
+            version, ids = self._tables.state(self.location(table), partition_column)
+        except LostFilesError as exc:
+            raise LostFilesError(
+                str(table), exc.lost, hint=self.repair_hint(table, exc.lost)
+            ) from None
         self._after_read(event, version)
         return version, ids
 

@@ -56,6 +56,17 @@ class ReadEvent:
 
 
 @dataclass(frozen=True)
+class MaintainEvent:
+    """Maintenance about to be done on a table: ``check``, ``repair``, ``optimize``,
+    ``vacuum`` or ``forget`` (``options`` say how: the retention, the rows to forget)."""
+
+    table: TableName
+    operation: str
+    access: Access
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class LinkEvent:
     """A step made something that is not a table (a model version) from what it read."""
 
@@ -84,6 +95,12 @@ class Policy(Protocol):
     def linked(self, event: LinkEvent) -> None:
         """React to a step making a model version (or other non-table asset)."""
 
+    def before_maintain(self, event: MaintainEvent) -> None:
+        """Check maintenance of a table."""
+
+    def after_maintain(self, event: MaintainEvent, result: Mapping[str, Any]) -> None:
+        """React to maintenance done (``result``: what it did)."""
+
     def finished(self, access: Access, *, succeeded: bool) -> None:
         """The step of ``access`` ended (its reads and writes are complete)."""
 
@@ -109,6 +126,12 @@ class AllowAll:
     def linked(self, event: LinkEvent) -> None:
         """Nothing to do."""
 
+    def before_maintain(self, event: MaintainEvent) -> None:
+        """Allow."""
+
+    def after_maintain(self, event: MaintainEvent, result: Mapping[str, Any]) -> None:
+        """Nothing to do."""
+
     def finished(self, access: Access, *, succeeded: bool) -> None:
         """Nothing to do."""
 
@@ -130,6 +153,28 @@ class RecordsPolicy(AllowAll):
     writes with lineage, and to every model version it links. When the step finishes, its
     edges go to ``on_lineage`` (OpenLineage events).
     """
+
+    def after_maintain(self, event: MaintainEvent, result: Mapping[str, Any]) -> None:
+        """Maintenance that changes a table (repair, optimize, vacuum, forget) is audited:
+        who, what, and what it did (a forget says which key, never the rows)."""
+        if event.operation == "check":
+            return
+        said = {k: v for k, v in event.options.items() if k != "predicate"}
+        done = {k: v for k, v in result.items() if k != "files"}
+        self.store.audit(
+            [
+                {
+                    "principal": event.access.principal,
+                    "run_as": event.access.run_as,
+                    "action": f"table.{event.operation}",
+                    "securable_type": "table",
+                    "securable": str(event.table),
+                    "outcome": "changed",
+                    "reason": f"{event.options.get('key', '')} {said} {done}".strip()[:2000],
+                    "client": "maintenance",
+                }
+            ]
+        )
 
     def __init__(self, store: MetadataStore, on_lineage: LineageSink | None = None) -> None:
         self.store = store

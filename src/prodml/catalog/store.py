@@ -290,6 +290,15 @@ class MetadataStore:
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(query)]
 
+    # -- audit ----------------------------------------------------------------------------
+
+    def audit(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Append audit records (stamped now unless they say ``at``)."""
+        values = [{"at": datetime.now(UTC), **r} for r in rows]
+        if values:
+            with self.begin() as conn:
+                conn.execute(sa.insert(s.audit), values)
+
     # -- data quality -----------------------------------------------------------------------
 
     def record_dq(

@@ -1,4 +1,5 @@
-"""``prodml tables``: list, show, history and preview catalog tables."""
+"""``prodml tables``: list, show, history and preview catalog tables; check, repair,
+optimize, vacuum, and forget a subject's rows."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import typer
 from prodml.cli import console
 from prodml.cli.options import Env, Json, Project, workspace
 
-app = typer.Typer(help="Catalog tables: list, details, history, preview.", no_args_is_help=True)
+app = typer.Typer(
+    help="Catalog tables: list, details, history, preview, and their maintenance.",
+    no_args_is_help=True,
+)
 
 
 @app.command("list")
@@ -124,6 +128,114 @@ def preview(
             return
         console.table(
             f"{name} (first {len(rows)} rows)", data.column_names, [list(r.values()) for r in rows]
+        )
+
+
+OneOrAll = Annotated[
+    str | None, typer.Argument(help="schema.table (default: every table of the catalog)")
+]
+
+
+@app.command("check")
+def check(
+    name: OneOrAll = None,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Forget lost files (their rows are gone).")
+    ] = False,
+    env: Env = None,
+    project: Project = None,
+    json: Json = False,
+) -> None:
+    """Verify that every data file a table's log lists is in storage (no data is read)."""
+    with workspace(project, env) as ws:
+        found = ws.check_tables(name, repair=repair)
+        if json:
+            console.emit_json(found)
+        else:
+            for entry in found:
+                if not entry["lost_files"]:
+                    console.info(f"{entry['table']}: ok")
+                    continue
+                n = len(entry["lost_files"])
+                console.error(
+                    f"{entry['table']}: {n} data file(s) lost in {', '.join(entry['partitions'])}"
+                )
+                done = "repaired; now " if entry.get("repaired") else ""
+                console.info(f"  {done}repair: {entry['repair']}")
+        if any(e["lost_files"] and not e.get("repaired") for e in found):
+            raise typer.Exit(1)
+
+
+@app.command("optimize")
+def optimize(
+    name: OneOrAll = None,
+    target_size: Annotated[
+        int | None, typer.Option(min=1, help="Target file size in bytes (default: delta-rs').")
+    ] = None,
+    env: Env = None,
+    project: Project = None,
+    json: Json = False,
+) -> None:
+    """Compact a table's small files into larger ones (same rows, one commit)."""
+    with workspace(project, env) as ws:
+        done = ws.optimize(name, target_size=target_size)
+        if json:
+            console.emit_json(done)
+            return
+        console.table(
+            "optimized",
+            ["table", "files removed", "files added", "version"],
+            [[d["table"], d["files_removed"], d["files_added"], d["version"]] for d in done],
+        )
+
+
+@app.command("vacuum")
+def vacuum(
+    name: OneOrAll = None,
+    retention_hours: Annotated[
+        int | None,
+        typer.Option(min=0, help="Keep the files of versions younger than this (default 168)."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List, delete nothing.")] = False,
+    env: Env = None,
+    project: Project = None,
+    json: Json = False,
+) -> None:
+    """Delete data files no retained version needs (time travel stays within retention)."""
+    with workspace(project, env) as ws:
+        done = ws.vacuum(name, retention_hours=retention_hours, dry_run=dry_run)
+        if json:
+            console.emit_json(done)
+            return
+        verb = "would delete" if dry_run else "deleted"
+        console.table(
+            "vacuum", ["table", f"files {verb}"], [[d["table"], d["files_deleted"]] for d in done]
+        )
+
+
+@app.command("forget")
+def forget(
+    name: Annotated[str, typer.Argument(help="schema.table")],
+    key: Annotated[str, typer.Option(help="The subject: column=value (customer_id=C000050).")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    env: Env = None,
+    project: Project = None,
+    json: Json = False,
+) -> None:
+    """Delete one subject's rows from a table and its history (time travel before is gone)."""
+    if not yes and not typer.confirm(
+        f"delete the rows of {key} from {name} and every older version of it?"
+    ):
+        raise typer.Exit(1)
+    with workspace(project, env) as ws:
+        done = ws.forget(name, key=key)
+        if json:
+            console.emit_json(done)
+            return
+        console.info(
+            f"{done['table']}: {done['rows_deleted']} row(s) of {key} deleted, "
+            f"{done['files_deleted']} old file(s) and {done['log_entries_deleted']} log "
+            f"entries erased (version {done['version']})"
         )
 
 

@@ -147,12 +147,21 @@ class Expression(_Rule):
         return value
 
 
+#: what a table rule judges: the rows of the whole write, or each partition it writes
+Scope = Literal["write", "partition"]
+
+
 class RowCount(_Rule):
-    """The number of rows written within bounds."""
+    """The number of rows written within bounds (per partition with ``scope: partition``)."""
 
     rule: Literal["row_count"]
     min: int | None = Field(None, ge=0)
     max: int | None = Field(None, ge=0)
+    scope: Scope = Field(
+        "write",
+        description="write: the rows of the whole write; partition: each partition it writes "
+        "(an empty or header-only landing file is an empty partition)",
+    )
 
     @model_validator(mode="after")
     def _bounds(self) -> RowCount:
@@ -207,6 +216,11 @@ class Anomaly(_Rule):
     column: str | None = None
     threshold: float = Field(3.5, gt=0, description="|robust z| above this is an anomaly")
     min_history: int = Field(7, ge=3, description="earlier values needed before judging")
+    scope: Scope = Field(
+        "write",
+        description="write: the metric of the whole write against earlier writes; partition: "
+        "of each partition written against the table's other partitions (a file cut short)",
+    )
 
     @property
     def table_level(self) -> bool:

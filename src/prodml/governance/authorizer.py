@@ -69,6 +69,10 @@ REQUIREMENTS: dict[str, tuple[tuple[Privilege, str], ...]] = {
 }
 # a table's commit history and its state (version, partitions) are read like its rows
 REQUIREMENTS |= {"read_history": REQUIREMENTS["read"], "read_state": REQUIREMENTS["read"]}
+# maintenance changes a table as a write does
+REQUIREMENTS |= {
+    f"table_{op}": REQUIREMENTS["write"] for op in ("repair", "optimize", "vacuum", "forget")
+}
 
 
 @dataclass

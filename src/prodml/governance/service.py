@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
-from prodml.catalog.policies import Access, AllowAll, ReadEvent, WriteEvent
+from prodml.catalog.policies import Access, AllowAll, MaintainEvent, ReadEvent, WriteEvent
 from prodml.catalog.store import MetadataStore
 from prodml.config.platform import GovernanceConfig
 from prodml.errors import AuthenticationError
@@ -264,6 +264,13 @@ class GovernancePolicy(AllowAll):
             Securable("table", str(event.table)),
             client=_client(event.access),
         )
+
+    def before_maintain(self, event: MaintainEvent) -> None:
+        """A check reads the table's state (SELECT); repair, optimize, vacuum and forget
+        change it (MODIFY)."""
+        action = "read_state" if event.operation == "check" else f"table_{event.operation}"
+        table = Securable("table", str(event.table))
+        self.governance.check(event.access, action, table, client=_client(event.access))
 
     def before_write(self, event: WriteEvent) -> None:
         """MODIFY on an existing table; CREATE_TABLE on its schema for a new one."""

@@ -437,10 +437,7 @@ class GovernanceStore:
 
     def audit(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Append audit records."""
-        values = [{"at": _now(), **r} for r in rows]
-        if values:
-            with self.store.begin() as conn:
-                conn.execute(sa.insert(s.audit), values)
+        self.store.audit(rows)
 
     def audit_log(
         self,

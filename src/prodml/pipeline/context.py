@@ -268,12 +268,22 @@ class StepContext:
         """
         names = ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in columns)
         if not files:
-            cols = ", ".join(f"NULL::VARCHAR AS {c}" for c in columns)
+            cols = ", ".join(f"NULL::VARCHAR AS {quote_ident(c)}" for c in columns)
             return self._engine.sql(f"SELECT {cols}, NULL::VARCHAR AS _source_file LIMIT 0")
         paths = "[" + ", ".join(quote_literal(str(f)) for f in files) + "]"
         if format == "csv":
-            reader = f"read_csv({paths}, header=true, columns={{{names}}}, filename=true, auto_detect=false, hive_partitioning=false)"
-        elif format == "json":
+            # columns by their header names (any order; one missing from a file is NULL)
+            reader = (
+                f"read_csv({paths}, header=true, delim=',', quote='\"', all_varchar=true, "
+                "union_by_name=true, filename=true, hive_partitioning=false)"
+            )
+            found = set(self._engine.sql(f"SELECT * FROM {reader} LIMIT 0").columns)
+            cols = ", ".join(
+                quote_ident(c) if c in found else f"NULL::VARCHAR AS {quote_ident(c)}"
+                for c in columns
+            )
+            return self._engine.sql(f"SELECT {cols}, filename AS _source_file FROM {reader}")
+        if format == "json":
             reader = f"read_json({paths}, format='newline_delimited', columns={{{names}}}, filename=true, hive_partitioning=false)"
         else:
             raise UsageError(f"unknown landing format {format!r}", hint="csv or json")

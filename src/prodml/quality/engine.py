@@ -165,7 +165,7 @@ def _columns_of(rule: Expectation) -> list[str]:
     return [column] if column else []
 
 
-def evaluate(
+def evaluate(  # noqa: PLR0913 - the context of a judgement, keyword-only
     con: duckdb.DuckDBPyConnection,
     data: pa.Table,
     rules: Sequence[Expectation],
@@ -175,6 +175,7 @@ def evaluate(
     reference: Callable[[str], Any] | None = None,
     history: Callable[[str], list[float]] | None = None,
     now: datetime | None = None,
+    partitions: tuple[str, Sequence[str]] | None = None,
 ) -> Evaluation:
     """Judge ``data`` (about to be written to ``table``) by ``rules``.
 
@@ -187,6 +188,8 @@ def evaluate(
         reference: resolves a referential rule's table name to an Arrow dataset/table.
         history: earlier observed values of a rule (by label), oldest first, for anomalies.
         now: the time freshness is judged at (default: now, UTC).
+        partitions: the partition column and the partitions this write replaces (those
+            left empty included), for rules with ``scope: partition``.
     """
     now = now or datetime.now(UTC)
     check_rules(rules, data.schema, table, where)
@@ -195,7 +198,11 @@ def evaluate(
     n = data.num_rows
     results = _row_results(row_rules, masks, data)
     for i, rule in enumerate(rules):
-        if rule.table_level:
+        if getattr(rule, "scope", "write") == "partition":
+            at = f"{where}[{i}] ({rule.label()})"
+            per = _per_partition(con, data, rule, partitions, table=table, at=at)
+            results.extend(_partition_results(rule, per, history))
+        elif rule.table_level:
             results.append(_table_result(rule, values.get(f"a{i}"), n, data.schema, history, now))
     order = {r.label(): k for k, r in enumerate(rules)}
     results.sort(key=lambda r: order[r.rule])
@@ -440,6 +447,11 @@ def _table_result(
         verdict = _anomaly(rule, observed, history(rule.label()) if history else [])
     else:
         raise AssertionError(f"not a table rule: {rule.rule}")
+    return _verdict_result(rule, verdict, n)
+
+
+def _verdict_result(rule: Expectation, verdict: Verdict, n: int, where: str = "") -> RuleResult:
+    """A table rule's result from its verdict (``where``: the partition it is about)."""
     passed, observed, message = verdict
     return RuleResult(
         rule=rule.label(),
@@ -450,8 +462,81 @@ def _table_result(
         failed_rows=None,
         total_rows=n,
         observed=observed,
-        message=message,
+        message=f"{where}: {message}" if where and message else message,
     )
+
+
+def _per_partition(
+    con: duckdb.DuckDBPyConnection,
+    data: pa.Table,
+    rule: Expectation,
+    partitions: tuple[str, Sequence[str]] | None,
+    *,
+    table: str,
+    at: str,
+) -> dict[str, tuple[int, Any]]:
+    """Each partition the write covers: (rows, the rule's aggregate); the partitions it
+    replaces that received no rows are there with 0 rows."""
+    if partitions is None:
+        raise ExpectationError(
+            f"{at}: scope partition, but this write of {table} is not by partition",
+            hint="partition the table (partition_by on its step) or use scope: write",
+        )
+    column, covered = partitions
+    expected = {f"{column}={p}": (0, None) for p in covered}
+    if column not in data.column_names:
+        if len(covered) == 1:  # the write is one partition: every row is in it
+            _n, value = _run_aggregate(con, data, rule, None)
+            return {f"{column}={covered[0]}": (data.num_rows, value)}
+        raise ExpectationError(
+            f"{at}: scope partition, but the rows written to {table} have no {column} column",
+            hint="keep the partition column in the step's output, or use scope: write",
+        )
+    found = _run_aggregate(con, data, rule, column)
+    return {**expected, **{f"{column}={p}": v for p, v in found.items()}}
+
+
+def _run_aggregate(
+    con: duckdb.DuckDBPyConnection, data: pa.Table, rule: Expectation, column: str | None
+) -> Any:
+    """``(rows, aggregate)`` of ``data``, or per value of ``column`` (as text)."""
+    agg = _aggregate(rule) or "NULL"
+    con.register("__dq_part", data)
+    try:
+        if column is None:
+            (row,) = con.execute(f"SELECT count(*), {agg} FROM __dq_part").fetchall()
+            return tuple(row)
+        key = f"CAST({quote_ident(column)} AS VARCHAR)"
+        found = con.execute(f"SELECT {key}, count(*), {agg} FROM __dq_part GROUP BY 1").fetchall()
+    finally:
+        con.unregister("__dq_part")
+    return {str(p): (int(c), v) for p, c, v in found}
+
+
+def _partition_results(
+    rule: Expectation,
+    per: dict[str, tuple[int, Any]],
+    history: Callable[[str], list[float]] | None,
+) -> list[RuleResult]:
+    """One result per partition: row counts within bounds, or a metric against the table's
+    earlier partitions and the write's others (one value each)."""
+    past = history(rule.label()) if history and isinstance(rule, Anomaly) else []
+    out = []
+    for partition, (n, value) in sorted(per.items()):
+        if isinstance(rule, RowCount):
+            verdict = _row_count(rule, n)
+        else:
+            assert isinstance(rule, Anomaly)
+            observed = float(n) if rule.metric == "row_count" else value
+            others = [
+                float(c) if rule.metric == "row_count" else v
+                for p, (c, v) in per.items()
+                if p != partition and (rule.metric == "row_count" or v is not None)
+            ]
+            value_seen = None if observed is None else float(observed)
+            verdict = _anomaly(rule, value_seen, past + others)
+        out.append(_verdict_result(rule, verdict, n, partition))
+    return out
 
 
 #: a table rule's (passed — None: not judged —, observed value, message)

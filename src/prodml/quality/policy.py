@@ -23,6 +23,7 @@ from prodml.serialize import to_jsonable
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    import pyarrow.dataset as pads
 
     from prodml.catalog.gate import Catalog
     from prodml.catalog.policies import Access
@@ -71,7 +72,9 @@ class QualityPolicy(AllowAll):
         if not found or not found[0]:
             return
         data = event.data if isinstance(event.data, pa.Table) else event.data.read_all()
-        evaluation = evaluate_with(self._catalog(), None, data, found[0], event.table, found[1])
+        evaluation = evaluate_with(
+            self._catalog(), None, data, found[0], event.table, found[1], event.spec
+        )
         if evaluation.failed:
             raise QualityFailedError(describe_failures(str(event.table), evaluation.failed))
         event.data = evaluation.kept
@@ -86,7 +89,9 @@ class QualityPolicy(AllowAll):
         rules, where = found
         data = event.data if isinstance(event.data, pa.Table) else event.data.read_all()
         catalog = self._catalog()
-        evaluation = evaluate_with(catalog, self._store, data, rules, event.table, where)
+        evaluation = evaluate_with(
+            catalog, self._store, data, rules, event.table, where, event.spec
+        )
         if evaluation.failed:
             self._record(event, evaluation, None)
             message = describe_failures(str(event.table), evaluation.failed)
@@ -146,8 +151,10 @@ def evaluate_with(
     rules: Sequence[Expectation],
     table: TableName,
     where: str,
+    spec: WriteSpec | None = None,
 ) -> Evaluation:
-    """``evaluate`` with the catalog for referential rules and the store for history."""
+    """``evaluate`` with the catalog for referential rules, the store for history, and the
+    partitions ``spec`` writes (for per-partition rules)."""
     import duckdb
 
     from prodml.catalog.policies import Access
@@ -166,9 +173,27 @@ def evaluate_with(
             reference=lambda name: catalog.read(catalog.name(name), access)[0],
             history=(lambda rule: store.dq_history(str(table), rule)) if store else None,
             now=datetime.now(UTC),
+            partitions=_partitions(spec, data),
         )
     finally:
         con.close()
+
+
+def _partitions(spec: WriteSpec | None, data: pa.Table) -> tuple[str, list[str]] | None:
+    """The partition column of a write and the partitions it covers: those it replaces
+    (even left empty), else those its rows fall in. None: the write is not by partition."""
+    if spec is None:
+        return None
+    column = spec.partition_column or (spec.partition_by[0] if spec.partition_by else None)
+    if column is None:
+        return None
+    if spec.partitions is not None:
+        return column, [str(p) for p in spec.partitions]
+    if column not in data.column_names:
+        return None
+    import pyarrow.compute as pc
+
+    return column, [str(v) for v in pc.unique(data.column(column)).to_pylist()]
 
 
 def check_table(
@@ -182,7 +207,13 @@ def check_table(
     """Judge a whole table as it is now (nothing dropped or quarantined); record the results."""
     catalog.require(table)
     dataset, version = catalog.read(table, access)
-    results = evaluate_with(catalog, store, dataset.to_table(), rules, table, where).results
+    from prodml.tables.delta import WriteSpec
+
+    data = dataset.to_table()
+    entry = catalog.store.get_table(table.catalog, table.schema, table.table) or {}
+    by = list(entry.get("partition_by") or [])
+    spec = WriteSpec(str(table), "overwrite", partition_by=by) if by else None
+    results = evaluate_with(catalog, store, data, rules, table, where, spec).results
     record(
         catalog,
         store,
@@ -277,18 +308,22 @@ def write_quarantine(catalog: Catalog, event: WriteEvent, rows: pa.Table | None)
     identical row); an append adds."""
     scope = Scope.of(event.spec)
     table = catalog.name(quarantine_name(f"{event.table.schema}.{event.table.table}"))
-    if rows is None and (scope.kind == "append" or not catalog.exists(table)):
+    existing = catalog.side_table(table)
+    if rows is None and (scope.kind == "append" or existing is None):
         return
-    if rows is None:  # nothing set aside this time: what the redone write set aside goes
-        rows = catalog.read(table, event.access)[0].schema.empty_table()
-    else:
+    if rows is not None:
         rows = _quarantine_columns(rows, event, scope)
     where = _step_is("_dq_step", event.access.step)
     if scope.kind == "partitions":
-        hashes = rows.column("_dq_row_hash").to_pylist()
+        hashes = rows.column("_dq_row_hash").to_pylist() if rows is not None else []
         parts = _in("_dq_partition", scope.partitions)
         where += f" AND ({parts} OR {_in('_dq_row_hash', hashes)})" if hashes else f" AND {parts}"
-    if scope.kind == "append" or not _has(catalog, table, event.access, "_dq_row_hash"):
+    if rows is None:  # nothing set aside this time: what the redone write set aside goes
+        assert existing is not None
+        if "_dq_row_hash" not in existing.schema.names or not _matches(existing, where):
+            return  # nothing to replace: no empty commit
+        rows = existing.schema.empty_table()
+    if scope.kind == "append" or existing is None or "_dq_row_hash" not in existing.schema.names:
         catalog.append(
             table,
             rows,
@@ -304,9 +339,16 @@ def write_quarantine(catalog: Catalog, event: WriteEvent, rows: pa.Table | None)
     catalog.write(table, rows, spec, event.access)
 
 
-def _has(catalog: Catalog, table: TableName, access: Access, column: str) -> bool:
-    """Whether ``table`` exists and has ``column`` (quarantines made before it did not)."""
-    return catalog.exists(table) and column in catalog.read(table, access)[0].schema.names
+def _matches(dataset: pads.Dataset, where: str) -> bool:
+    """Whether any row of ``dataset`` matches the SQL predicate ``where``."""
+    import duckdb
+
+    con = duckdb.connect(config={"autoinstall_known_extensions": False})
+    try:
+        con.register("t", dataset)
+        return bool(con.execute(f"SELECT 1 FROM t WHERE {where} LIMIT 1").fetchall())
+    finally:
+        con.close()
 
 
 def record(  # noqa: PLR0913 - a result's context, keyword-only
@@ -366,7 +408,8 @@ def record(  # noqa: PLR0913 - a result's context, keyword-only
             "scope": pa.array([key] * len(rows), pa.string()),
         }
     )
-    if not covered or not _has(catalog, target, access, "scope"):
+    stored = catalog.side_table(target)
+    if not covered or stored is None or "scope" not in stored.schema.names:
         catalog.append(
             target,
             data,

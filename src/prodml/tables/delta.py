@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,16 @@ from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundErr
 
 from prodml.names import check_column, quote_ident, quote_literal
 from prodml.tables.errors import CommitConflictError, TableError
+from prodml.tables.maintenance import (
+    LostFile,
+    LostFilesError,
+    checkpoint_due,
+    forget,
+    lost_files,
+    optimize,
+    repair,
+    vacuum,
+)
 from prodml.tables.schema import conform
 
 if TYPE_CHECKING:
@@ -129,11 +140,24 @@ class DeltaTables:
                 import pyarrow.dataset as pads
 
                 return pads.dataset(pa.schema(dt.schema().to_arrow()).empty_table())
-            return dt.to_pyarrow_dataset(
+            dataset = dt.to_pyarrow_dataset(
                 file_pruning_predicate=[(partition_column, "in", list(partitions))],
                 filesystem=self._filesystem(location),
             )
-        return dt.to_pyarrow_dataset(filesystem=self._filesystem(location))
+        else:
+            dataset = dt.to_pyarrow_dataset(filesystem=self._filesystem(location))
+        self._check_files(location, dataset, dt, name)
+        return dataset
+
+    def _check_files(self, location: str, dataset: pads.Dataset, dt: DeltaTable, name: str) -> None:
+        """A local table's files to be read are all there (a stat each), else a clear error
+        naming the partitions instead of a failed scan half-way."""
+        if "://" in location and not location.startswith("file://"):
+            return  # a stat per object would cost a request each: 'prodml tables check'
+        root = location.removeprefix("file://")
+        if all(os.path.exists(os.path.join(root, f)) for f in dataset.files):
+            return
+        raise LostFilesError(name or location, lost_files(dt, location, self.storage_options))
 
     def added_since(self, location: str, since: int | None, *, name: str = "") -> pads.Dataset:
         """The rows of the data files the table gained after version ``since`` (all of it
@@ -197,9 +221,35 @@ class DeltaTables:
         partitioned by it (None otherwise): what planning compares."""
         handle = self.open(location)
         version = int(handle.version())
+        if "://" not in location or location.startswith("file://"):  # a stat per file
+            lost = lost_files(handle, location, self.storage_options)
+            if lost:
+                raise LostFilesError(location, lost)
         if column and column in handle.metadata().partition_columns:
             return version, self.partition_ids(location, column, handle=handle)
         return version, None
+
+    # -- maintenance (prodml.tables.maintenance) -------------------------------------------
+
+    def lost_files(self, location: str, *, name: str = "") -> list[LostFile]:
+        """The current version's data files that storage no longer holds."""
+        return lost_files(self.open(location, name=name), location, self.storage_options)
+
+    def maintain(
+        self, location: str, operation: str, *, name: str = "", **options: Any
+    ) -> dict[str, Any]:
+        """Run one maintenance ``operation`` (repair, optimize, vacuum, forget) on a table."""
+        handle = self.open(location, name=name)
+        metadata = {"prodml.operation": operation, **options.pop("metadata", {})}
+        if operation == "repair":
+            return repair(handle, metadata)
+        if operation == "optimize":
+            return optimize(handle, metadata, options.get("target_size"))
+        if operation == "vacuum":
+            return vacuum(handle, options["retention_hours"], dry_run=options.get("dry_run", False))
+        if operation == "forget":
+            return forget(handle, location, options["predicate"], metadata, self.storage_options)
+        raise TableError(name or location, f"unknown maintenance operation {operation!r}")
 
     def history(self, location: str, limit: int | None = None) -> list[dict[str, Any]]:
         """Commit history, newest first."""
@@ -215,6 +265,22 @@ class DeltaTables:
         return None
 
     def write(
+        self, location: str, data: pa.Table | pa.RecordBatchReader, spec: WriteSpec
+    ) -> WriteResult:
+        """Write ``data`` as one atomic commit, as ``spec`` says; every
+        ``CHECKPOINT_INTERVAL`` commits a checkpoint follows (readers then replay at most
+        that many commits, however long the history)."""
+        result = self._write(location, data, spec)
+        if checkpoint_due(result.version) and result.operation != "noop":
+            try:
+                self.open(location, name=spec.name).create_checkpoint()
+            except DeltaError as exc:  # the commit stands; the next checkpoint catches up
+                log.warning(
+                    "checkpoint of %s at version %d failed: %s", spec.name, result.version, exc
+                )
+        return result
+
+    def _write(
         self, location: str, data: pa.Table | pa.RecordBatchReader, spec: WriteSpec
     ) -> WriteResult:
         """Write ``data`` as one atomic commit, as ``spec`` says.

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from prodml.catalog.gate import TableInfo
     from prodml.catalog.lineage import Edge
     from prodml.catalog.policies import Access
+    from prodml.names import TableName
     from prodml.workspace.wiring import Wiring
 
 
@@ -69,3 +70,73 @@ class TableMethods:
         from prodml.catalog.lineage import walk
 
         return walk(self._w.store, name, self.catalog_name, upstream=upstream, depth=depth)
+
+    # -- maintenance -------------------------------------------------------------------------
+
+    def _names(self, name: str | None) -> list[TableName]:
+        """``name``, or every table of the catalog."""
+        catalog = self._w.catalog
+        if name is not None:
+            return [catalog.name(name)]
+        entries = self._w.store.list_tables(self.catalog_name)
+        return [catalog.name(f"{e['schema_name']}.{e['name']}") for e in entries]
+
+    def check_tables(
+        self, name: str | None = None, *, repair: bool = False
+    ) -> list[dict[str, Any]]:
+        """Per table (``name`` or all): the data files its log lists that storage lost
+        (read from the log: no data is scanned), with the commands that repair it; with
+        ``repair`` the lost files are forgotten (the table reads again, without their rows)."""
+        catalog, access, out = self._w.catalog, self._access(), []
+        for table in self._names(name):
+            lost = catalog.check(table, access)
+            entry: dict[str, Any] = {"table": str(table), "lost_files": [f.path for f in lost]}
+            entry["partitions"] = sorted({f.where() for f in lost})
+            if lost:
+                entry["repair"] = catalog.repair_hint(table, lost)
+            if lost and repair:
+                entry["repaired"] = catalog.maintain(table, access, "repair")
+            out.append(entry)
+        return out
+
+    def optimize(
+        self, name: str | None = None, *, target_size: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Compact small files of a table (or all): one commit each, the same rows."""
+        catalog, access = self._w.catalog, self._access()
+        return [
+            {"table": str(t), **catalog.maintain(t, access, "optimize", target_size=target_size)}
+            for t in self._names(name)
+        ]
+
+    def vacuum(
+        self, name: str | None = None, *, retention_hours: int | None = None, dry_run: bool = False
+    ) -> list[dict[str, Any]]:
+        """Delete the files of a table (or all) that no version younger than
+        ``retention_hours`` (default: 7 days) needs; ``dry_run`` lists them only."""
+        from prodml.tables.maintenance import VACUUM_RETENTION_HOURS
+
+        hours = VACUUM_RETENTION_HOURS if retention_hours is None else retention_hours
+        catalog, access = self._w.catalog, self._access()
+        return [
+            {
+                "table": str(t),
+                **catalog.maintain(t, access, "vacuum", retention_hours=hours, dry_run=dry_run),
+            }
+            for t in self._names(name)
+        ]
+
+    def forget(self, name: str, *, key: str) -> dict[str, Any]:
+        """Delete one subject's rows (``key``: ``customer_id=C000050``) from a table and from
+        its history (older versions' files and log entries); audited."""
+        from prodml.tables.maintenance import key_predicate
+
+        catalog, access = self._w.catalog, self._access()
+        table = catalog.name(name)
+        schema = catalog.read(table, access)[0].schema
+        predicate = key_predicate(str(table), schema, key)
+        return {
+            "table": str(table),
+            "key": key,
+            **catalog.maintain(table, access, "forget", predicate=predicate, key=key),
+        }
