@@ -348,6 +348,13 @@ def main() -> int:
         default=2_000_000,
         help="stop a measurement after this many requests even before --seconds (default 2M)",
     )
+    parser.add_argument(
+        "--inference-log",
+        choices=["durable", "memory"],
+        default="durable",
+        help="prodml's inference log: journaled before each answer (the default) or held in "
+        "memory until written (inference_log.durable: false); compare the two for its cost",
+    )
     parser.add_argument("--loadgen-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.loadgen_child:
@@ -369,6 +376,13 @@ def main() -> int:
         f"{len(setup.rows)} rows drawn from features.customer_features (seed {SEED}); "
         f"tracking {setup.uri}"
     )
+    if args.inference_log == "memory":  # the endpoint as configured, its log in memory
+        product_yaml = setup.demo / "products" / "churn" / "product.yaml"
+        text = product_yaml.read_text()
+        product_yaml.write_text(
+            text.replace("\nendpoint:\n", "\nendpoint:\n  inference_log: {durable: false}\n", 1)
+        )
+    print(f"prodml's inference log: {args.inference_log}")
     logs = work_dir("serving/logs")
     servers = [prodml_server(setup.demo, logs)]
     peer_bin, peer_note = open_peer("serving", skip=args.skip_peers)

@@ -92,9 +92,11 @@ def test_history_commit_lookups_and_state_are_reads_too(gate: tuple[Catalog, See
     seen.events.clear()
     (entry,) = catalog.history(table, Access("ana"))
     assert entry["version"] == 0 and entry["operation"] in ("WRITE", "CREATE TABLE")
-    version, ids = catalog.state(table, Access("ana"), "day") or (None, None)
+    version, ids, _whole = catalog.state(table, Access("ana"), "day") or (None, None, None)
     assert version == 0 and set(ids or {}) == {"2024-01-01", "2024-01-02"}
-    assert catalog.state(table, Access("ana"), "n") == (0, None)  # not partitioned by n
+    version, ids, whole = catalog.state(table, Access("ana"), "n") or (None, None, "")
+    assert (version, ids) == (0, None)  # not partitioned by n
+    assert whole.startswith("c:")  # the content of its partitions, as written by a step
     assert catalog.find_commit(table, Access("ana"), "prodml.batch", "nope") is None
     kinds = [e[1][0] for e in seen.events if e[0] == "before_read"]
     assert kinds == ["history", "state", "state", "history"]

@@ -145,3 +145,31 @@ def test_promote_json(trained: Path, tmp_path: Path) -> None:
     r = ok(prodml_main("models", "promote", "clf", "--json", cwd=root))
     assert json.loads(r.out) == {"model": "dev.ml.clf", "champion": 1, "previous_champion": None}
     assert r.err == ""
+
+
+def test_item9_a_copied_platform_uses_its_own_artifacts(trained: Path, tmp_path: Path) -> None:
+    """Issue 13 item 9: MLflow's stored artifact locations were absolute, so a copy of a
+    platform read and wrote the original's mlartifacts."""
+    import shutil
+    import sqlite3
+
+    import prodml
+
+    first = copy_platform(trained, tmp_path / "first")
+    ok(prodml_main("models", "versions", "clf", cwd=first))  # opened where it now is
+    moved = copy_platform(first, tmp_path / "moved")
+    shutil.rmtree(first)  # the platform it was copied from is gone
+    with prodml.connect(moved) as ws:
+        assert ws.load_model("clf", version=1) is not None  # read from the copy's files
+    ok(prodml_main("run", "clf", "--params", "c=0.25", cwd=moved))  # version 2, in the copy
+    db = sqlite3.connect(moved / ".prodml" / "mlflow.db")
+    try:
+        stored = [
+            v
+            for table, column in (("runs", "artifact_uri"), ("model_versions", "storage_location"))
+            for (v,) in db.execute(f"SELECT {column} FROM {table}")
+        ]
+    finally:
+        db.close()
+    assert len(stored) >= 4 and all(str(moved) in v for v in stored), stored
+    assert not first.exists() and not any(str(trained) in v for v in stored)

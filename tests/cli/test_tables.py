@@ -259,3 +259,60 @@ def test_forget_asks_first(tmp_path: Path) -> None:
     assert r.code == 1  # no terminal to confirm on: nothing deleted
     rows = json.loads(ok(prodml_main("tables", "preview", "bronze.sales", "--json", cwd=root)).out)
     assert len(rows) == 4
+
+
+def test_item11_retention_deletes_old_log_rows_only(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+    from deltalake import DeltaTable
+
+    import prodml
+    from prodml.catalog import schema as s
+
+    root = new_shop(tmp_path / "p")
+    (root / "prodml.yaml").write_text(
+        (root / "prodml.yaml").read_text()
+        + "retention: {dq_results_days: 30, quarantine_days: 30, audit_days: 30}\n"
+    )
+    product = root / "products" / "shop" / "product.yaml"
+    product.write_text(
+        product.read_text()
+        + "tables:\n  bronze.sales:\n    expectations:\n"
+        + "      - {rule: not_null, column: amount, action: quarantine}\n"
+    )
+    ok(prodml_main("run", "shop", cwd=root))
+    fresh = json.loads(ok(prodml_main("tables", "retain", "--json", cwd=root)).out)
+    assert {d["table"]: d["rows_deleted"] for d in fresh} == {
+        "dev.monitoring.dq_results": 0,
+        "metadata dq_results": 0,
+        "metadata audit": 0,
+    }
+    # the first day's results age by a year: they go, the second day's stay
+    old = datetime(2020, 1, 1, tzinfo=UTC)
+    location = root / "data" / "dev" / "monitoring" / "dq_results"
+    DeltaTable(str(location)).update(
+        {"checked_at": "CAST('2020-01-01T00:00:00Z' AS TIMESTAMP)"}, predicate="rule = 'rows'"
+    )
+    with prodml.connect(root) as ws:
+        before = ws.read("monitoring.dq_results").num_rows
+        with ws._w.store.begin() as conn:
+            conn.execute(sa.update(s.audit).values(at=old))
+    done = json.loads(ok(prodml_main("tables", "retain", "--json", cwd=root)).out)
+    by = {d["table"]: d["rows_deleted"] for d in done}
+    assert by["dev.monitoring.dq_results"] == 1 and by["metadata audit"] > 0
+    with prodml.connect(root) as ws:
+        assert ws.read("monitoring.dq_results").num_rows == before - 1
+        actions = [a["action"] for a in ws.audit()]
+    assert "audit.expire" in actions and "table.retain" in actions
+    r = ok(prodml_main("tables", "retain", cwd=root, env={"COLUMNS": "80"}))
+    assert "dev.monitoring.dq_results" in r.out and max(map(len, r.out.splitlines())) <= 80
+
+
+def test_retention_config_is_checked(tmp_path: Path) -> None:
+    root = new_shop(tmp_path / "p")
+    (root / "prodml.yaml").write_text(
+        (root / "prodml.yaml").read_text() + "retention: {dq_results_days: 0, audit_dayz: 3}\n"
+    )
+    r = prodml_main("tables", "retain", cwd=root)
+    assert_clean_error(r, "retention")

@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from tests.helpers import PLATFORM, assert_clean_error, make_platform, prodml_cli, prodml_main
+from tests.helpers import (
+    PLATFORM,
+    Result,
+    assert_clean_error,
+    make_platform,
+    prodml_cli,
+    prodml_main,
+)
 
 import prodml
 
@@ -373,3 +380,54 @@ def test_item5_a_killed_runs_lease_is_taken_over(tmp_path: Path) -> None:
     again = prodml_main("run", "events", cwd=root)  # no wait needed: its holder is dead
     assert again.code == 0, again.err
     assert len(_rows(root, "bronze.events")) == 100
+
+
+UNCHANGED = """
+from prodml import step
+
+@step(stage="ingress", inputs=["landing:events"], outputs="bronze.events",
+      partition_by="day", mode="replace_partitions")
+def ingest(ctx, events):
+    return ctx.read_files(events, format="csv", columns=["id", "day"])
+
+@step(stage="features", inputs=["bronze.events"], outputs="gold.examples")
+def examples(ctx, events):
+    return ctx.sql("SELECT id, day, length(id) AS n FROM events")
+
+@step(stage="train", inputs=["gold.examples"], outputs="ml.fit", mode="append")
+def train(ctx, examples):
+    from sklearn.dummy import DummyRegressor
+    frame = examples.df()
+    model = DummyRegressor().fit(frame[["n"]], frame["n"])
+    return ctx.log_model(model, input_example=frame[["n"]].head(2))
+"""
+
+
+@pytest.mark.slow
+def test_item7_a_backfill_of_unchanged_data_does_not_retrain(tmp_path: Path) -> None:
+    """Issue 13 item 7: rewriting partitions with the same rows gave their tables new
+    versions, so train ran again and registered an identical model version."""
+    root = make_platform(tmp_path / "p", {"events": UNCHANGED})
+    yaml_file = root / "products" / "events" / "product.yaml"
+    yaml_file.write_text(yaml_file.read_text() + "model: {name: events}\n")
+    _landing(root, 3)
+    first = prodml_main("run", "events", "--json", cwd=root)
+    assert first.code == 0, first.err
+    again = prodml_main(
+        "run", "events", "--partitions", "2024-01-01..2024-01-03", "--json", cwd=root
+    )
+    assert again.code == 0, again.err
+    steps = {s["step"]: s["status"] for s in json.loads(again.out)["steps"]}
+    assert steps["events.ingest"] == "succeeded"  # the backfill rewrote its partitions
+    assert steps["events.examples"] == "skipped" and steps["events.train"] == "skipped"
+    with prodml.connect(root) as ws:
+        assert len(ws.model_versions("events")) == 1
+    _landing(root, 4, first=4)  # a real change: a new day
+    changed = json.loads(_ok_run(root).out)
+    assert {s["step"]: s["status"] for s in changed["steps"]}["events.train"] == "succeeded"
+
+
+def _ok_run(root: Path) -> Result:
+    r = prodml_main("run", "events", "--json", cwd=root)
+    assert r.code == 0, r.err
+    return r

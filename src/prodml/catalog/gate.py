@@ -7,6 +7,7 @@ audits, quality judges writes, the records policy keeps commits and lineage.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -155,9 +156,41 @@ class Catalog:
         for policy in self.policies:
             policy.before_write(event)
         result = self._tables.write(self.location(table), event.data, spec)
+        if sources is not None and result.operation != "noop":  # a step's output
+            self._record_contents(table, event, result)
         for policy in self.policies:
             policy.after_write(event, result)
         return result
+
+    def _record_contents(self, table: TableName, event: WriteEvent, result: WriteResult) -> None:
+        """Record what the files of the partitions this write made hold (their rows' content
+        id), or what the whole table holds after an overwrite: planning then compares
+        content, so an identical rewrite changes nothing downstream."""
+        from prodml.engine.local import content_ids
+
+        location, name = self.location(table), str(table)
+        columns = (
+            self._tables.open(location, result.version, name=name).metadata().partition_columns
+        )
+        if len(columns) == 1:
+            ids = self._tables.partition_ids(location, columns[0], version=result.version)
+            known = self.store.contents(name, ids.values())
+            todo = sorted(p for p, i in ids.items() if i not in known)
+            if not todo:
+                return
+            rows = self._tables.dataset(
+                location, version=result.version, partition_column=columns[0], partitions=todo
+            ).to_table()
+            found = content_ids(rows, columns[0])
+            self.store.record_contents(name, {ids[p]: f"c:{found[p]}" for p in todo if p in found})
+        elif (
+            not columns
+            and event.spec.mode == "overwrite"
+            and event.spec.replace_where is None
+            and isinstance(event.data, pa.Table)
+        ):
+            whole = content_ids(event.data)[""]
+            self.store.record_contents(name, {f"v{result.version}": f"c:{whole}"})
 
     def append(
         self,
@@ -337,20 +370,46 @@ class Catalog:
 
     def state(
         self, table: TableName, access: Access, partition_column: str | None = None
-    ) -> tuple[int, dict[str, str] | None] | None:
-        """The table's version and, when it is partitioned by ``partition_column``, a content
-        id per partition (None: the table does not exist yet). Planning reads this."""
+    ) -> tuple[int, dict[str, str] | None, str] | None:
+        """The table's version; when it is partitioned by ``partition_column``, an id per
+        partition; and an id of the whole table (None: the table does not exist yet). Ids
+        are content ids where the rows' content is known, so that rewriting the same rows
+        changes no id. Planning reads this."""
         if not self.exists(table):
             return None
         event = self._before_read(table, access, "state", None)
+        location = self.location(table)
         try:
-            version, ids = self._tables.state(self.location(table), partition_column)
+            version, ids = self._tables.state(location, partition_column)
         except LostFilesError as exc:
             raise LostFilesError(
                 str(table), exc.lost, hint=self.repair_hint(table, exc.lost)
             ) from None
         self._after_read(event, version)
-        return version, ids
+        return version, *self._contents(table, location, version, ids)
+
+    def _contents(
+        self, table: TableName, location: str, version: int, ids: dict[str, str] | None
+    ) -> tuple[dict[str, str] | None, str]:
+        """The partition ids as content ids where known, and a content id of the whole table
+        (of its partitions' contents, or recorded for the version; else ``v<version>``)."""
+        name = str(table)
+        columns = self._tables.open(location, version, name=name).metadata().partition_columns
+        own = (
+            self._tables.partition_ids(location, columns[0], version=version)
+            if len(columns) == 1
+            else {}
+        )
+        known = self.store.contents(name, [*own.values(), *(ids or {}).values(), f"v{version}"])
+        if ids is not None:
+            ids = {p: known.get(i, i) for p, i in ids.items()}
+        whole = known.get(f"v{version}")
+        if whole is None and own and all(i in known for i in own.values()):
+            digest = hashlib.sha256(
+                "\n".join(f"{p}={known[i]}" for p, i in sorted(own.items())).encode()
+            ).hexdigest()[:32]
+            whole = f"c:{digest}"
+        return ids, whole or f"v{version}"
 
     def link(self, access: Access, target: str) -> None:
         """The step of ``access`` made ``target`` (``model:<name>/<version>``) from what it has

@@ -45,7 +45,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 metadata = MetaData()
 
 #: the Alembic revision this code expects (a test checks it equals the scripts' head)
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 
 tables = Table(
     "prodml_tables",
@@ -301,4 +301,15 @@ leases = Table(
     Column("acquired_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),
     Column("info", JSON, nullable=False),
+)
+
+# what a table's data files hold (issue 13 item 7): a file-set id (a partition's files, or a
+# version "v<n>") → the order-independent content id of its rows, so that rewriting the same
+# rows (a backfill, a resume) does not look like a change to the steps that read them
+partition_contents = Table(
+    "prodml_partition_contents",
+    metadata,
+    Column("table_name", String(400), primary_key=True),
+    Column("file_id", String(64), primary_key=True),
+    Column("content", String(128), nullable=False),
 )

@@ -290,7 +290,50 @@ class MetadataStore:
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(query)]
 
+    # -- content ids of data files -------------------------------------------------------
+
+    def record_contents(self, table: str, contents: Mapping[str, str]) -> None:
+        """Record file-set id → content id pairs of ``table`` (known ones are kept)."""
+        if not contents:
+            return
+        with self.begin() as conn:
+            known = self._contents(conn, table, list(contents))
+            new = [
+                {"table_name": table, "file_id": k, "content": v}
+                for k, v in contents.items()
+                if k not in known
+            ]
+            if new:
+                conn.execute(sa.insert(s.partition_contents), new)
+
+    def contents(self, table: str, file_ids: Iterable[str]) -> dict[str, str]:
+        """The content ids known for ``file_ids`` of ``table``."""
+        with self.engine.connect() as conn:
+            return self._contents(conn, table, list(file_ids))
+
+    @staticmethod
+    def _contents(conn: Connection, table: str, ids: list[str]) -> dict[str, str]:
+        c = s.partition_contents.c
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), 500):  # bounded IN lists
+            rows = conn.execute(
+                sa.select(c.file_id, c.content).where(
+                    c.table_name == table, c.file_id.in_(ids[i : i + 500])
+                )
+            )
+            out.update({r.file_id: r.content for r in rows})
+        return out
+
     # -- audit ----------------------------------------------------------------------------
+
+    def expire(self, kind: str, before: datetime) -> int:
+        """Delete the ``audit`` records or ``dq_results`` older than ``before``; how many."""
+        table, column = {
+            "audit": (s.audit, s.audit.c.at),
+            "dq_results": (s.dq_results, s.dq_results.c.checked_at),
+        }[kind]
+        with self.begin() as conn:
+            return int(conn.execute(table.delete().where(column < before)).rowcount or 0)
 
     def audit(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Append audit records (stamped now unless they say ``at``)."""

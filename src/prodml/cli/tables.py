@@ -239,6 +239,22 @@ def forget(
         )
 
 
+@app.command("retain")
+def retain(env: Env = None, project: Project = None, json: Json = False) -> None:
+    """Delete log rows past the retention in prodml.yaml (inference logs, DQ results,
+    quarantines, audit); 'prodml tables vacuum' then frees their files."""
+    with workspace(project, env) as ws:
+        done = ws.retain()
+        if json:
+            console.emit_json(done)
+            return
+        console.table(
+            "retention",
+            ["table", "rows deleted", "older than"],
+            [[d["table"], d["rows_deleted"], d["before"]] for d in done],
+        )
+
+
 def _ts(ms: object) -> str:
     from datetime import UTC, datetime
 

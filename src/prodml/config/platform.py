@@ -118,6 +118,18 @@ class ComputeConfig(Closed):
     )
 
 
+class RetentionConfig(Closed):
+    """How long prodml's own logs keep rows, in days (null: for ever). ``prodml tables
+    retain`` deletes older rows (one commit per table; ``vacuum`` then frees their files)."""
+
+    inference_log_days: int | None = Field(90, ge=1, description="ml.<product>_inference_log")
+    dq_results_days: int | None = Field(365, ge=1, description="monitoring.dq_results")
+    quarantine_days: int | None = Field(90, ge=1, description="<table>__quarantine tables")
+    audit_days: int | None = Field(
+        None, ge=1, description="the audit log (kept for ever unless set)"
+    )
+
+
 class EnvironmentSettings(Closed):
     """Everything one environment resolves to, after the overlay and env-var overrides."""
 
@@ -133,6 +145,7 @@ class EnvironmentSettings(Closed):
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     online_store: OnlineStoreConfig = Field(default_factory=OnlineStoreConfig)
     openlineage: OpenLineageConfig | None = None
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
 
     @field_validator("name", "catalog")
     @classmethod
@@ -256,6 +269,7 @@ class PlatformFile(Closed):
     tracking: dict[str, Any] = Field(default_factory=dict)
     online_store: dict[str, Any] = Field(default_factory=dict)
     openlineage: dict[str, Any] | None = None
+    retention: dict[str, Any] = Field(default_factory=dict)
     governance: GovernanceConfig = Field(default_factory=GovernanceConfig)
 
     @field_validator("environments")

@@ -213,6 +213,12 @@ class InferenceLog(Closed):
     queue_rows: int = Field(
         200_000, ge=1, description="rows held in memory at most; beyond it requests get 503"
     )
+    durable: bool = Field(
+        True,
+        description="journal each request's rows to a local append-only log before it is "
+        "answered (synced once per flush), so a killed server loses none: the next start "
+        "replays them into the table. false: rows wait in memory only",
+    )
 
 
 class Token(Closed):

@@ -94,21 +94,10 @@ class LocalEngine:
             return data.num_rows, "0"
         internal = f"__prodml_hash_{next(_counter)}"
         self.con.register(internal, data)
-        cols = []
-        for field in data.schema:
-            name = quote_ident(field.name)
-            if pa.types.is_floating(field.type):
-                cols.append(
-                    f"CASE WHEN {name} = 0 OR NOT isfinite({name}) THEN {name}::DOUBLE "
-                    f"ELSE round({name}, {float_digits} - ceil(log10(abs({name})))::INTEGER) END"
-                )
-            else:
-                cols.append(name)
-        row_expr = f"hash({', '.join(cols)})"
         try:
             rows = self.con.execute(
-                f"SELECT count(*), coalesce(sum({row_expr}::HUGEINT), 0)::VARCHAR "
-                f"FROM {quote_ident(internal)}"
+                f"SELECT count(*), coalesce(sum({row_hash(data.schema, float_digits)}::HUGEINT), "
+                f"0)::VARCHAR FROM {quote_ident(internal)}"
             ).fetchall()
         finally:
             self.con.unregister(internal)
@@ -118,3 +107,37 @@ class LocalEngine:
         """Close the connection (if it was ever opened)."""
         if "con" in self.__dict__:
             self.con.close()
+
+
+def row_hash(schema: pa.Schema, float_digits: int = 10) -> str:
+    """A SQL expression hashing a row (floats at ``float_digits`` significant digits: parallel
+    aggregation sums in a different order each time, which changes the last bits)."""
+    cols = []
+    for field in schema:
+        name = quote_ident(field.name)
+        if pa.types.is_floating(field.type):
+            cols.append(
+                f"CASE WHEN {name} = 0 OR NOT isfinite({name}) THEN {name}::DOUBLE "
+                f"ELSE round({name}, {float_digits} - ceil(log10(abs({name})))::INTEGER) END"
+            )
+        else:
+            cols.append(name)
+    return f"hash({', '.join(cols)})"
+
+
+def content_ids(data: pa.Table, column: str | None = None) -> dict[str, str]:
+    """An order-independent content id of ``data`` (key ``''``), or of each value of
+    ``column`` (as text): the row count and the sum of the row hashes."""
+    if not data.num_columns:
+        return {"": f"{data.num_rows}:0"}
+    con = duckdb.connect(config={"autoinstall_known_extensions": False})
+    try:
+        con.register("__data", data)
+        key = f"CAST({quote_ident(column)} AS VARCHAR)" if column else "''"
+        rows = con.execute(
+            f"SELECT {key}, count(*), coalesce(sum({row_hash(data.schema)}::HUGEINT), 0)::VARCHAR "
+            "FROM __data GROUP BY 1"
+        ).fetchall()
+    finally:
+        con.close()
+    return {str(k): f"{n}:{h}" for k, n, h in rows}

@@ -71,7 +71,8 @@ REQUIREMENTS: dict[str, tuple[tuple[Privilege, str], ...]] = {
 REQUIREMENTS |= {"read_history": REQUIREMENTS["read"], "read_state": REQUIREMENTS["read"]}
 # maintenance changes a table as a write does
 REQUIREMENTS |= {
-    f"table_{op}": REQUIREMENTS["write"] for op in ("repair", "optimize", "vacuum", "forget")
+    f"table_{op}": REQUIREMENTS["write"]
+    for op in ("repair", "optimize", "vacuum", "forget", "retain")
 }
 
 

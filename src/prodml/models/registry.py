@@ -328,7 +328,58 @@ def tracking_target(env: str, tracking: Any, state_dir: Path, resolve: Any) -> T
     artifacts = tracking.artifact_root or (None if remote else (state_dir / "mlartifacts").as_uri())
     if not remote:
         state_dir.mkdir(parents=True, exist_ok=True)
+    if not tracking.uri and not tracking.artifact_root:  # the platform's own: relocatable
+        relocate_artifacts(state_dir / "mlflow.db", state_dir / "mlartifacts")
     return TrackingTarget(env=env, tracking_uri=uri, registry_uri=registry, artifact_root=artifacts)
+
+
+#: the columns of MLflow's database that hold artifact locations (MLflow 3)
+_LOCATIONS = (
+    ("experiments", "artifact_location"),
+    ("runs", "artifact_uri"),
+    ("logged_models", "artifact_location"),
+    ("model_versions", "storage_location"),
+    ("model_versions", "source"),
+)
+
+
+def relocate_artifacts(db: Path, artifacts: Path) -> int:
+    """Keep the platform's own MLflow store pointing into its own ``mlartifacts``.
+
+    MLflow stores absolute artifact locations; a copy of the platform (``cp -r``, ``tar``,
+    ``rsync``) would read and write the original's files. The directory the locations were
+    written for is kept beside the database (``mlflow.db.root``); when the platform has moved,
+    every stored location under the old directory is rewritten under the new one, in one
+    transaction, before MLflow opens the database. Returns the locations rewritten."""
+    import sqlite3
+
+    marker = db.with_name(db.name + ".root")
+    here = artifacts.resolve()
+    before = marker.read_text().strip() if marker.exists() else None
+    if before == str(here):
+        return 0
+    changed = 0
+    if before and db.exists():
+        old = Path(before)
+        prefixes = [(old.as_uri(), here.as_uri()), (str(old), str(here))]
+        con = sqlite3.connect(db)
+        try:
+            with con:
+                tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+                for table, column in _LOCATIONS:
+                    if table not in tables:
+                        continue
+                    for was, now in prefixes:
+                        changed += con.execute(
+                            f"UPDATE {table} SET {column} = ? || substr({column}, ?) "
+                            f"WHERE substr({column}, 1, ?) = ?",
+                            (now, len(was) + 1, len(was), was),
+                        ).rowcount
+        finally:
+            con.close()
+        log.info("platform moved from %s: %d artifact locations rebased", old, changed)
+    marker.write_text(str(here))
+    return changed
 
 
 def check_reachable(uri: str) -> None:

@@ -254,8 +254,8 @@ class Planner:
         found = self.catalog.state(TableName.parse(name, self.catalog.catalog), self.access, column)
         if found is None:
             return InputState(name)
-        version, ids = found
-        return InputState(name, version=version, partition_ids=ids, whole=f"v{version}")
+        version, ids, whole = found
+        return InputState(name, version=version, partition_ids=ids, whole=whole)
 
     def _landing(self, name: str, source: str, column: str | None) -> InputState:
         """A landing source's state: a content id per partition (or of all its files)."""

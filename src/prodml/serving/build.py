@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from prodml.errors import UsageError
@@ -75,7 +76,7 @@ class Served:
     metrics: set[str] = field(default_factory=set)
 
 
-def build(
+def build(  # noqa: PLR0913 - what serving is built from, keyword-only
     products: Mapping[str, ProductConfig],
     *,
     models: ModelSource,
@@ -85,6 +86,7 @@ def build(
     governed: bool,
     outcomes: OutcomeFormat,
     features: Callable[[], OnlineFeatures] | None = None,
+    journals: Path | None = None,
 ) -> dict[str, Served]:
     """One ``Served`` per product.
 
@@ -98,6 +100,8 @@ def build(
             so an endpoint without tokens is refused).
         outcomes: the A/B package's outcome format.
         features: the online features (for endpoints with ``feature_lookups``).
+        journals: where durable inference logs keep their journals (one directory per
+            product; None: the logs are kept in memory only).
     """
     served: dict[str, Served] = {}
     for name, product in products.items():
@@ -111,7 +115,19 @@ def build(
             )
         log = None
         if config.inference_log.enabled:
-            log = _writer(catalog, product, access(name), "inference log", config.inference_log)
+            journal = (
+                journals / name / "inference_log"
+                if journals is not None and config.inference_log.durable
+                else None
+            )
+            log = _writer(
+                catalog,
+                product,
+                access(name),
+                "inference log",
+                config.inference_log,
+                journal=journal,
+            )
         metrics = {m for e in product.ab.experiments.values() for m in e.metrics}
         outcome_log = None
         if metrics:
@@ -145,8 +161,11 @@ def _writer(
     kind: str,
     config: InferenceLog,
     outcomes: OutcomeFormat | None = None,
+    *,
+    journal: Path | None = None,
 ) -> QueueWriter:
-    """A queue writer appending to the product's log table (registered on first write)."""
+    """A queue writer appending to the product's log table (registered on first write),
+    journaled in ``journal`` (the durable mode)."""
     name = product.name
     table: TableName = catalog.name(
         product.outcomes_table if outcomes else product.inference_log_table
@@ -165,6 +184,11 @@ def _writer(
             owner_product=name,
         )
 
+    durable = None
+    if journal is not None:
+        from prodml.serving.journal import Journal
+
+        durable = Journal(journal)
     return QueueWriter(
         write,
         encode=encode,
@@ -172,4 +196,30 @@ def _writer(
         flush_seconds=config.flush_seconds,
         queue_rows=config.queue_rows,
         name=f"{name} {kind}",
+        journal=durable,
+        logged=(lambda blocks: _logged(catalog, table, access, blocks)) if durable else None,
     )
+
+
+def _logged(
+    catalog: Catalog, table: TableName, access: Access, blocks: list[Any]
+) -> set[tuple[str, str]]:
+    """The (request id, variant) pairs of ``blocks`` the log table already holds."""
+    if not catalog.exists(table):
+        return set()
+    import duckdb
+
+    days = sorted({b.time.date().isoformat() for b in blocks})
+    dataset = catalog.read(table, access, partition_column="date", partitions=days)[0]
+    ids = sorted({b.request_id for b in blocks})
+    con = duckdb.connect(config={"autoinstall_known_extensions": False})
+    try:
+        con.register("log", dataset)
+        found = con.execute(
+            "SELECT DISTINCT request_id, variant FROM log WHERE request_id IN "
+            "(SELECT unnest($ids))",
+            {"ids": ids},
+        ).fetchall()
+    finally:
+        con.close()
+    return {(str(r), str(v)) for r, v in found}

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
+    from prodml.serving.journal import Journal
+
 log = logging.getLogger(__name__)
 
 COLUMNS = {
@@ -142,7 +144,12 @@ class QueueWriter:
         flush_seconds: float,
         queue_rows: int,
         name: str,
+        journal: Journal | None = None,
+        logged: Callable[[list[Any]], set[tuple[str, str]]] | None = None,
     ) -> None:
+        """``journal``: the durable mode (rows in a local append-only log before a request
+        is answered; what dead writers left is replayed first, without the requests
+        ``logged`` says the table holds)."""
         self.name = name
         self._write = write
         self._encode = encode
@@ -157,8 +164,19 @@ class QueueWriter:
         self.failures = 0
         self.last_error: str | None = None
         self.permanent = False
+        self._journal = journal
+        self.replayed = 0
+        if journal is not None:
+            from prodml.serving.journal import replay
+
+            self.replayed = replay(journal, self._enqueue, logged)
         self._thread = threading.Thread(target=self._loop, name=f"prodml-log-{name}", daemon=True)
         self._thread.start()
+
+    def _enqueue(self, blocks: list[Any]) -> None:
+        with self._cond:
+            self._blocks.extend(blocks)
+            self._rows += sum(b.n for b in blocks)
 
     @property
     def pending_rows(self) -> int:
@@ -171,6 +189,8 @@ class QueueWriter:
         with self._cond:
             if self._closing or self._rows + n > self.queue_rows:
                 return False
+            if self._journal is not None:  # before the answer: a kill loses nothing
+                self._journal.append(blocks)
             self._blocks.extend(blocks)
             self._rows += n
             if self._rows >= self.flush_rows:
@@ -191,11 +211,17 @@ class QueueWriter:
                     if closing:
                         return
                     continue
+                # the journal's segments so far hold (at most) these blocks
+                segment, finished = self._journal.rotate() if self._journal else (None, None)
+            if finished is not None:
+                self._journal.sync(finished)  # type: ignore[union-attr]
             if not self._flush(blocks):
                 backoff = min(max(backoff * 2, 0.5), 30.0)
                 if closing:
                     return  # close() reports what could not be written
                 continue
+            if segment is not None:
+                self._journal.release(segment)  # type: ignore[union-attr]
             backoff = 0.0
 
     def _flush(self, blocks: list[Any]) -> bool:
@@ -229,6 +255,8 @@ class QueueWriter:
             log.error(
                 "%s: %d rows could not be written: %s", self.name, self._rows, self.last_error
             )
+        if self._journal is not None:  # rows not written stay in the journal: replayed later
+            self._journal.close(keep=bool(self._rows))
         return self._rows
 
 

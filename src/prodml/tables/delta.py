@@ -26,6 +26,7 @@ from prodml.tables.maintenance import (
     lost_files,
     optimize,
     repair,
+    retain,
     vacuum,
 )
 from prodml.tables.schema import conform
@@ -247,6 +248,8 @@ class DeltaTables:
             return optimize(handle, metadata, options.get("target_size"))
         if operation == "vacuum":
             return vacuum(handle, options["retention_hours"], dry_run=options.get("dry_run", False))
+        if operation == "retain":
+            return retain(handle, options["predicate"], metadata)
         if operation == "forget":
             return forget(handle, location, options["predicate"], metadata, self.storage_options)
         raise TableError(name or location, f"unknown maintenance operation {operation!r}")

@@ -133,6 +133,17 @@ def vacuum(handle: DeltaTable, retention_hours: int, *, dry_run: bool = False) -
     return {"files_deleted": len(deleted), "dry_run": dry_run, "files": sorted(deleted)}
 
 
+def retain(handle: DeltaTable, predicate: str, metadata: Mapping[str, str]) -> dict[str, Any]:
+    """Delete the rows past retention (``predicate`` matches them): one commit; their files
+    go with the next ``vacuum`` (time travel within its retention keeps working)."""
+    from deltalake import CommitProperties
+
+    metrics = handle.delete(
+        predicate, commit_properties=CommitProperties(custom_metadata=dict(metadata))
+    )
+    return {"rows_deleted": int(metrics.get("num_deleted_rows", 0)), "version": handle.version()}
+
+
 def forget(
     handle: DeltaTable,
     location: str,

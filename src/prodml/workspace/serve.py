@@ -31,6 +31,7 @@ def serving_app(w: Wiring, products: Sequence[str], *, no_auth: bool) -> Any:
         governed=w.governance.enabled,
         outcomes=OutcomeFormat(outcomes.parse, outcomes.to_table, outcomes.DOCS),
         features=lambda: features.online_features,
+        journals=w.state_dir / "journals" / w.env,
     )
     return create_app(served, features=features, on_shutdown=features.close)
 

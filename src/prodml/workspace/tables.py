@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from prodml.names import quote_ident, quote_literal
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -140,3 +142,53 @@ class TableMethods:
             "key": key,
             **catalog.maintain(table, access, "forget", predicate=predicate, key=key),
         }
+
+    def retain(self) -> list[dict[str, Any]]:
+        """Delete what is past the environment's ``retention`` (prodml.yaml): inference-log,
+        DQ-result and quarantine rows (one commit per table; ``vacuum`` frees the files) and
+        the metadata store's DQ results and audit records; what each lost."""
+        from datetime import UTC, datetime, timedelta
+
+        now, out = datetime.now(UTC), []
+        catalog, access = self._w.catalog, self._access()
+        for name, column, keep in _retention_targets(self._w, self.catalog_entries()):
+            before = (now - timedelta(days=keep)).isoformat()
+            predicate = f"{quote_ident(column)} < {quote_literal(before)}"
+            done = catalog.maintain(catalog.name(name), access, "retain", predicate=predicate)
+            out.append({"table": str(catalog.name(name)), "before": before, **done})
+        days = self._w.settings.retention
+        for kind, kept in (("dq_results", days.dq_results_days), ("audit", days.audit_days)):
+            if kept is not None:
+                at = now - timedelta(days=kept)
+                gone = self._w.store.expire(kind, at)
+                out.append(
+                    {"table": f"metadata {kind}", "before": at.isoformat(), "rows_deleted": gone}
+                )
+        if days.audit_days is not None:  # that audit records went is audited
+            self._w.store.audit([_expired_audit(self._w.principal, out[-1])])
+        return out
+
+
+def _retention_targets(w: Wiring, entries: list[dict[str, Any]]) -> list[tuple[str, str, int]]:
+    """(table, its time column, days kept) of every existing log table with a retention."""
+    days = w.settings.retention
+    names = {f"{e['schema_name']}.{e['name']}" for e in entries}
+    logs = [p.config.inference_log_table for p in w.products.values() if p.config.endpoint]
+    wanted = [(t, "time", days.inference_log_days) for t in logs]
+    wanted.append(("monitoring.dq_results", "checked_at", days.dq_results_days))
+    wanted += [
+        (t, "_dq_checked_at", days.quarantine_days)
+        for t in sorted(names)
+        if t.endswith("__quarantine")
+    ]
+    return [(t, c, d) for t, c, d in wanted if d is not None and t in names]
+
+
+def _expired_audit(principal: str, done: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "principal": principal,
+        "action": "audit.expire",
+        "outcome": "changed",
+        "reason": f"{done['rows_deleted']} audit records before {done['before']} deleted",
+        "client": "maintenance",
+    }
