@@ -7,8 +7,8 @@ retail`` (the generator is seeded: every platform lands the same data):
 * **kill**: ``prodml run churn`` is SIGKILLed (with its process group) at a uniformly random
   moment of the reference run's duration, then resumed (``--resume RUN``; a plain run when the
   kill came before the run was recorded) until it succeeds;
-* **pair**: two ``prodml run churn`` start at once, the second with ``--wait``: the lease lets
-  one run at a time, the second finds nothing left to do.
+* **pair**: two ``prodml run churn --wait`` start at once on a new platform: the lease lets
+  one run at a time, the other waits and then finds nothing left to do.
 
 Then every table is compared with the reference as a multiset of rows, over the columns whose
 values do not depend on the run (those that differ between two clean reference runs - run
@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -86,9 +87,22 @@ def snapshot(root: Path) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
             name = f"{entry['schema_name']}.{entry['name']}"
             data = ws.read(name)
             columns = data.column_names
-            rows = [tuple(str(v) for v in r.values()) for r in data.to_pylist()]
+            rows = [tuple(_text(v) for v in r.values()) for r in data.to_pylist()]
             out[name] = (columns, rows)
     return out
+
+
+_LONG_FLOAT = re.compile(r"\d+\.\d{6,}")
+_AGE = re.compile(r"is [\d.]+ h old")  # a freshness result: the age depends on the clock
+
+
+def _text(value: Any) -> str:
+    """A value as text, floats at 10 significant digits (in JSON text too): parallel sums
+    differ in the last bits from run to run; freshness ages are masked."""
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    text = _LONG_FLOAT.sub(lambda m: f"{float(m.group()):.10g}", str(value))
+    return _AGE.sub("is … h old", text)
 
 
 def stable_columns(a: dict[str, Any], b: dict[str, Any]) -> dict[str, list[int]]:
@@ -186,7 +200,7 @@ def pair_trial(base: Path, i: int, days: int) -> dict[str, Any]:
             stderr=subprocess.PIPE,
             text=True,
         )
-        for extra in ([], ["--wait"])
+        for extra in (["--wait"], ["--wait"])  # one runs, the other queues behind it
     ]
     errors = [p.communicate(timeout=1800)[1] for p in procs]
     failed = [
@@ -199,11 +213,11 @@ def main() -> int:
     parser = bench_arg_parser(__doc__ or "")
     parser.add_argument("--kills", type=int, default=None, help="SIGKILL trials (default 20)")
     parser.add_argument("--pairs", type=int, default=None, help="concurrent pairs (default 5)")
-    parser.add_argument("--days", type=int, default=None, help="days of example data (default 30)")
+    parser.add_argument("--days", type=int, default=None, help="days of example data (default 60)")
     args = parser.parse_args()
     kills = args.kills if args.kills is not None else (3 if args.quick else 20)
     pairs = args.pairs if args.pairs is not None else (1 if args.quick else 5)
-    days = args.days or (14 if args.quick else 30)
+    days = args.days or (45 if args.quick else 60)
     base = work_dir("kill_concurrency", clean=True)
     rng = random.Random(SEED)
     print(machine_line())

@@ -455,3 +455,28 @@ def test_upgrade_from_the_first_revision_keeps_data(tmp_path: Path) -> None:
         assert store.step_runs("r1")[0]["links"] == {"tracking_run_id": "abc"}
     finally:
         store.close()
+
+
+def _open(url: str) -> None:
+    MetadataStore(url).close()
+
+
+def test_processes_opening_a_new_store_at_once_all_succeed(store_url: str) -> None:
+    """Found by benchmarks/kill_concurrency.py: two runs started together on a new platform
+    both created the store's tables; one failed with 'table prodml_tables already exists'."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_open, args=(store_url,)) for _ in range(4)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=120)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    store = MetadataStore(store_url)
+    try:
+        with store.engine.connect() as conn:
+            head = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        assert head == schema.HEAD_REVISION
+    finally:
+        store.close()

@@ -200,3 +200,18 @@ def test_close_closes_the_connection() -> None:
     eng.close()
     with pytest.raises(duckdb.ConnectionException, match="closed"):
         eng.con.sql("SELECT 1")
+
+
+def test_content_ids_are_order_independent_and_cover_empty_tables() -> None:
+    import pyarrow as pa
+
+    from prodml.engine.local import content_ids
+
+    a = pa.table({"day": ["d1", "d1", "d2"], "x": [1.0, 2.0, 3.0]})
+    b = a.take([2, 1, 0])
+    assert content_ids(a) == content_ids(b) and content_ids(a, "day") == content_ids(b, "day")
+    assert set(content_ids(a, "day")) == {"d1", "d2"}
+    assert content_ids(a.slice(0, 2))[""] != content_ids(a)[""]
+    empty = a.schema.empty_table()
+    assert content_ids(empty) == {"": "0:0"}  # an empty step output has an id too
+    assert content_ids(empty, "day") == {}

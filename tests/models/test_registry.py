@@ -272,3 +272,28 @@ def test_settling_a_comparison(mlflow_home: Mlflow) -> None:
         registry.settle(
             model, control="blue", treatment="red", promote=True, tags={}, principal="p"
         )
+
+
+def test_a_sqlite_store_appears_whole_or_not_at_all(tmp_path: Path) -> None:
+    """Found by benchmarks/kill_concurrency.py: a SIGKILL while MLflow created its tables
+    left a store every later command failed on ('table spans already exists')."""
+    import sqlite3
+
+    from prodml.models.registry import create_sqlite_store
+
+    db = tmp_path / "state" / "mlflow.db"
+    (tmp_path / "state").mkdir()
+    # what a process killed half-way left: its own scratch file, never the store
+    (tmp_path / "state" / ".mlflow.db.999999.new").write_bytes(b"half a database")
+    create_sqlite_store(db)
+    con = sqlite3.connect(db)
+    try:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        (head,) = con.execute("SELECT version_num FROM alembic_version").fetchone()
+    finally:
+        con.close()
+    assert {"experiments", "runs", "model_versions", "registered_models"} <= tables and head
+    assert sorted(p.name for p in db.parent.iterdir()) == [".mlflow.db.999999.new", "mlflow.db"]
+    before = db.stat().st_mtime_ns
+    create_sqlite_store(db)  # there already: untouched
+    assert db.stat().st_mtime_ns == before

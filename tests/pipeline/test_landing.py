@@ -32,7 +32,7 @@ def _rows(root: Path, table: str) -> int:
         return ws.read(table).num_rows
 
 
-def test_missing_sources_misspelled_landing_dir_fails_and_replaces_nothing(
+def test_item1_missing_sources_misspelled_landing_dir_fails_and_replaces_nothing(
     tmp_path: Path,
 ) -> None:
     root = _shop(tmp_path)
@@ -45,7 +45,7 @@ def test_missing_sources_misspelled_landing_dir_fails_and_replaces_nothing(
     assert _rows(root, "bronze.sales") == 4  # nothing replaced
 
 
-def test_missing_sources_missing_source_folder_fails_naming_it_and_the_nearest(
+def test_item1_missing_sources_missing_source_folder_fails_naming_it_and_the_nearest(
     tmp_path: Path,
 ) -> None:
     root = _shop(tmp_path)
@@ -58,7 +58,7 @@ def test_missing_sources_missing_source_folder_fails_naming_it_and_the_nearest(
     assert_clean_error(prodml_main("plan", "shop", cwd=root), "landing source 'sales'")
 
 
-def test_missing_sources_a_source_without_partitions_is_an_error(tmp_path: Path) -> None:
+def test_item1_missing_sources_a_source_without_partitions_is_an_error(tmp_path: Path) -> None:
     root = _shop(tmp_path)
     for part in (root / "landing" / "sales").iterdir():
         part.rename(part.with_name(part.name.replace("day=", "date=")))
@@ -78,7 +78,7 @@ def test_source_dir_and_partition_ids(tmp_path: Path) -> None:
     assert set(partition_ids(tmp_path, "sales", "day")) == {"1"}
 
 
-def test_file_identity_is_size_and_content_not_mtime(tmp_path: Path) -> None:
+def test_item9_file_identity_is_size_and_content_not_mtime(tmp_path: Path) -> None:
     f = tmp_path / "a.csv"
     f.write_text("x\n1\n")
     before = file_identity(f)

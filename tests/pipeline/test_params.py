@@ -32,7 +32,7 @@ def _rows(root: Path) -> int:
         return ws.read("gold.numbers").num_rows
 
 
-def test_step_param_missing_from_product_yaml_fails_at_load_and_overwrites_nothing(
+def test_item3_step_param_missing_from_product_yaml_fails_at_load_and_overwrites_nothing(
     tmp_path: Path,
 ) -> None:
     root = _platform(tmp_path)
@@ -52,7 +52,7 @@ def test_step_param_missing_from_product_yaml_fails_at_load_and_overwrites_nothi
     assert _rows(root) == 5  # the good table is untouched
 
 
-def test_params_override_for_one_run_is_recorded_and_re_runs_the_step(tmp_path: Path) -> None:
+def test_item3_params_override_for_one_run_is_recorded_and_re_runs_the_step(tmp_path: Path) -> None:
     root = _platform(tmp_path)
     assert prodml_main("run", "nums", cwd=root).code == 0
     result = prodml_main("run", "nums", "--params", "rows=8", "--json", cwd=root)

@@ -99,6 +99,28 @@ def test_sigkill_mid_step_leaves_no_partial_data_and_resume_completes(tmp_path: 
     assert {s["status"] for s in again["steps"]} == {"skipped"}
 
 
+def test_a_commit_whose_run_died_before_registering_it_is_adopted_and_registered(
+    tmp_path: Path,
+) -> None:
+    """Found by benchmarks/kill_concurrency.py: a kill between a step's commit and its
+    catalog entry left a table the catalog did not list (``tables list``, lineage, retention
+    missed it) after the resume adopted the commit."""
+    root = make_platform(tmp_path / "p", {"events": SLOW})
+    _landing(root, 2)
+    with prodml.connect(root) as ws:
+        ws.run("events")
+        with ws._w.store.begin() as conn:  # what a kill right after the commit leaves
+            conn.execute(sa.text("DELETE FROM prodml_step_states"))
+            conn.execute(sa.text("DELETE FROM prodml_tables WHERE name = 'events'"))
+        assert "bronze.events" not in {t.name for t in ws.tables()}
+        result = ws.run("events")
+        ingest = next(s for s in result.steps if s["step"] == "events.ingest")
+        assert ingest["reason"].startswith("adopted")
+        info = ws.table("bronze.events")
+        assert (info.producer_step, info.partition_by) == ("events.ingest", ["day"])
+        assert ws.read("bronze.events").num_rows == 100
+
+
 def test_commit_without_state_record_is_adopted_not_duplicated(tmp_path: Path) -> None:
     """A process killed after its Delta commit but before recording state: the rerun adopts it."""
     root = make_platform(tmp_path / "p", {"events": SLOW})
@@ -431,3 +453,28 @@ def _ok_run(root: Path) -> Result:
     r = prodml_main("run", "events", "--json", cwd=root)
     assert r.code == 0, r.err
     return r
+
+
+@pytest.mark.slow
+def test_a_model_version_registered_by_a_killed_run_is_reused_not_registered_again(
+    tmp_path: Path,
+) -> None:
+    """Found by benchmarks/kill_concurrency.py: a kill after MLflow registered the model but
+    before the train step's commit made the resume register an identical second version."""
+    import shutil
+
+    root = make_platform(tmp_path / "p", {"events": UNCHANGED})
+    yaml_file = root / "products" / "events" / "product.yaml"
+    yaml_file.write_text(yaml_file.read_text() + "model: {name: events}\n")
+    _landing(root, 2)
+    _ok_run(root)
+    # what such a kill leaves: a version, no commit
+    with prodml.connect(root) as ws, ws._w.store.begin() as conn:
+        conn.execute(sa.text("DELETE FROM prodml_step_states WHERE step = 'events.train'"))
+        conn.execute(sa.text("DELETE FROM prodml_tables WHERE name = 'fit'"))
+    shutil.rmtree(root / "data" / "dev" / "ml" / "fit")
+    again = json.loads(_ok_run(root).out)
+    assert {s["step"]: s["status"] for s in again["steps"]}["events.train"] == "succeeded"
+    with prodml.connect(root) as ws:
+        assert [v["version"] for v in ws.model_versions("events")] == [1]
+        assert ws.read("ml.fit").column("version").to_pylist() == [1]

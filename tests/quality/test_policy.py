@@ -285,7 +285,7 @@ def _counts(root: Path) -> tuple[int, int, int, int]:
         )
 
 
-def test_quarantine_and_dq_results_are_idempotent_on_reprocess(tmp_path: Path) -> None:
+def test_item4_quarantine_and_dq_results_are_idempotent_on_reprocess(tmp_path: Path) -> None:
     from tests.helpers import PRODUCT, make_platform, prodml_main
 
     root = make_platform(tmp_path / "p", {"shop": REPROCESSED})

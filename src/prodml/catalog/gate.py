@@ -262,6 +262,12 @@ class Catalog:
         self._after_read(event, resolved)
         return dataset, resolved
 
+    def schema(self, table: TableName) -> pa.Schema:
+        """The current schema of an existing table (metadata: no rows are read)."""
+        self.require(table)
+        handle = self._tables.open(self.location(table), name=str(table))
+        return pa.schema(handle.schema().to_arrow())
+
     def side_table(self, table: TableName) -> pads.Dataset | None:
         """A table the gate's own policies keep beside those they guard (quarantine, DQ
         results) as they need to see it while judging a write: not a read of the step

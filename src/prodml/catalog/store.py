@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -64,24 +65,62 @@ class MetadataStore:
             yield conn
 
     def migrate(self) -> None:
-        """Bring the schema to the head revision (no-op when it already is)."""
-        with self.engine.connect() as conn:
-            try:  # a plain query: importing Alembic costs more than the whole check
-                current = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-            except sa.exc.DBAPIError:
-                current = None
-            conn.rollback()
-        if current == s.HEAD_REVISION:
-            return
-        with self.engine.begin() as conn:
-            from alembic import command
-            from alembic.config import Config
+        """Bring the schema to the head revision (no-op when it already is).
 
-            cfg = Config()
-            cfg.set_main_option("script_location", str(MIGRATIONS))
-            cfg.attributes["connection"] = conn
-            log.info("migrating metadata store from %s to %s", current, s.HEAD_REVISION)
-            command.upgrade(cfg, "head")
+        One process at a time (a lock file beside a SQLite store, an advisory lock on
+        PostgreSQL): two processes opening a new store at once both created its tables
+        ('table prodml_tables already exists') or raced to switch it to WAL ('database is
+        locked'); the second now waits, then finds the store migrated."""
+        with self._migration_lock():
+            with self.engine.connect() as conn:
+                try:  # a plain query: importing Alembic costs more than the whole check
+                    current = conn.execute(
+                        sa.text("SELECT version_num FROM alembic_version")
+                    ).scalar()
+                except sa.exc.DBAPIError:
+                    current = None
+                conn.rollback()
+            if current == s.HEAD_REVISION:
+                return
+            with self.engine.begin() as conn:
+                if self.engine.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(7420130013)"))
+                    current = (
+                        conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+                        if sa.inspect(conn).has_table("alembic_version")
+                        else None
+                    )
+                    if current == s.HEAD_REVISION:
+                        return
+                from alembic import command
+                from alembic.config import Config
+
+                cfg = Config()
+                cfg.set_main_option("script_location", str(MIGRATIONS))
+                cfg.attributes["connection"] = conn
+                log.info("migrating metadata store from %s to %s", current, s.HEAD_REVISION)
+                command.upgrade(cfg, "head")
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        """An exclusive lock file beside a SQLite store (PostgreSQL: an advisory lock, taken
+        in the migration's transaction)."""
+        database = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
+        if (
+            not database
+            or database == ":memory:"
+            or not os.path.isdir(os.path.dirname(database) or ".")
+        ):
+            yield  # nothing to serialize (a missing directory fails to open with its own error)
+            return
+        import fcntl
+
+        with open(f"{database}.migrate.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     # -- tables ---------------------------------------------------------------------------
 

@@ -140,4 +140,5 @@ def content_ids(data: pa.Table, column: str | None = None) -> dict[str, str]:
         ).fetchall()
     finally:
         con.close()
-    return {str(k): f"{n}:{h}" for k, n, h in rows}
+    found = {str(k): f"{n}:{h}" for k, n, h in rows}
+    return found if column or found else {"": "0:0"}  # no rows: GROUP BY gives no group

@@ -74,6 +74,8 @@ class ModelRegistry:
 
             logging.getLogger("mlflow").setLevel(logging.WARNING)
             logging.getLogger("alembic").setLevel(logging.WARNING)
+            if self.target.tracking_uri.startswith("sqlite:///"):
+                create_sqlite_store(Path(self.target.tracking_uri[len("sqlite:///") :]))
             mlflow.set_tracking_uri(self.target.tracking_uri)
             mlflow.set_registry_uri(self.target.registry_uri)
             self._client = MlflowClient(self.target.tracking_uri, self.target.registry_uri)
@@ -380,6 +382,28 @@ def relocate_artifacts(db: Path, artifacts: Path) -> int:
         log.info("platform moved from %s: %d artifact locations rebased", old, changed)
     marker.write_text(str(here))
     return changed
+
+
+def create_sqlite_store(db: Path) -> None:
+    """Create a SQLite MLflow store all at once: MLflow creates its tables one migration at a
+    time, so a process killed meanwhile left a database every later command failed on
+    ('table … already exists'). The store is made in a file of its own, then linked into
+    place (which fails if another process was first: its store is then used)."""
+    if db.exists():
+        return
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    db.parent.mkdir(parents=True, exist_ok=True)
+    scratch = db.with_name(f".{db.name}.{os.getpid()}.new")
+    scratch.unlink(missing_ok=True)
+    store = SqlAlchemyStore(f"sqlite:///{scratch}", (db.parent / "mlartifacts").as_uri())  # type: ignore[no-untyped-call]
+    store.engine.dispose()
+    try:
+        os.link(scratch, db)  # atomic; refuses to replace a store another process made
+    except FileExistsError:
+        pass
+    finally:
+        scratch.unlink(missing_ok=True)
 
 
 def check_reachable(uri: str) -> None:

@@ -27,6 +27,10 @@ from prodml.pipeline.tracking import TRACKED_STAGES, StepRunInfo
 log = logging.getLogger(__name__)
 
 
+#: the step batch fingerprint a version was trained for
+BATCH_TAG = "prodml.batch"
+
+
 class MlflowTracker:
     """One MLflow run per train/evaluate step run, tagged with what produced it."""
 
@@ -106,8 +110,11 @@ class MlflowTracker:
                 hint="pass e.g. X_train.head(5)",
             )
         sample = example.head(5)
-        signature = infer_signature(sample, _predict(model, sample))
         registered = self.registry.registered_name(name or self.model.name)
+        reused = self._registered_for_batch(registered)
+        if reused is not None:
+            return self._record(registered, *reused, sample)
+        signature = infer_signature(sample, _predict(model, sample))
         common: dict[str, Any] = {
             "name": "model",
             "signature": signature,
@@ -125,6 +132,10 @@ class MlflowTracker:
         self.registry.client.set_model_version_tag(
             registered, str(version), "prodml.run_id", self.info.run_id
         )
+        if self.info.batch:
+            self.registry.client.set_model_version_tag(
+                registered, str(version), BATCH_TAG, self.info.batch
+            )
         self.registry.client.set_model_version_tag(
             registered, str(version), "prodml.features", json.dumps(list(sample.columns))
         )
@@ -136,11 +147,35 @@ class MlflowTracker:
                 TRAINING_SET_TAG,
                 json.dumps(training_set, sort_keys=True, default=str),
             )
+        return self._record(registered, version, self._run_id, sample)
+
+    def _registered_for_batch(self, registered: str) -> tuple[int, str] | None:
+        """The version (and its tracking run) a run that died before committing registered
+        for this very batch: logging it again would make an identical second version."""
+        if not self.info.batch:
+            return None
+        from mlflow.exceptions import MlflowException
+
+        try:
+            found = self.registry.client.search_model_versions(f"name = '{registered}'")
+        except MlflowException:
+            return None
+        for v in found:
+            if (v.tags or {}).get(BATCH_TAG) == self.info.batch:
+                log.warning(
+                    "%s version %s was registered for this batch by an interrupted run: reused",
+                    registered,
+                    v.version,
+                )
+                return int(v.version), str(v.run_id)
+        return None
+
+    def _record(self, registered: str, version: int, run_id: str, sample: Any) -> pa.Table:
         return pa.table(
             {
                 "model": [registered],
                 "version": [version],
-                "tracking_run_id": [self._run_id],
+                "tracking_run_id": [run_id],
                 "prodml_run_id": [self.info.run_id],
                 "trained_at": pa.array([self.info.now], pa.timestamp("us", tz="UTC")),
                 "features": [json.dumps(list(sample.columns))],

@@ -356,6 +356,9 @@ class Runner:
         # a forced recompute never adopts: it is asked to write again, not to finish a write
         adopted = None if plan.forced else self._adopt(spec, plan)
         if adopted is not None:
+            for name in adopted:  # the run may have died before registering the table
+                table = self.renv.catalog.name(name)
+                self._register(spec, owner, table, self.renv.catalog.schema(table))
             self._keep_states(spec, plan, run_id)
             return self._record(
                 run_id,
@@ -526,17 +529,7 @@ class Runner:
                 },
             )
             result = renv.catalog.write(table, data, write, access, sources=sources)
-            docs = owner.config.tables.get(table.short)
-            renv.catalog.register(
-                table,
-                owner_product=spec.product,
-                producer_step=spec.qualified,
-                description=(docs.description if docs else "") or spec.description.split("\n")[0],
-                column_docs=docs.columns if docs else {},
-                partition_by=spec.output_partition_by,
-                keys=spec.keys,
-                schema=data.schema,
-            )
+            self._register(spec, owner, table, data.schema)
             outputs[str(table)] = {
                 "version": result.version,
                 "rows": result.rows,
@@ -544,6 +537,22 @@ class Runner:
                 "operation": result.operation,
             }
         return outputs
+
+    def _register(
+        self, spec: StepSpec, owner: Product, table: TableName, schema: pa.Schema
+    ) -> None:
+        """The catalog entry of a step's output (owner, producer, docs, partitioning)."""
+        docs = owner.config.tables.get(table.short)
+        self.renv.catalog.register(
+            table,
+            owner_product=spec.product,
+            producer_step=spec.qualified,
+            description=(docs.description if docs else "") or spec.description.split("\n")[0],
+            column_docs=docs.columns if docs else {},
+            partition_by=spec.output_partition_by,
+            keys=spec.keys,
+            schema=schema,
+        )
 
     def compute(
         self,
@@ -602,6 +611,7 @@ class Runner:
                     config_hash=renv.config_hash(owner),
                     input_versions=dict(reads),
                     promote=self.options.promote,
+                    batch="" if plan.forced else plan.batch,  # a forced re-run trains anew
                 )
             )
         self._models_used[spec.qualified] = ctx.models_used

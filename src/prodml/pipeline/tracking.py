@@ -28,6 +28,9 @@ class StepRunInfo:
     config_hash: str
     input_versions: Mapping[str, int | None] = field(default_factory=dict)
     promote: bool = False
+    # the step's batch fingerprint (code, params, input contents): a model version registered
+    # for it by a run that died before committing is reused, not registered again
+    batch: str = ""
 
 
 class Tracker(Protocol):

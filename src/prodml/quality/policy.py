@@ -102,15 +102,17 @@ class QualityPolicy(AllowAll):
                 hint="nothing was written; fix the data or the rule "
                 f"('prodml quality report {event.table.short}' shows the history)",
             )
+        # the rows set aside are committed first: a kill between the two commits leaves
+        # quarantined rows that the re-run replaces (never rows that are nowhere)
+        write_quarantine(catalog, event, evaluation.quarantined)
         event.data = evaluation.kept
         event.notes["quality"] = evaluation
 
     def after_write(self, event: WriteEvent, result: WriteResult) -> None:
-        """Quarantine the rows set aside and record the results against the new version."""
+        """Record the results against the new version."""
         evaluation: Evaluation | None = event.notes.get("quality")
         if evaluation is None:
             return
-        write_quarantine(self._catalog(), event, evaluation.quarantined)
         self._record(event, evaluation, result.version)
 
     def _record(self, event: WriteEvent, evaluation: Evaluation, version: int | None) -> None:

@@ -167,8 +167,10 @@ class QueueWriter:
         self._journal = journal
         self.replayed = 0
         if journal is not None:
+            from prodml.serving.journal import encode as journal_line
             from prodml.serving.journal import replay
 
+            self._journal_line = journal_line
             self.replayed = replay(journal, self._enqueue, logged)
         self._thread = threading.Thread(target=self._loop, name=f"prodml-log-{name}", daemon=True)
         self._thread.start()
@@ -186,11 +188,14 @@ class QueueWriter:
     def put(self, blocks: Sequence[Any]) -> bool:
         """Queue a request's rows; False (nothing queued) when the queue is full or closed."""
         n = sum(b.n for b in blocks)
+        data = None
+        if self._journal is not None:  # encoded outside the lock other requests wait on
+            data = b"".join(self._journal_line(b) for b in blocks)
         with self._cond:
             if self._closing or self._rows + n > self.queue_rows:
                 return False
-            if self._journal is not None:  # before the answer: a kill loses nothing
-                self._journal.append(blocks)
+            if self._journal is not None and data is not None:  # before the answer
+                self._journal.write(data)
             self._blocks.extend(blocks)
             self._rows += n
             if self._rows >= self.flush_rows:

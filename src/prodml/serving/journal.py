@@ -102,7 +102,10 @@ class Journal:
     def append(self, blocks: Sequence[Block]) -> None:
         """Write blocks (to the OS: a killed process keeps them; the disk has them at the next
         rotation)."""
-        data = b"".join(encode(b) for b in blocks)
+        self.write(b"".join(encode(b) for b in blocks))
+
+    def write(self, data: bytes) -> None:
+        """Write encoded blocks (:func:`encode`; callers encode outside their locks)."""
         with self._lock:
             self._file.write(data)
             self._file.flush()
