@@ -5,8 +5,8 @@ example platform (the reference). Each trial starts from a fresh ``prodml init -
 retail`` (the generator is seeded: every platform lands the same data):
 
 * **kill**: ``prodml run churn`` is SIGKILLed (with its process group) at a uniformly random
-  moment of the reference run's duration, then resumed (``--resume RUN``; a plain run when the
-  kill came before the run was recorded) until it succeeds;
+  moment of the first 90 % of the reference run's duration, then resumed (``--resume RUN``;
+  a plain run when the kill came before the run was recorded) until it succeeds;
 * **pair**: two ``prodml run churn --wait`` start at once on a new platform: the lease lets
   one run at a time, the other waits and then finds nothing left to do.
 
@@ -234,7 +234,7 @@ def main() -> int:
 
     rows = []
     for label, trials in (
-        ("SIGKILL + resume", [("kill", i, rng.uniform(0.5, duration)) for i in range(kills)]),
+        ("SIGKILL + resume", [("kill", i, rng.uniform(0.5, 0.9 * duration)) for i in range(kills)]),
         ("concurrent pair (--wait)", [("pair", i, 0.0) for i in range(pairs)]),
     ):
         totals: Counter[str] = Counter()
