@@ -5,18 +5,27 @@ over; waiting, renewal, loss and release."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from prodml.catalog import schema as s
-from prodml.catalog.leases import Lease, LeaseHeldError, LeaseHolder, LeaseLostError, Leases
+from prodml.catalog.leases import (
+    Lease,
+    LeaseHeldError,
+    LeaseHolder,
+    LeaseLostError,
+    Leases,
+    pid_alive,
+)
 from prodml.catalog.store import MetadataStore
 
 
@@ -179,3 +188,17 @@ def test_the_leases_table_is_in_the_store(store_url: str) -> None:
         assert "prodml_leases" in sa.inspect(store.engine).get_table_names()
     finally:
         store.close()
+
+
+def test_pid_alive() -> None:
+    assert pid_alive(os.getpid())
+    assert not pid_alive(None)
+    assert not pid_alive(0)
+    pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
+    assert not pid_alive(pid_max + 1)
+
+
+def test_a_process_that_ended_is_not_alive() -> None:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    assert not pid_alive(child.pid)

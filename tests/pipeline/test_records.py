@@ -3,7 +3,6 @@ of the packages that shape results, whether a process lives, and CPU and memory 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from importlib import metadata
@@ -16,7 +15,6 @@ from prodml.pipeline.records import (
     ResourceMonitor,
     git_info,
     package_versions,
-    pid_alive,
 )
 
 
@@ -63,20 +61,6 @@ def test_package_versions_are_the_installed_ones() -> None:
     for name in ("prodml", "duckdb", "pyarrow", "deltalake"):
         assert versions[name] == metadata.version(name)
     assert package_versions() is versions  # computed once per process
-
-
-def test_pid_alive() -> None:
-    assert pid_alive(os.getpid())
-    assert not pid_alive(None)
-    assert not pid_alive(0)
-    pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
-    assert not pid_alive(pid_max + 1)
-
-
-def test_a_process_that_ended_is_not_alive() -> None:
-    child = subprocess.Popen(["true"])
-    child.wait()
-    assert not pid_alive(child.pid)
 
 
 def test_the_monitor_measures_cpu_and_peak_memory() -> None:

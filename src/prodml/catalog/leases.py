@@ -37,7 +37,16 @@ log = logging.getLogger(__name__)
 LEASE_TTL = 60.0
 
 
-def _process_started(pid: int) -> float | None:
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process with ``pid`` is running on this host."""
+    import psutil
+
+    return pid is not None and pid > 0 and bool(psutil.pid_exists(pid))
+
+
+def process_started(pid: int) -> float | None:
+    """When process ``pid`` started (None: it is gone): tells a live holder from a pid that
+    the system gave to another process since."""
     import psutil
 
     try:
@@ -63,7 +72,7 @@ class LeaseHolder:
         """Whether the holder may still be working: its process runs (on this host), or it
         renewed the lease recently (on another)."""
         if self.host == socket.gethostname():
-            started = _process_started(self.pid)
+            started = process_started(self.pid)
             recorded = self.info.get("process_started")
             return started is not None and (recorded is None or abs(started - recorded) < 1.0)
         return self.expires_at > now
@@ -161,7 +170,7 @@ class Leases:
     ) -> Lease | LeaseHolder:
         """Take ``name`` (from a dead holder too): the lease, or the live holder that has it."""
         pid = os.getpid()
-        info = {**(info or {}), "process_started": _process_started(pid)}
+        info = {**(info or {}), "process_started": process_started(pid)}
         while True:
             now, token = datetime.now(UTC), uuid.uuid4().hex
             values: dict[str, Any] = {

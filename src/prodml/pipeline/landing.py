@@ -61,7 +61,7 @@ def source_dir(landing_root: Path, source: str) -> Path:
             f"{source!r} cannot be read",
             hint="; ".join(
                 ([f"{near} (in {parent})"] if near else [])
-                + ["check landing_dir in prodml.yaml (nothing was written)"]
+                + ["check landing_dir in prodml.yaml; nothing was written"]
             ),
         )
     known = sorted(p.name for p in landing_root.iterdir() if p.is_dir())
@@ -71,9 +71,11 @@ def source_dir(landing_root: Path, source: str) -> Path:
         source,
         known,
         message=f"landing source {source!r} does not exist: no folder {base}",
-        hint=(near + " " if near else "")
-        + (f"(sources in {landing_root}: {', '.join(known)}); " if known else "")
-        + "fix the step's inputs=['landing:…'] or create the folder (nothing was written)",
+        hint="; ".join(
+            ([near] if near else [])
+            + ([f"sources in {landing_root}: {', '.join(known)}"] if known else [])
+            + ["fix the step's inputs=['landing:…'] or create the folder; nothing was written"]
+        ),
     )
 
 

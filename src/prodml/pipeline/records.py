@@ -62,11 +62,6 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def pid_alive(pid: int | None) -> bool:
-    """Whether a process with ``pid`` is running here."""
-    return bool(pid) and psutil.pid_exists(pid)  # type: ignore[arg-type]
-
-
 class ResourceMonitor:
     """CPU-seconds and peak RSS while a step runs (sampled every 20 ms), worker processes
     included: RSS over the process tree, CPU of the children the step started and waited for.

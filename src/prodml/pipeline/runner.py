@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from prodml.catalog.gate import Catalog
-from prodml.catalog.leases import Leases, LeaseSet
+from prodml.catalog.leases import Leases, LeaseSet, pid_alive
 from prodml.catalog.policies import Access
 from prodml.catalog.store import MetadataStore
 from prodml.engine.base import Engine
@@ -30,7 +30,7 @@ from prodml.pipeline.invoke import as_format, param_names, produce, step_code, s
 from prodml.pipeline.landing import landing_files, partition_dirs
 from prodml.pipeline.planner import Planner, RunOptions, StepPlan
 from prodml.pipeline.project import Product
-from prodml.pipeline.records import ResourceMonitor, git_info, package_versions, pid_alive
+from prodml.pipeline.records import ResourceMonitor, git_info, package_versions
 from prodml.pipeline.step import StepSpec
 from prodml.pipeline.tracking import MODEL_STAGES, StepRunInfo, TrackerFactory
 from prodml.tables.delta import WriteSpec

@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from prodml.catalog.leases import pid_alive
 from prodml.serving.inference_log import Block
 
 log = logging.getLogger(__name__)
@@ -77,12 +78,6 @@ def decode(line: bytes) -> Block:
         outputs=np.asarray(doc["outputs"]),
         latency_ms=doc["latency_ms"],
     )
-
-
-def _pid_alive(pid: int) -> bool:
-    import psutil
-
-    return bool(psutil.pid_exists(pid))
 
 
 class Journal:
@@ -146,7 +141,7 @@ class Journal:
             pid = path.name.split("-", 1)[0]
             if path.name.startswith(self.worker) or not pid.isdigit():
                 continue
-            if _pid_alive(int(pid)):
+            if pid_alive(int(pid)):
                 continue  # a live worker's journal (this process's other writers too)
             claimed = path.with_name(f"{path.name}.claimed-{self.worker}")
             try:
