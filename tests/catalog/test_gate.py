@@ -30,6 +30,9 @@ class Seen(AllowAll):
         if str(event.table) == self.refuse:
             raise AccessDeniedError(f"no reading {event.table}")
 
+    def visible(self, event: ReadEvent) -> bool:
+        return str(event.table) != self.refuse
+
     def after_read(self, event: ReadEvent, version: int) -> None:
         self.events.append(("after_read", (event.kind, version)))
 
@@ -113,11 +116,16 @@ def test_a_refused_read_or_write_happens_not_at_all(gate: tuple[Catalog, Seen]) 
         lambda: catalog.read(catalog.name("gold.t"), Access("ana")),
         lambda: catalog.history(catalog.name("gold.t"), Access("ana")),
         lambda: catalog.state(catalog.name("gold.t"), Access("ana")),
+        lambda: catalog.describe(catalog.name("gold.t"), Access("ana")),
+        lambda: catalog.browse(catalog.name("gold.t"), Access("ana")),
+        lambda: catalog.lineage("gold.t", Access("ana")),
     ):
         with pytest.raises(AccessDeniedError):
             attempt()
+    assert catalog.list(Access("ana")) == [] and catalog.entries(Access("ana")) == []
     assert catalog.version(catalog.name("gold.t")) == 0  # the refused write committed nothing
-    assert catalog.describe(catalog.name("gold.t")).rows == 4
+    seen.refuse = None
+    assert catalog.describe(catalog.name("gold.t"), Access("ana")).rows == 4
 
 
 def test_unknown_tables_are_named_with_the_known_ones(gate: tuple[Catalog, Seen]) -> None:
@@ -137,7 +145,12 @@ def test_unknown_tables_are_named_with_the_known_ones(gate: tuple[Catalog, Seen]
     )
     with pytest.raises(NotFoundError, match=r"did you mean 'gold\.totals'"):
         catalog.read(catalog.name("gold.total"), Access("ana"))
-    (info,) = catalog.list()
+    gate[1].refuse = "dev.gold.totals"  # a table one may not see is never named
+    with pytest.raises(NotFoundError) as missing:
+        catalog.read(catalog.name("gold.total"), Access("ana"))
+    assert "totals" not in str(missing.value) + str(missing.value.hint)
+    gate[1].refuse = None
+    (info,) = catalog.list(Access("ana"))
     assert (info.name, info.owner_product, info.columns[1]["doc"]) == (
         "gold.totals",
         "shop",
@@ -158,7 +171,7 @@ def test_a_rebuild_never_touches_the_real_table(gate: tuple[Catalog, Seen], tmp_
         table, Access("ana"), base_version=0, data=extra, spec=spec, scratch=tmp_path / "scratch"
     )
     assert rebuilt.num_rows == 5  # version 0's four rows and the appended one
-    assert catalog.version(table) == 1 and catalog.describe(table).rows == 2
+    assert catalog.version(table) == 1 and catalog.describe(table, Access("ana")).rows == 2
     empty = catalog.rebuild(
         table, Access("ana"), base_version=None, data=extra, spec=spec, scratch=tmp_path / "s2"
     )

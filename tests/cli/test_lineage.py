@@ -61,7 +61,7 @@ def test_downstream_title(shop: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "needles"),
     [
-        ("gold.total", ("unknown lineage node", "did you mean 'dev.gold.totals'?")),
+        ("gold.total", ("unknown table 'gold.total'", "did you mean 'gold.totals'?")),
         ("landing:sale", ("unknown lineage node 'landing:sale'", "did you mean 'landing:sales'?")),
         ("model:clf/1", ("unknown lineage node 'model:clf/1'", "landing:sales")),
     ],

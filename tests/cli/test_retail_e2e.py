@@ -139,7 +139,7 @@ def test_run_builds_layers_trains_then_skips_promotes_scores_and_adds_a_day(fres
     }
     assert_clean_error(
         prodml_cli("lineage", "gold.churn_predictons", cwd=demo),
-        "did you mean 'dev.gold.churn_predictions'",
+        "did you mean 'gold.churn_predictions'",
     )
 
     # a retrain that does not beat the champion is refused by the gate, with a readable table

@@ -216,3 +216,16 @@ def test_split_and_parts() -> None:
     assert _parts(None) == "" and _parts([]) == ""
     assert _parts(["x", "y", "z"]) == "x, y, z"
     assert _parts(["a", "b", "c", "d"]) == "4: a … d"
+
+
+def test_item6_an_environment_named_main_runs(tmp_path: Path) -> None:
+    """Trust II item 6: ``main`` is Unity Catalog's default catalog name and a name DuckDB
+    reserves; an environment (catalog) of that name runs, and its tables read back."""
+    from tests.helpers import PLATFORM, SHOP_PIPELINE, write_days
+
+    platform = PLATFORM.replace("default_env: dev", "default_env: main").replace("dev:", "main:")
+    root = make_platform(tmp_path / "p", {"shop": SHOP_PIPELINE}, platform)
+    write_days(root, "2024-01-01")
+    ok(prodml_main("run", "shop", cwd=root))
+    shown = ok(prodml_main("tables", "preview", "gold.totals", "--json", cwd=root))
+    assert json.loads(shown.out)[0]["total"] == 4.0

@@ -215,3 +215,16 @@ def test_content_ids_are_order_independent_and_cover_empty_tables() -> None:
     empty = a.schema.empty_table()
     assert content_ids(empty) == {"": "0:0"}  # an empty step output has an id too
     assert content_ids(empty, "day") == {}
+
+
+@pytest.mark.parametrize("catalog", ["main", "temp", "system", "memory"])
+def test_item6_catalog_named_main_works(catalog: str) -> None:
+    """Trust II item 6: DuckDB reserves ``main`` (Unity Catalog's default catalog name) and
+    others as database names; a catalog of that name still runs its SQL."""
+    eng = LocalEngine(catalog)
+    try:
+        eng.register(TableName(catalog, "gold", "orders"), ORDERS, alias="orders")
+        assert one(eng.sql("SELECT count(*) FROM gold.orders")) == (3,)
+        assert one(eng.sql("SELECT sum(amount) FROM orders")) == (60.5,)
+    finally:
+        eng.close()

@@ -101,6 +101,6 @@ def test_a_batch_of_grant_changes_is_applied_whole_or_not_at_all(governance: Gov
 
 def test_all_privileges_means_what_applies_to_the_type() -> None:
     on_table = privileges_meant(Privilege.ALL_PRIVILEGES, "table")
-    assert on_table == [Privilege.MODIFY, Privilege.SELECT]
+    assert on_table == [Privilege.BROWSE, Privilege.MODIFY, Privilege.SELECT]
     assert privileges_meant(Privilege.SELECT, "table") == [Privilege.SELECT]
     assert Privilege.MANAGE not in privileges_meant(Privilege.ALL_PRIVILEGES, "catalog")

@@ -101,7 +101,7 @@ def test_privileges_that_mean_nothing_on_a_type_are_refused() -> None:
     check_applicable(table, [Privilege.SELECT, Privilege.MODIFY])
     with pytest.raises(GovernanceError, match="USE_CATALOG cannot be granted on a table") as err:
         check_applicable(table, [Privilege.SELECT, Privilege.USE_CATALOG])
-    assert err.value.hint == "on a table: ALL_PRIVILEGES, MANAGE, MODIFY, SELECT"
+    assert err.value.hint == "on a table: ALL_PRIVILEGES, BROWSE, MANAGE, MODIFY, SELECT"
     endpoint = Securable.parse("endpoint", "dev.churn")
     with pytest.raises(GovernanceError, match="SELECT cannot be granted on an endpoint"):
         check_applicable(endpoint, [Privilege.SELECT])

@@ -71,7 +71,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, d
 
 @pytest.fixture
 def workspaces(platform: tuple[Path, dict[str, str]]) -> Iterator[dict[str, Workspace]]:
-    opened = connect_all(platform[0], principal="prodml-server")
+    opened = connect_all(platform[0])
     yield opened
     for ws in opened.values():
         ws.close()
@@ -92,34 +92,47 @@ def request(authorization: str | None) -> Request:
     return Request({"type": "http", "method": "GET", "path": "/", "headers": headers})
 
 
-def test_a_catalog_is_an_environments_workspace(server: CatalogServer) -> None:
+def test_a_catalog_is_an_environments_workspace_acting_as_the_caller(
+    server: CatalogServer, platform: tuple[Path, dict[str, str]]
+) -> None:
+    tokens = platform[1]
     assert sorted(server.workspaces) == ["dev", "prod"]
-    assert server.workspace("prod").env == "prod"
-    with pytest.raises(NotFoundError) as err:
-        server.workspace("prd")
+    view = server.view("prod", tokens["ana"])
+    assert (view.env, view.principal) == ("prod", "ana")
+    with pytest.raises(NotFoundError) as err:  # an admin is told what exists
+        server.view("prd", tokens["ops"])
     assert err.value.message == "catalog 'prd' does not exist; catalogs: dev, prod"
     assert err.value.hint == "did you mean 'prod'?"
+
+
+def test_item3_a_missing_catalog_is_refused_like_a_forbidden_one(
+    server: CatalogServer, platform: tuple[Path, dict[str, str]]
+) -> None:
+    """Trust II item 3: a non-admin cannot tell a missing catalog from one it may not use."""
+    with pytest.raises(AccessDeniedError) as err:
+        server.view("prd", platform[1]["eve"])
+    assert str(err.value) == "lacks USE_CATALOG on catalog prd"
 
 
 def test_the_caller_is_the_principal_of_a_bearer_token(
     server: CatalogServer, platform: tuple[Path, dict[str, str]]
 ) -> None:
     tokens = platform[1]
-    assert server.caller(request(f"Bearer {tokens['ana']}")) == "ana"
-    assert server.caller(request(f"bearer  {tokens['eve']} ")) == "eve"  # scheme, spaces
+    assert server.token(request(f"Bearer {tokens['ana']}")) == tokens["ana"]
+    assert server.token(request(f"bearer  {tokens['eve']} ")) == tokens["eve"]  # scheme, spaces
     for header in (None, "", "Bearer", "Bearer   ", f"Basic {tokens['ana']}", tokens["ana"]):
         with pytest.raises(AuthenticationError, match="send 'Authorization: Bearer <token>'"):
-            server.caller(request(header))
+            server.token(request(header))
     with pytest.raises(AuthenticationError, match="authentication failed"):
-        server.caller(request("Bearer pdml_nope_nope"))
+        server.token(request("Bearer pdml_nope_nope"))
 
 
 def test_a_failed_authentication_is_audited(
     server: CatalogServer, workspaces: dict[str, Workspace]
 ) -> None:
     with pytest.raises(AuthenticationError):
-        server.caller(request("Bearer pdml_unknown_token"))
-    with prodml.connect(workspaces["prod"].root, env="prod", principal="ops") as ws:
+        server.token(request("Bearer pdml_unknown_token"))
+    with prodml.connect(workspaces["prod"].root, env="prod") as ws:
         denied = [r for r in ws.audit(limit=50) if r["action"] == "authenticate"]
     assert denied, "no authentication was audited"
     assert (denied[0]["outcome"], denied[0]["reason"], denied[0]["client"]) == (
@@ -129,43 +142,37 @@ def test_a_failed_authentication_is_audited(
     )
 
 
-def test_without_authentication_nobody_is_asked_and_everything_is_allowed(
+def test_without_authentication_the_server_acts_as_whoever_started_it(
     open_server: CatalogServer,
 ) -> None:
-    assert open_server.caller(request(None)) is None
-    assert open_server.caller(request("Bearer whatever")) is None
-    assert open_server.allowed(None, "SELECT", "table", "prod.gold.orders")
-    open_server.use(None, "dev", "gold")  # no error
-    open_server.require(None, "read", "table", "prod.gold.orders")
-    assert open_server.owner("table", "prod.gold.orders") is None
+    assert open_server.token(request(None)) is None
+    assert open_server.token(request("Bearer whatever")) is None
+    view = open_server.view("prod", None)
+    assert view.principal == "ops" and view.holds("SELECT", "table", "prod.gold.orders")
+    assert open_server.owner(view, "table", "prod.gold.orders") is None
 
 
-def test_allowed_follows_the_grants(server: CatalogServer) -> None:
-    assert server.allowed("ana", "USE_CATALOG", "catalog", "prod")
-    assert not server.allowed("ana", "USE_CATALOG", "catalog", "dev")
-    assert server.allowed("ana", "SELECT", "table", "prod.gold.orders")  # ALL_PRIVILEGES
-    assert not server.allowed("bob", "SELECT", "table", "prod.gold.orders")
-    assert server.allowed("ops", "MODIFY", "table", "dev.silver.x")  # an admin
-    with pytest.raises(NotFoundError, match="catalog 'qa' does not exist"):
-        server.allowed("ana", "USE_CATALOG", "catalog", "qa")
-
-
-def test_use_needs_use_catalog_then_use_schema(server: CatalogServer) -> None:
-    server.use("ana", "prod", "gold")
-    server.use("bob", "prod")
-    with pytest.raises(AccessDeniedError) as err:
-        server.use("bob", "prod", "gold")
-    assert str(err.value) == "bob lacks USE_SCHEMA on schema prod.gold"
-    with pytest.raises(AccessDeniedError, match="eve lacks USE_CATALOG on catalog prod"):
-        server.use("eve", "prod", "gold")
+def test_a_view_decides_with_the_callers_grants(
+    server: CatalogServer, platform: tuple[Path, dict[str, str]]
+) -> None:
+    tokens = platform[1]
+    ana, bob = server.view("prod", tokens["ana"]), server.view("prod", tokens["bob"])
+    assert ana.holds("USE_CATALOG", "catalog", "prod")
+    assert not server.view("dev", tokens["ana"]).holds("USE_CATALOG", "catalog", "dev")
+    assert ana.holds("SELECT", "table", "prod.gold.orders")  # ALL_PRIVILEGES
+    assert not bob.holds("SELECT", "table", "prod.gold.orders")
+    assert server.view("dev", tokens["ops"]).holds("MODIFY", "table", "dev.silver.x")  # admin
 
 
 def test_require_decides_and_audits(
-    server: CatalogServer, workspaces: dict[str, Workspace]
+    server: CatalogServer, workspaces: dict[str, Workspace], platform: tuple[Path, dict[str, str]]
 ) -> None:
-    server.require("ana", "read", "table", "prod.gold.orders")
+    tokens = platform[1]
+    server.view("prod", tokens["ana"]).require("read", "table", "prod.gold.orders", client="uc-api")
     with pytest.raises(AccessDeniedError) as err:
-        server.require("bob", "read", "table", "prod.gold.orders")
+        server.view("prod", tokens["bob"]).require(
+            "read", "table", "prod.gold.orders", client="uc-api"
+        )
     assert err.value.message == (
         "bob may not read table prod.gold.orders: it lacks USE_SCHEMA on schema prod.gold"
     )
@@ -173,7 +180,7 @@ def test_require_decides_and_audits(
         err.value.hint is not None
         and "grant schema prod.gold USE_SCHEMA --to bob" in err.value.hint
     )
-    with prodml.connect(workspaces["prod"].root, env="prod", principal="ops") as ws:
+    with prodml.connect(workspaces["prod"].root, env="prod") as ws:
         log = ws.audit(securable="prod.gold.orders", limit=50)
     outcomes = {(r["principal"], r["outcome"], r["client"]) for r in log if r["action"] == "read"}
     assert {("ana", "allowed", "uc-api"), ("bob", "denied", "uc-api")} <= outcomes
@@ -190,37 +197,44 @@ def test_securable_maps_unity_catalog_types(server: CatalogServer) -> None:
     )
     with pytest.raises(UsageError, match=r"table name 'prod\.gold' is not CATALOG\.SCHEMA\.TABLE"):
         server.securable("table", "prod.gold")
-    with pytest.raises(NotFoundError, match="catalog 'staging' does not exist"):
-        server.securable("schema", "staging.gold")
 
 
-def test_owners_as_declared(server: CatalogServer) -> None:
-    assert server.owner("catalog", "prod") == "ops"
-    assert server.owner("table", "prod.gold.orders") == "ana"
-    assert server.owner("schema", "prod.gold") is None
+def test_owners_as_declared(server: CatalogServer, platform: tuple[Path, dict[str, str]]) -> None:
+    view = server.view("prod", platform[1]["ops"])
+    assert server.owner(view, "catalog", "prod") == "ops"
+    assert server.owner(view, "table", "prod.gold.orders") == "ana"
+    assert server.owner(view, "schema", "prod.gold") is None
 
 
-def test_tables_and_schemas_come_from_the_catalogs_records(server: CatalogServer) -> None:
-    assert sorted((t["schema_name"], t["name"]) for t in server.tables("prod")) == [
+def test_tables_and_schemas_come_from_the_catalogs_records(
+    server: CatalogServer, platform: tuple[Path, dict[str, str]]
+) -> None:
+    prod, dev = server.view("prod", platform[1]["ops"]), server.view("dev", platform[1]["ops"])
+    assert sorted((t["schema_name"], t["name"]) for t in prod.catalog_entries()) == [
         ("gold", "orders"),
         ("silver", "orders_raw"),
     ]
-    assert server.schemas("prod") == ["gold", "silver"]
-    assert server.tables("dev") == [] and server.schemas("dev") == []
+    assert prod.schemas() == ["gold", "silver"]
+    assert dev.catalog_entries() == [] and dev.schemas() == []
+    ana = server.view("prod", platform[1]["ana"])  # sees only the table she holds privileges on
+    assert [t["name"] for t in ana.catalog_entries()] == ["orders"]
 
 
-def test_info_objects_name_the_environment_and_owner(server: CatalogServer) -> None:
-    assert server.catalog_info("prod") == {
+def test_info_objects_name_the_environment_and_owner(
+    server: CatalogServer, platform: tuple[Path, dict[str, str]]
+) -> None:
+    prod = server.view("prod", platform[1]["ops"])
+    assert server.catalog_info(prod) == {
         "name": "prod",
         "comment": "environment prod of acme",
         "properties": {"prodml.env": "prod"},
         "owner": "ops",
         "id": wire.make_id("prod"),
     }
-    assert server.catalog_info("dev")["owner"] is None
-    assert server.schema_info("prod", "gold")["full_name"] == "prod.gold"
-    record = next(t for t in server.tables("prod") if t["name"] == "orders")
-    info = server.table_info(record)
+    assert server.catalog_info(server.view("dev", platform[1]["ops"]))["owner"] is None
+    assert server.schema_info(prod, "gold")["full_name"] == "prod.gold"
+    record = next(t for t in prod.catalog_entries() if t["name"] == "orders")
+    info = server.table_info(prod, record)
     assert info["owner"] == "ana"
     assert [(c["name"], c["type_name"]) for c in info["columns"]] == [
         ("order_id", "INT"),
@@ -229,14 +243,19 @@ def test_info_objects_name_the_environment_and_owner(server: CatalogServer) -> N
     assert info["properties"]["prodml.producer_step"] == "shop.orders"
 
 
-def test_permissions_expand_all_privileges_and_leave_manage_off(server: CatalogServer) -> None:
-    listed = server.permissions("table", "prod.gold.orders", None)
+def test_permissions_expand_all_privileges_and_leave_manage_off(
+    server: CatalogServer, platform: tuple[Path, dict[str, str]]
+) -> None:
+    prod = server.view("prod", platform[1]["ops"])
+    listed = server.permissions(prod, "table", "prod.gold.orders", None)
     # carl holds only MANAGE: nothing to send, so he is left out
     assert listed == {
         "privilege_assignments": [{"principal": "ana", "privileges": ["MODIFY", "SELECT"]}]
     }
-    assert server.permissions("table", "prod.gold.orders", "eve") == {"privilege_assignments": []}
-    on_catalog = server.permissions("catalog", "prod", None)["privilege_assignments"]
+    assert server.permissions(prod, "table", "prod.gold.orders", "eve") == {
+        "privilege_assignments": []
+    }
+    on_catalog = server.permissions(prod, "catalog", "prod", None)["privilege_assignments"]
     assert on_catalog == [
         {"principal": "ana", "privileges": ["USE CATALOG", "USE SCHEMA"]},
         {"principal": "bob", "privileges": ["USE CATALOG"]},

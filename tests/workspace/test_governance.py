@@ -41,20 +41,25 @@ def test_tokens_authenticate_until_revoked(governed: Path) -> None:
 
 
 def test_decisions_on_behalf_of_callers_are_audited(governed: Path) -> None:
+    """A server acts for a caller through ``as_caller(token)``: the view decides with the
+    caller's grants (there is no way to name a principal on the caller's word)."""
     with prodml.connect(governed) as ws:
-        assert ws.holds("ana", "SELECT", "table", "dev.gold.totals")  # from schema dev.gold
-        assert not ws.holds("ana", "SELECT", "table", "dev.bronze.sales")
-        assert ws.can_manage("ops", "schema", "dev.gold") and not ws.can_manage(
-            "ana", "schema", "dev.gold"
-        )
-        ws.require("ana", "read", "table", "dev.gold.totals", client="uc-api")
+        ana = ws.as_caller(ws.new_token("ana", name="t"), client="uc-api")
+        assert ana.principal == "ana" and ws.principal == "ops"
+        assert ana.holds("SELECT", "table", "dev.gold.totals")  # from schema dev.gold
+        assert not ana.holds("SELECT", "table", "dev.bronze.sales")
+        assert ws.can_manage("schema", "dev.gold") and not ana.can_manage("schema", "dev.gold")
+        assert ws.is_admin() and not ana.is_admin()
+        ana.require("read", "table", "dev.gold.totals", client="uc-api")
         with pytest.raises(PermissionDeniedError, match=r"ana may not read table dev\.bronze"):
-            ws.require("ana", "read", "table", "dev.bronze.sales", client="uc-api")
+            ana.require("read", "table", "dev.bronze.sales", client="uc-api")
         seen = {
             (r["securable"], r["outcome"], r["client"])
             for r in ws.audit(principal="ana")
             if r["action"] == "read"
         }
+        with pytest.raises(AuthenticationError):
+            ws.as_caller("pdml_not-a-token", client="uc-api")
     assert {
         ("dev.gold.totals", "allowed", "uc-api"),
         ("dev.bronze.sales", "denied", "uc-api"),
@@ -72,14 +77,14 @@ def test_grants_one_at_a_time_and_in_a_batch(governed: Path) -> None:
         assert ws.revoke("schema", "dev.bronze", "ana", ["SELECT"]) == ["SELECT"]
         with pytest.raises(GovernanceError):  # one bad change: nothing applied
             ws.change_grants(
-                "ops",
                 "schema",
                 "dev.bronze",
                 [{"principal": "ana", "add": ["SELECT"]}, {"principal": "ana", "add": ["FLY"]}],
             )
         assert ws.grants_on("schema", "dev.bronze", "ana") == []
+        ana = ws.as_caller(ws.new_token("ana", name="t"), client="test")
         with pytest.raises(PermissionDeniedError):  # only managers, even with no change
-            ws.change_grants("ana", "schema", "dev.bronze", [])
+            ana.change_grants("schema", "dev.bronze", [])
 
 
 def test_securable_names_privileges_and_the_store(governed: Path) -> None:

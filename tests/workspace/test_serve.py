@@ -56,4 +56,4 @@ def test_declared_tokens_join_the_token_table_and_need_execute(
     assert refused.status_code == 403
     assert answered.status_code == 200, answered.text
     # the log is written as the server's service principal, which needs its own grants
-    assert "service:serving@dev may not create_table table dev.ml.clf_inference_log" in caplog.text
+    assert "service:serving@dev may not create table dev.ml.clf_inference_log" in caplog.text

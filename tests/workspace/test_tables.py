@@ -32,8 +32,10 @@ def test_tables_history_rows_and_lineage(shop: Path) -> None:
         assert [e.target for e in down] == ["dev.bronze.sales"]
         with pytest.raises(NotFoundError, match="unknown table"):
             ws.history("gold.nope")
+        with pytest.raises(NotFoundError, match=r"unknown table 'gold\.nope'"):
+            ws.lineage("gold.nope")  # a table's lineage is its metadata: looked up first
         with pytest.raises(NotFoundError, match="lineage node"):
-            ws.lineage("gold.nope")
+            ws.lineage("landing:nope")
 
 
 def test_reading_history_is_checked_and_audited(governed: Path) -> None:

@@ -52,7 +52,7 @@ def report(
     endpoint = product.endpoint
     assert endpoint is not None  # validated: experiments need an endpoint
     log_name = catalog.name(product.inference_log_table)
-    if not catalog.exists(log_name):
+    if not catalog.exists(log_name, access):
         raise UsageError(
             f"no exposures yet: {log_name} does not exist",
             hint=f"serve the endpoint ('prodml serve --product {product.name}') and send traffic",

@@ -65,8 +65,15 @@ class Experiments:
         self.charts = charts
 
     def list(self) -> list[dict[str, Any]]:
-        """Every product's experiments, with their latest decision."""
-        return experiments(self.products, self.store.decisions(self.catalog.catalog))
+        """Every product's experiments (its configuration), with their latest decision when
+        you may see the product's model (a decision is a result of comparing its versions)."""
+        rows = experiments(self.products, self.store.decisions(self.catalog.catalog))
+        access = Access(self.principal)
+        for row in rows:
+            model = self._registered_name(row["product"])
+            if row["decision"] is not None and not self.catalog.visible_model(model, access):
+                row["decision"] = None
+        return rows
 
     def find(self, name: str, product: str | None) -> tuple[str, Experiment]:
         """The product and definition of an experiment (``product`` when names clash)."""

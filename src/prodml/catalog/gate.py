@@ -35,7 +35,10 @@ from prodml.tables.delta import DeltaTables, WriteResult, WriteSpec, add_actions
 from prodml.tables.maintenance import LostFile, LostFilesError
 
 if TYPE_CHECKING:
-    import pyarrow.dataset as pads  # importing it pulls in pandas: only when a table is read
+    # importing pyarrow.dataset pulls in pandas: only when a table is read
+    import pyarrow.dataset as pads
+
+    from prodml.catalog.lineage import Edge
 
 
 @dataclass
@@ -77,9 +80,21 @@ class Catalog:
         """Where the table's files live."""
         return self._tables.location(table.catalog, table.schema, table.table)
 
-    def exists(self, table: TableName) -> bool:
-        """Whether the table has been written."""
+    def exists(self, table: TableName, access: Access | None = None) -> bool:
+        """Whether the table has been written. With ``access``, that is asked for a person and
+        is the table's metadata: the policies decide first (a refusal is raised and audited),
+        so that whether a table exists cannot be learnt without the right to see it."""
+        if access is not None:
+            self.check_read(table, access, "metadata")
         return self._tables.exists(self.location(table))
+
+    def check_read(self, table: TableName, access: Access, kind: ReadKind = "data") -> None:
+        """The policies' decision on a read, before anything about the table is looked up
+        (raised and audited when refused): for work that may end before it reads (a
+        publish with nothing new) but must not be done by those who may not read."""
+        event = ReadEvent(table=table, version=None, access=access, kind=kind)
+        for policy in self.policies:
+            policy.before_read(event)
 
     def version(self, table: TableName) -> int | None:
         """The current version, or None if the table does not exist."""
@@ -95,11 +110,14 @@ class Catalog:
             return None
         return str(self._tables.open(location, name=str(table)).metadata().id)
 
-    def require(self, table: TableName) -> None:
-        """Raise ``NotFoundError`` (with the known tables) if ``table`` does not exist."""
+    def require(self, table: TableName, access: Access | None = None) -> None:
+        """Raise ``NotFoundError`` if ``table`` does not exist, with the known tables that
+        ``access`` may see (all of them without it: the gate's own lookups)."""
         if not self.exists(table):
             known = [
-                f"{t['schema_name']}.{t['name']}" for t in self.store.list_tables(table.catalog)
+                f"{t['schema_name']}.{t['name']}"
+                for t in self.store.list_tables(table.catalog)
+                if access is None or self.visible(self._entry_name(t), access)
             ]
             raise NotFoundError(
                 "table", table.short if table.catalog == self.catalog else str(table), known
@@ -320,7 +338,7 @@ class Catalog:
     def _maintain_before(self, event: MaintainEvent) -> None:
         for policy in self.policies:
             policy.before_maintain(event)
-        self.require(event.table)
+        self.require(event.table, event.access)
 
     def _maintain_after(self, event: MaintainEvent, result: Mapping[str, Any]) -> None:
         for policy in self.policies:
@@ -346,8 +364,56 @@ class Catalog:
         event = ReadEvent(table=table, version=version, access=access, kind=kind)
         for policy in self.policies:
             policy.before_read(event)
-        self.require(table)
+        self.require(table, access)
         return event
+
+    def browse(self, table: TableName, access: Access) -> None:
+        """A read of the table's metadata (what records of it name: versions, sizes,
+        errors): checked and audited, as :meth:`describe` is."""
+        event = self._before_read(table, access, "metadata", None)
+        self._after_read(event, 0)
+
+    def visible(self, table: TableName, access: Access, kind: ReadKind = "metadata") -> bool:
+        """Whether ``access`` may read ``table`` as ``kind`` asks (decided by the policies,
+        not audited): listings show what may be seen and leave out the rest."""
+        event = ReadEvent(table=table, version=None, access=access, kind=kind)
+        return all(policy.visible(event) for policy in self.policies)
+
+    @staticmethod
+    def _entry_name(entry: Mapping[str, Any]) -> TableName:
+        return TableName(entry["catalog"], entry["schema_name"], entry["name"])
+
+    def entries(self, access: Access) -> list[dict[str, Any]]:
+        """The catalog's records of the tables ``access`` may see (no table is opened)."""
+        return [
+            t
+            for t in self.store.list_tables(self.catalog)
+            if self.visible(self._entry_name(t), access)
+        ]
+
+    def lineage(
+        self, start: str, access: Access, *, upstream: bool = True, depth: int = 50
+    ) -> list[Edge]:
+        """Lineage edges from a table, a landing source or a model version (``model:...``):
+        a read of the starting table's metadata; tables and models ``access`` may not see
+        are left out (``visible_model`` decides models)."""
+        from prodml.catalog.lineage import LANDING, MODEL, walk
+
+        if not start.startswith((LANDING, MODEL)):
+            self._before_read(self.name(start), access, "metadata", None)
+
+        def shown(node: str) -> bool:
+            if node.startswith(LANDING):
+                return True
+            if node.startswith(MODEL):
+                return self.visible_model(node.removeprefix(MODEL).split("/")[0], access)
+            return self.visible(self.name(node), access)
+
+        return walk(self.store, start, self.catalog, upstream=upstream, depth=depth, visible=shown)
+
+    def visible_model(self, model: str, access: Access) -> bool:
+        """Whether ``access`` may see a registered model's metadata (``dev.ml.churn``)."""
+        return all(policy.model_visible(model, access) for policy in self.policies)
 
     def _after_read(self, event: ReadEvent, version: int) -> None:
         for policy in self.policies:
@@ -457,8 +523,15 @@ class Catalog:
         finally:
             shutil.rmtree(root, ignore_errors=True)
 
-    def describe(self, table: TableName) -> TableInfo:
-        """Catalog entry plus live facts (version, rows, bytes) from the Delta log."""
+    def describe(self, table: TableName, access: Access) -> TableInfo:
+        """Catalog entry plus live facts (version, rows, bytes) from the Delta log: a read of
+        the table's metadata (checked and audited)."""
+        event = self._before_read(table, access, "metadata", None)
+        info = self._describe(table)
+        self._after_read(event, info.version or 0)
+        return info
+
+    def _describe(self, table: TableName) -> TableInfo:
         entry = self.store.get_table(table.catalog, table.schema, table.table)
         location = self.location(table)
         exists = self._tables.exists(location)
@@ -489,9 +562,6 @@ class Catalog:
             updated_at=entry.get("updated_at"),
         )
 
-    def list(self) -> list[TableInfo]:
-        """Every table registered in this catalog."""
-        return [
-            self.describe(TableName(t["catalog"], t["schema_name"], t["name"]))
-            for t in self.store.list_tables(self.catalog)
-        ]
+    def list(self, access: Access) -> list[TableInfo]:
+        """Every table registered in this catalog that ``access`` may see."""
+        return [self._describe(self._entry_name(t)) for t in self.entries(access)]

@@ -7,7 +7,7 @@ Walking the graph merges runs: one edge per (source, step, target), with the lat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,9 +56,15 @@ def walk(
     *,
     upstream: bool = True,
     depth: int = 50,
+    visible: Callable[[str], bool] | None = None,
 ) -> list[Edge]:
-    """Edges reachable from ``start`` (breadth first), up or down, at most ``depth`` hops."""
+    """Edges reachable from ``start`` (breadth first), up or down, at most ``depth`` hops.
+    With ``visible``, nodes it refuses (tables or models the principal may not see) are left
+    out with their edges, and the walk does not pass through them."""
     edges = _merged(store.edges(catalog=catalog), catalog)
+    if visible is not None:
+        shown = {n for key in edges for n in (key[0], key[2]) if visible(n)}
+        edges = {k: v for k, v in edges.items() if k[0] in shown and k[2] in shown}
     origin = node(start, catalog)
     known = {n for key in edges for n in (key[0], key[2])}
     if origin not in known:

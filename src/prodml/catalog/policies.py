@@ -14,9 +14,10 @@ if TYPE_CHECKING:
     from prodml.names import TableName
     from prodml.tables.delta import WriteResult, WriteSpec
 
-#: what a read is for: the rows, the commit history (and commit lookups), or the table's
-#: state (version, partitions) that planning compares
-ReadKind = Literal["data", "history", "state"]
+#: what a read is for: the rows, the commit history (and commit lookups), the table's
+#: state (version, partitions) that planning compares, or its metadata (columns, size,
+#: lineage, data-quality results without their values)
+ReadKind = Literal["data", "history", "state", "metadata"]
 #: receives each finished step's lineage: (run id, step, edges, outputs: table → version)
 LineageSink = Callable[[str, str, list[dict[str, Any]], dict[str, Any]], None]
 
@@ -29,6 +30,7 @@ class Access:
     run_id: str | None = None
     step: str | None = None
     run_as: str | None = None  # the service principal a run executes as (run_as in product.yaml)
+    client: str | None = None  # the adapter asking for a person (``uc-api``), for the audit
 
 
 @dataclass
@@ -89,6 +91,13 @@ class Policy(Protocol):
     def before_read(self, event: ReadEvent) -> None:
         """Check a read."""
 
+    def visible(self, event: ReadEvent) -> bool:
+        """Whether the read would be allowed, deciding only (no audit, no error): what a
+        listing shows of the tables it could name."""
+
+    def model_visible(self, model: str, access: Access) -> bool:
+        """Whether a registered model's metadata may be seen (decided only, as ``visible``)."""
+
     def after_read(self, event: ReadEvent, version: int) -> None:
         """React to a read of ``version``."""
 
@@ -119,6 +128,14 @@ class AllowAll:
 
     def before_read(self, event: ReadEvent) -> None:
         """Allow."""
+
+    def visible(self, event: ReadEvent) -> bool:
+        """Everything is visible."""
+        return True
+
+    def model_visible(self, model: str, access: Access) -> bool:
+        """Every model is visible."""
+        return True
 
     def after_read(self, event: ReadEvent, version: int) -> None:
         """Nothing to do."""

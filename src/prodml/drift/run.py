@@ -159,8 +159,7 @@ def table_drift(
     correction: stats.Correction,
 ) -> dict[str, Any]:
     """The drift of ``table`` between the windows, as plain data (with histograms)."""
-    catalog.require(table)
-    info = catalog.describe(table)
+    info = catalog.describe(table, access)
     cur_ds, cur_version = catalog.read(table, access, version=current.version)
     ref_ds, ref_version = catalog.read(table, access, version=reference.version)
     time_column = _time_column(table, info, config, cur_ds.schema.names, current, reference)

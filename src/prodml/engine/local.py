@@ -14,6 +14,16 @@ from prodml.names import TableName, quote_ident
 
 _counter = itertools.count()
 
+#: database names DuckDB reserves (``main`` is Unity Catalog's default catalog name) or
+#: uses itself (``memory``: the connection's own database)
+RESERVED_DATABASES = frozenset({"main", "temp", "system", "memory"})
+
+
+def attached_name(catalog: str) -> str:
+    """The DuckDB database a catalog's tables live in: the catalog's own name, unless DuckDB
+    reserves it (then ``<catalog>_catalog``; ``schema.table`` names resolve either way)."""
+    return f"{catalog}_catalog" if catalog.lower() in RESERVED_DATABASES else catalog
+
 
 class LocalEngine:
     """One DuckDB connection per run; tables appear under their catalog/schema/table names.
@@ -42,8 +52,9 @@ class LocalEngine:
         """The connection, opened on first use (a run whose steps all skip never needs it)."""
         con = duckdb.connect(":memory:", config=self._config)
         con.execute("SET TimeZone = 'UTC'")
-        con.execute(f"ATTACH ':memory:' AS {quote_ident(self.catalog)}")
-        con.execute(f"USE {quote_ident(self.catalog)}")
+        database = quote_ident(attached_name(self.catalog))
+        con.execute(f"ATTACH ':memory:' AS {database}")
+        con.execute(f"USE {database}")
         return con
 
     @property

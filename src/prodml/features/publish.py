@@ -83,6 +83,7 @@ def publish(
 ) -> PublishResult:
     """Publish ``table`` (declared as ``decl``) to ``store``; ``full`` re-reads every row."""
     started = time.perf_counter()
+    catalog.check_read(table, access)  # even when nothing changed: only readers publish
     name = str(table)
     state = store.get_state(name)
     identity = catalog.table_id(table)

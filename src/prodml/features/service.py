@@ -89,12 +89,14 @@ class FeatureStore:
         table = self.table(name)
         info = table.summary()
         full = self.catalog.name(table.name)
-        version = self.catalog.version(full)
-        info["version"] = version
         types: dict[str, str] = {}
-        if version is not None:
-            for column in self.catalog.describe(full).columns:
-                types[column["name"]] = column["type"]
+        info["version"] = None
+        if self.catalog.exists(
+            full, self.access
+        ):  # its metadata: checked (BROWSE or SELECT) and audited
+            described = self.catalog.describe(full, self.access)
+            info["version"] = described.version
+            types = {c["name"]: c["type"] for c in described.columns}
         for feature, item in info["features"].items():
             item["type"] = types.get(feature, item["type"])
         consumers = self.catalog.store.feature_consumers(self.catalog.catalog, table.name)
@@ -130,8 +132,14 @@ class FeatureStore:
         }
 
     def list_tables(self) -> list[dict[str, Any]]:
-        """Every declared feature table, described."""
-        return [self.describe(name) for name in sorted(self.declared)]
+        """Every declared feature table the principal may see, described (one not written
+        yet is a declaration only: listed)."""
+        shown = []
+        for name in sorted(self.declared):
+            full = self.catalog.name(self.table(name).name)
+            if not self.catalog.exists(full) or self.catalog.visible(full, self.access):
+                shown.append(self.describe(name))
+        return shown
 
     # -- offline ----------------------------------------------------------------------------
 

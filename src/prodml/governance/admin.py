@@ -66,8 +66,11 @@ class Administration:
         return Identity(self.actor, groups, self._authorizer.is_admin(self.actor))
 
     def principals(self) -> list[dict[str, Any]]:
-        """Every principal, its kind and groups."""
-        return self._records.principals()
+        """Every principal, its kind and groups (admins; others see themselves only)."""
+        everyone = self._records.principals()
+        if self.governance.discloses_principals(self.actor):
+            return everyone
+        return [p for p in everyone if p["name"] == self.actor]
 
     def add_principal(self, name: str, kind: str, *, email: str | None = None) -> None:
         """Create a principal (admins)."""
@@ -139,8 +142,14 @@ class Administration:
         return self.governance.revoke(self.actor, securable, principal, privileges)
 
     def effective(self, kind: str, name: str) -> list[dict[str, Any]]:
-        """Grants that apply to a securable: its own and those inherited from its containers."""
-        return self._authorizer.effective(Securable.parse(kind, name))
+        """Grants that apply to a securable: its own and those inherited from its containers
+        (who holds what is for those who may grant on it: others see their own)."""
+        securable = Securable.parse(kind, name)
+        rows = self._authorizer.effective(securable)
+        if self.can_manage(kind, name):
+            return rows
+        mine = self._authorizer.identities(self.actor)
+        return [r for r in rows if r["principal"] in mine]
 
     def grants_on(self, kind: str, name: str, principal: str | None = None) -> list[dict[str, Any]]:
         """Grants made on the securable itself (to ``principal``, or to anyone)."""
@@ -174,15 +183,17 @@ class Administration:
         privileges that apply here, known principals) and MANAGE is checked before any is
         applied, so a bad request changes nothing."""
         securable = Securable.parse(kind, name)
+        # first, even for an empty batch (its answer lists the grants, which only managers
+        # may read) and before any name is looked up (a refusal tells nothing else)
+        self.governance.may_manage(self.actor, securable, "grant")
+        disclose = self.governance.discloses_principals(self.actor)
         planned = []
         for change in changes:
             add = [privilege(p) for p in change.add]
             remove = [privilege(p) for p in change.remove]
             check_applicable(securable, [*add, *remove])
-            self._records.require_principal(change.principal)
+            self._records.require_principal(change.principal, disclose=disclose)
             planned.append((change.principal, add, remove))
-        # even an empty batch: its answer lists the grants, which only managers may read
-        self.governance.may_manage(self.actor, securable, "grant")
         for principal, add, remove in planned:
             if add:
                 self.governance.grant(self.actor, securable, principal, add)

@@ -33,39 +33,41 @@ class Decision:
 
 
 #: the privileges each action needs: (privilege, which securable of the chain it is checked on)
-#: "catalog" / "schema" / "self" pick the catalog, the schema, or the securable itself
-REQUIREMENTS: dict[str, tuple[tuple[Privilege, str], ...]] = {
-    "read": (
-        (Privilege.USE_CATALOG, "catalog"),
-        (Privilege.USE_SCHEMA, "schema"),
-        (Privilege.SELECT, "self"),
-    ),
-    "write": (
-        (Privilege.USE_CATALOG, "catalog"),
-        (Privilege.USE_SCHEMA, "schema"),
-        (Privilege.MODIFY, "self"),
-    ),
-    "create_table": (
-        (Privilege.USE_CATALOG, "catalog"),
-        (Privilege.USE_SCHEMA, "schema"),
-        (Privilege.CREATE_TABLE, "schema"),
-    ),
-    "create_model": (
-        (Privilege.USE_CATALOG, "catalog"),
-        (Privilege.USE_SCHEMA, "schema"),
-        (Privilege.CREATE_MODEL, "schema"),
-    ),
-    "execute": (
-        (Privilege.USE_CATALOG, "catalog"),
-        (Privilege.USE_SCHEMA, "schema"),
-        (Privilege.EXECUTE, "self"),
-    ),
-    "modify_model": (
-        (Privilege.USE_CATALOG, "catalog"),
-        (Privilege.USE_SCHEMA, "schema"),
-        (Privilege.MODIFY, "self"),
-    ),
+#: "catalog" / "schema" / "self" pick the catalog, the schema, or the securable itself; a
+#: tuple of privileges is satisfied by any one of them
+Requirement = tuple[Privilege | tuple[Privilege, ...], str]
+_USE: tuple[Requirement, ...] = (
+    (Privilege.USE_CATALOG, "catalog"),
+    (Privilege.USE_SCHEMA, "schema"),
+)
+REQUIREMENTS: dict[str, tuple[Requirement, ...]] = {
+    # on the way to a catalog's or a schema's objects (listings of a catalog's schemas)
+    "use_catalog": ((Privilege.USE_CATALOG, "catalog"),),
+    "use_schema": _USE,
+    "read": (*_USE, (Privilege.SELECT, "self")),
+    # a table's metadata (columns, versions, lineage, DQ results without their values), as in
+    # Unity Catalog: BROWSE, or any privilege that lets one use the table
+    "browse": (*_USE, ((Privilege.BROWSE, Privilege.SELECT, Privilege.MODIFY), "self")),
+    # a registered model's metadata (versions, aliases, metrics)
+    "browse_model": (*_USE, ((Privilege.BROWSE, Privilege.EXECUTE, Privilege.MODIFY), "self")),
+    "write": (*_USE, (Privilege.MODIFY, "self")),
+    "create_table": (*_USE, (Privilege.CREATE_TABLE, "schema")),
+    "create_model": (*_USE, (Privilege.CREATE_MODEL, "schema")),
+    "execute": (*_USE, (Privilege.EXECUTE, "self")),
+    "modify_model": (*_USE, (Privilege.MODIFY, "self")),
     "call": ((Privilege.EXECUTE, "self"),),
+}
+#: how a refusal says what was asked ("ana may not see table dev.gold.x")
+WORDS = {
+    "use_catalog": "use",
+    "use_schema": "use",
+    "browse": "see",
+    "browse_model": "see",
+    "read_history": "read the history of",
+    "read_state": "read the state of",
+    "create_table": "create",
+    "modify_model": "change",
+    **{f"table_{op}": op for op in ("repair", "optimize", "vacuum", "forget", "retain")},
 }
 # a table's commit history and its state (version, partitions) are read like its rows
 REQUIREMENTS |= {"read_history": REQUIREMENTS["read"], "read_state": REQUIREMENTS["read"]}
@@ -127,12 +129,14 @@ class Authorizer:
 
     def decide(self, principal: str, action: str, securable: Securable) -> Decision:
         """Check every privilege ``action`` needs on ``securable`` and its containers."""
-        for privilege, where in REQUIREMENTS[action]:
+        for wanted, where in REQUIREMENTS[action]:
             target = _target(securable, where)
             if target is None:
                 continue
-            if not self.holds(principal, privilege, target):
-                return Decision(False, privilege, target, f"lacks {privilege} on {target}")
+            anyof = wanted if isinstance(wanted, tuple) else (wanted,)
+            if not any(self.holds(principal, p, target) for p in anyof):
+                what = " or ".join(anyof)
+                return Decision(False, anyof[0], target, f"lacks {what} on {target}")
         return Decision(True, reason="granted")
 
     def can_manage(self, principal: str, securable: Securable) -> bool:
@@ -175,7 +179,7 @@ class Authorizer:
                 where.run_as or principal,
                 decision.missing,
                 decision.on,
-                describe or f"{action} {securable}",
+                describe or f"{WORDS.get(action, action)} {securable}",
             )
 
     def record(

@@ -36,9 +36,11 @@ class NotAnAdminError(AccessDeniedError):
         principal: who asked.
     """
 
-    def __init__(self, principal: str, action: str) -> None:
+    def __init__(
+        self, principal: str, action: str, only: str = "manage principals and tokens"
+    ) -> None:
         self.principal = principal
         super().__init__(
-            f"{principal} may not {action}: only admins manage principals and tokens",
+            f"{principal} may not {action}: only admins {only}",
             hint="admins are listed under governance.admins in prodml.yaml",
         )

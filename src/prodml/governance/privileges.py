@@ -20,6 +20,7 @@ class Privilege(StrEnum):
 
     USE_CATALOG = "USE_CATALOG"
     USE_SCHEMA = "USE_SCHEMA"
+    BROWSE = "BROWSE"
     SELECT = "SELECT"
     MODIFY = "MODIFY"
     CREATE_SCHEMA = "CREATE_SCHEMA"
@@ -40,10 +41,22 @@ APPLICABLE: dict[str, frozenset[Privilege]] = {
     "catalog": frozenset(Privilege),
     "schema": frozenset(Privilege) - {Privilege.USE_CATALOG, Privilege.CREATE_SCHEMA},
     "table": frozenset(
-        {Privilege.SELECT, Privilege.MODIFY, Privilege.MANAGE, Privilege.ALL_PRIVILEGES}
+        {
+            Privilege.BROWSE,
+            Privilege.SELECT,
+            Privilege.MODIFY,
+            Privilege.MANAGE,
+            Privilege.ALL_PRIVILEGES,
+        }
     ),
     "model": frozenset(
-        {Privilege.EXECUTE, Privilege.MODIFY, Privilege.MANAGE, Privilege.ALL_PRIVILEGES}
+        {
+            Privilege.BROWSE,
+            Privilege.EXECUTE,
+            Privilege.MODIFY,
+            Privilege.MANAGE,
+            Privilege.ALL_PRIVILEGES,
+        }
     ),
     "endpoint": frozenset({Privilege.EXECUTE, Privilege.MANAGE, Privilege.ALL_PRIVILEGES}),
 }

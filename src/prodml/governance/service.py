@@ -121,6 +121,23 @@ class Governance:
             )
         return name
 
+    def impersonate(self, actor: str, principal: str) -> None:
+        """``actor`` acts as ``principal`` (``connect(principal=...)``): admins only; the
+        switch is audited, and anyone else is refused."""
+        if self.authorizer.is_admin(actor):
+            self.records.require_principal(principal)
+            self.authorizer.record(
+                actor, "impersonate", None, outcome="allowed", reason=f"acts as {principal}"
+            )
+            return
+        self.authorizer.record(
+            actor, "impersonate", None, outcome="denied", reason=f"asked to act as {principal}"
+        )
+        raise AuthenticationError(
+            f"you are {actor!r}: only admins may act as another principal ({principal!r})",
+            hint=f"leave principal out, or set {TOKEN_ENV} to a token of {principal}",
+        )
+
     def authenticate(self, token: str, *, client: str) -> str:
         """The principal a token belongs to, or :class:`AuthenticationError` (audited)."""
         principal, reason = self.records.authenticate(token)
@@ -144,6 +161,13 @@ class Governance:
             return
         where = Where(run_as=access.run_as, run_id=access.run_id, client=client)
         self.authorizer.check(access.principal, action, securable, where=where)
+
+    def allows(self, access: Access, action: str, securable: Securable) -> bool:
+        """Whether :meth:`check` would allow (decided only: no audit record), for listings
+        that show what the principal may see and leave out the rest."""
+        if not self.enabled:
+            return True
+        return self.authorizer.decide(access.run_as or access.principal, action, securable).allowed
 
     def check_named(
         self, access: Access, action: str, kind: str, name: str, *, client: str | None = None
@@ -185,7 +209,9 @@ class Governance:
         wanted = [privilege(p) for p in privileges]
         check_applicable(securable, wanted)
         self.may_manage(actor, securable, "grant")
-        new = self.records.grant(securable, principal, wanted, by=actor)
+        new = self.records.grant(
+            securable, principal, wanted, by=actor, disclose=self.discloses_principals(actor)
+        )
         self.authorizer.record(
             actor,
             "grant",
@@ -211,11 +237,18 @@ class Governance:
         )
         return [p.value for p in gone]
 
-    def require_admin(self, actor: str, action: str) -> None:
-        """Principal and token management is for admins."""
+    def discloses_principals(self, actor: str) -> bool:
+        """Whether ``actor`` may see who the principals are (admins; anyone without
+        governance): an unknown name is answered with the known ones only then."""
+        return not self.enabled or self.authorizer.is_admin(actor)
+
+    def require_admin(
+        self, actor: str, action: str, only: str = "manage principals and tokens"
+    ) -> None:
+        """Principal and token management (and what else ``only`` says) is for admins."""
         if self.enabled and not self.authorizer.is_admin(actor):
             self.authorizer.record(actor, action, None, outcome="denied", reason="not an admin")
-            raise NotAnAdminError(actor, action)
+            raise NotAnAdminError(actor, action, only)
 
     def new_token(
         self, actor: str, principal: str, *, name: str, expires_at: datetime | None
@@ -250,6 +283,7 @@ class GovernancePolicy(AllowAll):
         "data": "read",
         "history": "read_history",
         "state": "read_state",
+        "metadata": "browse",
     }
 
     def __init__(self, governance: Governance, exists: Callable[[TableName], bool]) -> None:
@@ -264,6 +298,16 @@ class GovernancePolicy(AllowAll):
             Securable("table", str(event.table)),
             client=_client(event.access),
         )
+
+    def visible(self, event: ReadEvent) -> bool:
+        """Whether the principal may read as ``event`` asks (decided, not audited)."""
+        return self.governance.allows(
+            event.access, self.READS[event.kind], Securable("table", str(event.table))
+        )
+
+    def model_visible(self, model: str, access: Access) -> bool:
+        """Whether the principal may see a registered model's metadata (not audited)."""
+        return self.governance.allows(access, "browse_model", Securable("model", model))
 
     def before_maintain(self, event: MaintainEvent) -> None:
         """A check reads the table's state (SELECT); repair, optimize, vacuum and forget
@@ -280,4 +324,6 @@ class GovernancePolicy(AllowAll):
 
 
 def _client(access: Access) -> str:
-    return f"step:{access.step}" if access.step else "workspace"
+    if access.step:
+        return f"step:{access.step}"
+    return access.client or "workspace"

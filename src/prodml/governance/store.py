@@ -71,13 +71,16 @@ class GovernanceStore:
             row = conn.execute(sa.select(s.principals).where(s.principals.c.name == name)).first()
         return dict(row._mapping) if row else None
 
-    def require_principal(self, name: str) -> dict[str, Any]:
-        """One principal, or a NotFoundError listing the known ones."""
+    def require_principal(self, name: str, *, disclose: bool = True) -> dict[str, Any]:
+        """One principal, or a NotFoundError listing the known ones (``disclose``; else
+        naming only the one asked for: only admins may see who the others are)."""
         found = self.principal(name)
         if found is None:
             from prodml.errors import NotFoundError
 
-            raise NotFoundError("principal", name, [p["name"] for p in self.principals()])
+            known = [p["name"] for p in self.principals()] if disclose else []
+            hint = None if disclose else "an admin can list the principals (prodml principals list)"
+            raise NotFoundError("principal", name, known, hint=hint)
         return found
 
     def add_principal(
@@ -313,9 +316,11 @@ class GovernanceStore:
         *,
         by: str,
         source: str = "cli",
+        disclose: bool = True,
     ) -> list[Privilege]:
-        """Add grants (existing ones are kept); returns the privileges newly granted."""
-        self.require_principal(principal)
+        """Add grants (existing ones are kept); returns the privileges newly granted.
+        An unknown ``principal`` is refused naming the known ones only with ``disclose``."""
+        self.require_principal(principal, disclose=disclose)
         have = {g["privilege"] for g in self.grants(securable, principal)}
         new = [p for p in dict.fromkeys(privileges) if p.value not in have]
         if new:

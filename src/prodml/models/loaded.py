@@ -3,7 +3,7 @@ predict: MLflow's ``predict`` and the product's own ``score``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -90,13 +90,19 @@ def load(registry: ModelRegistry, model: str, version: int, flavor: str) -> Load
 class RegistrySource:
     """Serving's source of model versions: one environment's registry."""
 
-    def __init__(self, registry: ModelRegistry) -> None:
+    def __init__(
+        self, registry: ModelRegistry, authorize: Callable[[str], None] | None = None
+    ) -> None:
         self.registry = registry
+        # governance: EXECUTE on the registered model, checked and audited before a load
+        self._authorize = authorize
 
     def alias_version(self, model: str, alias: str) -> int | None:
         """The version an alias points at (None: not set)."""
         return self.registry.alias_version(model, alias)
 
     def load(self, model: str, version: int, flavor: str) -> LoadedModel:
-        """A version, loaded with its signature."""
+        """A version, loaded with its signature (EXECUTE on the model, when governed)."""
+        if self._authorize is not None:
+            self._authorize(self.registry.registered_name(model))
         return load(self.registry, model, version, flavor)

@@ -18,6 +18,8 @@ from prodml.models.registry import CHALLENGER, CHAMPION, ModelRegistry
 
 #: governance: (access, action, securable type, full name); raises when refused
 Authorize = Callable[[Access, str, str, str], None]
+#: governance, deciding only: whether the action would be allowed (listings)
+Allows = Callable[[Access, str, str, str], bool]
 
 
 @dataclass(frozen=True)
@@ -48,11 +50,13 @@ class Models:
         products: Mapping[str, ProductConfig],
         principal: str,
         authorize: Authorize,
+        allows: Allows | None = None,
     ) -> None:
         self.registry = registry
         self.products = products
         self.principal = principal
         self._authorize = authorize
+        self._allows = allows
 
     def config(self, product: str) -> ModelConfig:
         """The product's ``model:`` section (a clear error if it has none)."""
@@ -78,11 +82,18 @@ class Models:
         name = self.registered_name(product)
         self._authorize(Access(self.principal), action, "model", name)
 
+    def visible(self, product: str) -> bool:
+        """Whether the principal may see the product's model (decided only: listings)."""
+        if self._allows is None:
+            return True
+        name = self.registered_name(product)
+        return self._allows(Access(self.principal), "browse_model", "model", name)
+
     def summaries(self) -> list[ModelSummary]:
-        """The registered model of every product that has one."""
+        """The registered model of every product that has one (and you may see)."""
         out = []
         for name, config in self.products.items():
-            if config.model is None:
+            if config.model is None or not self.visible(name):
                 continue
             versions = self.registry.versions(config.model.name)
             alias = {a: v["version"] for v in versions for a in v["aliases"]}
@@ -99,7 +110,9 @@ class Models:
         return out
 
     def versions(self, product: str) -> list[dict[str, Any]]:
-        """Versions of the product's model, newest first."""
+        """Versions of the product's model, newest first (its metadata: BROWSE, EXECUTE or
+        MODIFY on it; checked and audited)."""
+        self.check("browse_model", product)
         return self.registry.versions(self.config(product).name)
 
     def details(self, product: str) -> dict[str, Any]:
@@ -115,9 +128,26 @@ class Models:
         }
 
     def compare_runs(self, product: str, limit: int = 20) -> list[dict[str, Any]]:
-        """The product's tracking runs side by side: params and metrics."""
-        self.config(product)  # unknown product / no model: a clear error
+        """The product's tracking runs side by side: params and metrics (the model's
+        metadata: checked and audited)."""
+        self.check("browse_model", product)  # unknown product / no model: a clear error
         return self.registry.compare_runs(product, limit)
+
+    def load(
+        self,
+        product: str,
+        *,
+        version: int | None = None,
+        alias: str | None = None,
+        flavor: str | None = None,
+    ) -> Any:
+        """Load a version (or an alias; default the newest) of the product's model: EXECUTE
+        on it, checked and audited, whoever asks."""
+        self.check("execute", product)
+        config = self.config(product)
+        return self.registry.load(
+            config.name, version=version, alias=alias, flavor=flavor or config.flavor
+        )
 
     def promote(self, product: str) -> dict[str, Any]:
         """Make the challenger the champion (MODIFY on the model)."""

@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from prodml.catalog.gate import Catalog
 from prodml.catalog.policies import Access
 from prodml.catalog.store import MetadataStore
 from prodml.errors import UsageError
@@ -54,11 +55,41 @@ class Pipelines:
         store: MetadataStore,
         catalog: str,
         scratch: Path,
+        *,
+        gate: Callable[[], Catalog] | None = None,
+        principal: str | None = None,
     ) -> None:
         self._make_renv = make_renv
         self.store = store
         self.catalog = catalog
         self.scratch = scratch
+        self._gate = gate
+        self._principal = principal
+
+    def _tables_of(self, run_id: str) -> list[str]:
+        """The tables a run's steps read and wrote (as its step records name them)."""
+        names: set[str] = set()
+        for step in self.store.step_runs(run_id):
+            names |= {n for n in (*step["inputs"], *step["outputs"]) if ":" not in n}
+        return sorted(names)
+
+    def _seen(self, run_id: str, *, audited: bool) -> bool:
+        """Whether the principal may see a run's records: they name the tables it read and
+        wrote, with versions, sizes and errors, so that is a read of each one's metadata
+        (``audited``: checked, a refusal raised and recorded; else decided quietly)."""
+        if self._gate is None:
+            return True
+        gate = self._gate()
+        access = Access(self._principal or "unknown")
+        for name in self._tables_of(run_id):
+            table = gate.name(name)
+            if not gate.exists(table):
+                continue
+            if audited:
+                gate.browse(table, access)
+            elif not gate.visible(table, access):
+                return False
+        return True
 
     @cached_property
     def renv(self) -> RunEnv:
@@ -164,18 +195,22 @@ class Pipelines:
     def runs(self, product: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Recent runs, newest first (runs whose process died are marked killed first)."""
         self.reap()
-        return self.store.list_runs(product=product, catalog=self.catalog, limit=limit)
+        runs = self.store.list_runs(product=product, catalog=self.catalog, limit=limit)
+        return [r for r in runs if self._seen(r["run_id"], audited=False)]
 
     def run_info(self, run_id: str) -> dict[str, Any]:
-        """One run with its step records."""
+        """One run with its step records (a read of the metadata of the tables it touched:
+        checked and audited)."""
         run = self.store.get_run(run_id)
+        self._seen(run["run_id"], audited=True)
         return {**run, "steps": self.store.step_runs(run["run_id"])}
 
     def landscape(self) -> list[ProductSummary]:
         """Every product with its owner, stage, kind and last run."""
         out = []
         for name, product in self.renv.products.items():
-            last = self.store.list_runs(product=name, catalog=self.catalog, limit=1)
+            recent = self.store.list_runs(product=name, catalog=self.catalog, limit=20)
+            last = [r for r in recent if self._seen(r["run_id"], audited=False)][:1]
             config = product.config
             out.append(
                 ProductSummary(

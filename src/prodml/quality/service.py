@@ -47,12 +47,39 @@ class Quality:
         table now. Nothing is dropped or quarantined (the table is written already); results
         are recorded like those of writes."""
         access = Access(principal=self.principal, step="quality check")
+        if target not in self.products and "." in target:  # a table: may they read it?
+            self.catalog.check_read(self.catalog.name(target), access)
         return [
             check_table(self.catalog, self.store, table, *self.index[str(table)], access)
             for table in checked_tables(target, self.products, self.catalog, self.index)
         ]
 
     def report(self, table: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """Recorded results, newest first (of one table, or all)."""
-        name = str(self.catalog.name(table)) if table else None
-        return self.store.dq_results(self.catalog.catalog, table=name, limit=limit)
+        """Recorded results, newest first (of one table, or all): of the tables you may see
+        (a named one is a read of its metadata: checked and audited). Failing rows' sample
+        values are the table's values: without SELECT on it they are left out
+        (``samples_hidden``)."""
+        access = Access(principal=self.principal)
+        name = self.catalog.name(table) if table else None
+        if name is not None and self.catalog.exists(name, access):
+            self.catalog.browse(name, access)
+        rows = self.store.dq_results(
+            self.catalog.catalog, table=str(name) if name else None, limit=limit
+        )
+        seen: dict[str, tuple[bool, bool]] = {}  # table → (metadata visible, values visible)
+        out = []
+        for row in rows:
+            full = row["table_name"]
+            if full not in seen:
+                parsed = self.catalog.name(full)
+                seen[full] = (
+                    self.catalog.visible(parsed, access),
+                    self.catalog.visible(parsed, access, "data"),
+                )
+            meta, values = seen[full]
+            if not meta:
+                continue
+            if not values and row.get("samples"):
+                row = {**row, "samples": [], "samples_hidden": True}
+            out.append(row)
+        return out

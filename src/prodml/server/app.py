@@ -31,8 +31,10 @@ PREFIX = "/api/2.1/unity-catalog"
 
 
 def build(root: Path, *, no_auth: bool) -> tuple[FastAPI, list[Workspace]]:
-    """The app over every environment's catalog, and the workspaces to close afterwards."""
-    workspaces = connect_all(root, principal="prodml-server")
+    """The app over every environment's catalog, and the workspaces to close afterwards.
+    Callers act as the principal of their token; without authentication (loopback only) as
+    whoever started the server."""
+    workspaces = connect_all(root)
     if not no_auth and not next(iter(workspaces.values())).governance_enabled:
         for ws in workspaces.values():
             ws.close()

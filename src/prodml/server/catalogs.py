@@ -1,5 +1,6 @@
 """The catalog server's view of the platform: one workspace per environment (catalog), who
-calls, and what they may see. Decisions are governance's, made through the workspaces."""
+calls, and what they may see. Each request is answered by the environment's workspace acting
+as the authenticated caller, so every decision is the one the CLI and the Python API make."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from fastapi import Request
 
-from prodml.errors import AuthenticationError, NotFoundError, UsageError
+from prodml.errors import AccessDeniedError, AuthenticationError, NotFoundError, UsageError
 from prodml.server import wire
 from prodml.workspace import Workspace
 
@@ -25,60 +26,50 @@ class CatalogServer:
         self.workspaces = dict(workspaces)
         self.authenticate = authenticate
 
-    def workspace(self, catalog: str) -> Workspace:
-        """The workspace of a catalog (404 when there is none)."""
-        ws = self.workspaces.get(catalog)
-        if ws is None:
-            raise NotFoundError(
-                "catalog",
-                catalog,
-                self.workspaces,
-                message=f"catalog {catalog!r} does not exist; catalogs: {', '.join(self.workspaces)}",
-            )
-        return ws
-
-    def caller(self, request: Request) -> str | None:
-        """The caller (None without authentication). Environments may keep their governance
-        records in different metadata stores: a token is looked up in each."""
+    def token(self, request: Request) -> str | None:
+        """The caller's bearer token, checked against the environments' metadata stores
+        (None without authentication). Environments may keep their governance records in
+        different stores: a token is valid when one of them knows it."""
         if not self.authenticate:
             return None
         header = request.headers.get("authorization") or ""
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationError("send 'Authorization: Bearer <token>' (a prodml token)")
+        self._any_store(token.strip())
+        return token.strip()
+
+    def _any_store(self, token: str) -> Workspace:
+        """The caller's view in the first environment whose store knows the token."""
         stores = {ws.metadata_location: ws for ws in self.workspaces.values()}
         problem: AuthenticationError | None = None
         for ws in stores.values():
             try:
-                return ws.authenticate(token.strip(), client="uc-api")
+                return ws.as_caller(token, client="uc-api")
             except AuthenticationError as exc:
                 problem = exc
         assert problem is not None
         raise problem
 
-    def allowed(self, who: str | None, privilege: str, kind: str, name: str) -> bool:
-        """Whether the caller holds ``privilege`` on a securable (always, without auth)."""
-        if who is None:
-            return True
-        return self.workspace(name.split(".", maxsplit=1)[0]).holds(who, privilege, kind, name)
-
-    def require(self, who: str | None, action: str, kind: str, name: str) -> None:
-        """Decide and audit; a refusal is a 403 naming the missing privilege."""
-        if who is not None:
-            self.workspace(name.split(".", maxsplit=1)[0]).require(
-                who, action, kind, name, client="uc-api"
+    def view(self, catalog: str, token: str | None) -> Workspace:
+        """The catalog's workspace acting as the caller. A catalog that does not exist is a
+        404 only for admins; others are told they may not use it (as for a real one they
+        lack USE_CATALOG on), so that names cannot be probed."""
+        ws = self.workspaces.get(catalog)
+        if ws is None:
+            if token is not None and not self._any_store(token).is_admin():
+                raise AccessDeniedError(f"lacks USE_CATALOG on catalog {catalog}")
+            raise NotFoundError(
+                "catalog",
+                catalog,
+                self.workspaces,
+                message=f"catalog {catalog!r} does not exist; catalogs: {', '.join(self.workspaces)}",
             )
+        return ws if token is None else ws.as_caller(token, client="uc-api")
 
-    def use(self, who: str | None, catalog: str, schema: str | None = None) -> None:
-        """USE_CATALOG (and USE_SCHEMA) on the way to a schema's objects, or a 403."""
-        path = [("USE_CATALOG", "catalog", catalog)]
-        if schema is not None:
-            path.append(("USE_SCHEMA", "schema", f"{catalog}.{schema}"))
-        for privilege, kind, name in path:
-            if not self.allowed(who, privilege, kind, name):
-                from prodml.errors import AccessDeniedError
-
-                raise AccessDeniedError(f"{who} lacks {privilege} on {kind} {name}")
+    def views(self, token: str | None) -> dict[str, Workspace]:
+        """Every catalog's view as the caller."""
+        return {c: self.view(c, token) for c in self.workspaces}
 
     def securable(self, securable_type: str, full_name: str) -> tuple[str, str]:
         """(prodml type, name) of a permissions route (a 400 for what it cannot be)."""
@@ -87,45 +78,36 @@ class CatalogServer:
             raise UsageError(
                 f"unsupported securable type {securable_type!r}; supported: {', '.join(wire.TYPES)}"
             )
-        self.workspace(full_name.split(".", maxsplit=1)[0]).check_securable(kind, full_name)
+        next(iter(self.workspaces.values())).check_securable(kind, full_name)
         return kind, full_name
 
-    def owner(self, kind: str, name: str) -> str | None:
+    def owner(self, view: Workspace, kind: str, name: str) -> str | None:
         """The owner of a securable (None without authentication)."""
-        return (
-            self.workspace(name.split(".", maxsplit=1)[0]).owner(kind, name)
-            if self.authenticate
-            else None
-        )
+        return view.owner(kind, name) if self.authenticate else None
 
-    def tables(self, catalog: str) -> list[dict[str, Any]]:
-        """The registered tables of a catalog."""
-        return self.workspace(catalog).catalog_entries()
-
-    def schemas(self, catalog: str) -> list[str]:
-        """Schemas holding at least one table."""
-        return sorted({t["schema_name"] for t in self.tables(catalog)})
-
-    def catalog_info(self, name: str) -> dict[str, Any]:
+    def catalog_info(self, view: Workspace) -> dict[str, Any]:
         """CatalogInfo of a catalog."""
-        ws = self.workspace(name)
-        return wire.catalog_info(name, ws.env, ws.platform.file.name, self.owner("catalog", name))
+        name = view.catalog_name
+        owner = self.owner(view, "catalog", name)
+        return wire.catalog_info(name, view.env, view.platform.file.name, owner)
 
-    def schema_info(self, catalog: str, schema: str) -> dict[str, Any]:
+    def schema_info(self, view: Workspace, schema: str) -> dict[str, Any]:
         """SchemaInfo of a schema."""
-        return wire.schema_info(catalog, schema, self.owner("schema", f"{catalog}.{schema}"))
+        catalog = view.catalog_name
+        return wire.schema_info(catalog, schema, self.owner(view, "schema", f"{catalog}.{schema}"))
 
-    def table_info(self, record: Mapping[str, Any]) -> dict[str, Any]:
+    def table_info(self, view: Workspace, record: Mapping[str, Any]) -> dict[str, Any]:
         """TableInfo of a table record."""
         full = f"{record['catalog']}.{record['schema_name']}.{record['name']}"
-        return wire.table_info(record, self.owner("table", full))
+        return wire.table_info(record, self.owner(view, "table", full))
 
-    def permissions(self, kind: str, name: str, principal: str | None) -> dict[str, Any]:
+    def permissions(
+        self, view: Workspace, kind: str, name: str, principal: str | None
+    ) -> dict[str, Any]:
         """PermissionsList of the grants made on the securable itself."""
-        ws = self.workspace(name.split(".", maxsplit=1)[0])
         by_principal: dict[str, set[str]] = {}
-        for grant in ws.grants_on(kind, name, principal):
-            meant = ws.privileges_meant(grant["privilege"], kind)
+        for grant in view.grants_on(kind, name, principal):
+            meant = view.privileges_meant(grant["privilege"], kind)
             by_principal.setdefault(grant["principal"], set()).update(wire.to_wire(meant))
         return {
             "privilege_assignments": [

@@ -91,10 +91,14 @@ def to_prodml(privilege: str) -> str:
     return privilege.strip().upper().replace(" ", "_")
 
 
+#: prodml's privileges the open-source client's enum does not know: left off the wire
+UNKNOWN_TO_CLIENT = frozenset({"MANAGE", "BROWSE"})
+
+
 def to_wire(privileges: list[str]) -> list[str]:
-    """Privileges as Unity Catalog writes them; ``MANAGE`` (which the client's enum does not
-    know) is left off, never sent raw."""
-    return sorted(p.replace("_", " ") for p in privileges if p != "MANAGE")
+    """Privileges as Unity Catalog writes them; ``MANAGE`` and ``BROWSE`` (which the
+    client's enum does not know) are left off, never sent raw."""
+    return sorted(p.replace("_", " ") for p in privileges if p not in UNKNOWN_TO_CLIENT)
 
 
 def make_id(*parts: str) -> str:

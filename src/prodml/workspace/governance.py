@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from prodml.governance.admin import Administration, Identity
+    from prodml.governance.admin import Identity
+    from prodml.workspace.facade import Workspace
     from prodml.workspace.wiring import Wiring
 
 
@@ -26,13 +27,6 @@ class GovernanceMethods:
     def governance_enabled(self) -> bool:
         """Whether reads, writes, loads and calls are checked."""
         return self._w.platform.file.governance.enabled
-
-    def _as(self, principal: str | None) -> Administration:
-        if principal is None or principal == self._w.principal:
-            return self._w.admin
-        from prodml.governance.admin import Administration
-
-        return Administration(self._w.governance, principal)
 
     def whoami(self) -> Identity:
         """The acting principal, its groups, whether it is an admin."""
@@ -104,17 +98,39 @@ class GovernanceMethods:
         """The principal a token belongs to (``AuthenticationError``, audited, otherwise)."""
         return self._w.governance.authenticate(token, client=client)
 
-    def holds(self, principal: str, privilege: str, kind: str, name: str) -> bool:
-        """Whether ``principal`` holds ``privilege`` on a securable (always, governance off)."""
-        return self._as(principal).holds(privilege, kind, name)
+    def as_caller(self, token: str, *, client: str) -> Workspace:
+        """This workspace acting as the principal ``token`` belongs to (authenticated and
+        audited): what a server does for each request, so that every method it calls
+        decides with the caller's grants. Connections are shared; close this one only."""
+        from prodml.workspace.facade import Workspace
 
-    def can_manage(self, principal: str, kind: str, name: str) -> bool:
-        """Whether ``principal`` may grant on a securable."""
-        return self._as(principal).can_manage(kind, name)
+        principal = self.authenticate(token, client=client)
+        view = Workspace.__new__(Workspace)
+        view._w = self._w.as_principal(principal, client)
+        return view
 
-    def require(self, principal: str, action: str, kind: str, name: str, *, client: str) -> None:
-        """Decide and audit ``principal``'s access (``PermissionDeniedError`` when refused)."""
-        self._as(principal).require(action, kind, name, client=client)
+    def holds(self, privilege: str, kind: str, name: str) -> bool:
+        """Whether you hold ``privilege`` on a securable (always, governance off)."""
+        return self._w.admin.holds(privilege, kind, name)
+
+    def can_manage(self, kind: str, name: str) -> bool:
+        """Whether you may grant on a securable."""
+        return self._w.admin.can_manage(kind, name)
+
+    def is_admin(self) -> bool:
+        """Whether you are an admin (always, governance off)."""
+        return self._w.admin.sees_everything
+
+    def require_manage(self, kind: str, name: str, action: str) -> None:
+        """Owners, MANAGE holders and admins only (a refusal is audited and raised)."""
+        from prodml.governance.privileges import Securable
+
+        securable = Securable.parse(kind, name)
+        self._w.governance.may_manage(self._w.principal, securable, action)
+
+    def require(self, action: str, kind: str, name: str, *, client: str) -> None:
+        """Decide and audit your access (``PermissionDeniedError`` when refused)."""
+        self._w.admin.require(action, kind, name, client=client)
 
     def owner(self, kind: str, name: str) -> str | None:
         """The owner of a securable, if it has one."""
@@ -144,15 +160,13 @@ class GovernanceMethods:
         """The metadata store's URL (password hidden): environments may share one."""
         return self._w.store.engine.url.render_as_string(hide_password=True)
 
-    def change_grants(
-        self, principal: str, kind: str, name: str, changes: Sequence[Mapping[str, Any]]
-    ) -> None:
-        """Grant and revoke as ``principal``: each change is ``{principal, add, remove}``; all
-        are validated and MANAGE is checked before any is applied."""
+    def change_grants(self, kind: str, name: str, changes: Sequence[Mapping[str, Any]]) -> None:
+        """Grant and revoke: each change is ``{principal, add, remove}``; MANAGE is checked
+        first, then all are validated before any is applied."""
         from prodml.governance.admin import GrantChange
 
         planned = [
             GrantChange(c["principal"], add=c.get("add", ()), remove=c.get("remove", ()))
             for c in changes
         ]
-        self._as(principal).change_grants(kind, name, planned)
+        self._w.admin.change_grants(kind, name, planned)

@@ -72,18 +72,16 @@ class ModelMethods:
     ) -> Any:
         """Load a version (or an alias, default the newest version) of the product's model
         (EXECUTE on it): the native object for ``sklearn``, else pyfunc."""
-        self._w.models.check("execute", product)
-        config = self.model_config(product)
-        return self._w.registry.load(
-            config.name, version=version, alias=alias, flavor=flavor or config.flavor
-        )
+        return self._w.models.load(product, version=version, alias=alias, flavor=flavor)
 
     def model_training_set(self, product: str, version: int) -> dict[str, Any] | None:
         """The training-set spec logged with a version (None: trained without the store)."""
+        self._w.models.check("browse_model", product)
         return self._w.registry.training_set(self.model_config(product).name, version)
 
     def alias_version(self, product: str, alias: str) -> int | None:
         """The version an alias of the product's model points at, or None."""
+        self._w.models.check("browse_model", product)
         return self._w.registry.alias_version(self.model_config(product).name, alias)
 
     def set_alias(self, product: str, alias: str, version: int) -> None:

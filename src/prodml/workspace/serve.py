@@ -24,7 +24,7 @@ def serving_app(w: Wiring, products: Sequence[str], *, no_auth: bool) -> Any:
     features = w.feature_store("serve")  # the server's own online-store connection
     served = build(
         configs,
-        models=RegistrySource(w.registry),
+        models=RegistrySource(w.registry, _model_check(w)),
         catalog=w.catalog,
         access=_log_access(w, configs),
         guard=None if no_auth else _guards(w, configs),
@@ -34,6 +34,18 @@ def serving_app(w: Wiring, products: Sequence[str], *, no_auth: bool) -> Any:
         journals=w.state_dir / "journals" / w.env,
     )
     return create_app(served, features=features, on_shutdown=features.close)
+
+
+def _model_check(w: Wiring) -> Callable[[str], None]:
+    """A served model is loaded by whoever started the server: EXECUTE on it, audited."""
+    from prodml.catalog.policies import Access
+
+    def check(registered: str) -> None:
+        w.governance.check_named(
+            Access(w.principal), "execute", "model", registered, client="serve"
+        )
+
+    return check
 
 
 def _log_access(w: Wiring, configs: Mapping[str, ProductConfig]) -> Callable[[str], Access]:

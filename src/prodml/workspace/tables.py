@@ -29,25 +29,34 @@ class TableMethods:
     def _access(self) -> Access:
         from prodml.catalog.policies import Access
 
-        return Access(self._w.principal)
+        return Access(self._w.principal, client=self._w.client)
 
     def tables(self) -> list[TableInfo]:
-        """Every table of this environment's catalog."""
-        return self._w.catalog.list()
+        """Every table of this environment's catalog that you may see."""
+        return self._w.catalog.list(self._access())
 
     def catalog_entries(self) -> list[dict[str, Any]]:
-        """The catalog's records of its tables (no table is opened: fast for listings)."""
-        return self._w.store.list_tables(self.catalog_name)
+        """The catalog's records of the tables you may see (no table is opened: fast)."""
+        return self._w.catalog.entries(self._access())
+
+    def schemas(self) -> list[str]:
+        """The schemas of this catalog that hold tables and that you may use (USE_SCHEMA)."""
+        names = {t["schema_name"] for t in self._w.store.list_tables(self.catalog_name)}
+        return sorted(
+            s
+            for s in names
+            if self._w.admin.holds("USE_SCHEMA", "schema", f"{self.catalog_name}.{s}")
+        )
 
     def table(self, name: str) -> TableInfo:
-        """One table's catalog entry and live facts."""
+        """One table's catalog entry and live facts (its metadata: checked and audited)."""
         catalog = self._w.catalog
-        return catalog.describe(catalog.name(name))
+        return catalog.describe(catalog.name(name), self._access())
 
     def table_exists(self, name: str) -> bool:
         """Whether a table has been written."""
         catalog = self._w.catalog
-        return catalog.exists(catalog.name(name))
+        return catalog.exists(catalog.name(name), self._access())
 
     def history(self, name: str, limit: int | None = None) -> list[dict[str, Any]]:
         """A table's commit history, newest first (a read: checked and audited)."""
@@ -69,9 +78,7 @@ class TableMethods:
     def lineage(self, name: str, *, upstream: bool = True, depth: int = 50) -> list[Edge]:
         """Lineage edges from a table (``gold.x``), a landing source (``landing:orders``) or
         a model version (``model:dev.ml.churn/1``), upstream or downstream."""
-        from prodml.catalog.lineage import walk
-
-        return walk(self._w.store, name, self.catalog_name, upstream=upstream, depth=depth)
+        return self._w.catalog.lineage(name, self._access(), upstream=upstream, depth=depth)
 
     # -- maintenance -------------------------------------------------------------------------
 
@@ -80,7 +87,7 @@ class TableMethods:
         catalog = self._w.catalog
         if name is not None:
             return [catalog.name(name)]
-        entries = self._w.store.list_tables(self.catalog_name)
+        entries = catalog.entries(self._access())
         return [catalog.name(f"{e['schema_name']}.{e['name']}") for e in entries]
 
     def check_tables(
@@ -158,7 +165,10 @@ class TableMethods:
             out.append({"table": str(catalog.name(name)), "before": before, **done})
         days = self._w.settings.retention
         for kind, kept in (("dq_results", days.dq_results_days), ("audit", days.audit_days)):
-            if kept is not None:
+            if kept is not None:  # the metadata store's records: every table's, so admins'
+                self._w.governance.require_admin(
+                    self._w.principal, f"expire {kind} records", "expire the platform's records"
+                )
                 at = now - timedelta(days=kept)
                 gone = self._w.store.expire(kind, at)
                 out.append(

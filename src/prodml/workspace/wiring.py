@@ -63,6 +63,8 @@ class Wiring:
         self.env = platform.env
         self.environ = os.environ if environ is None else environ
         self._principal = principal
+        self._owner = True
+        self.client: str | None = None  # the adapter acting for an authenticated caller
         secrets_file = self.settings.secrets_file
         self.secrets = Secrets(self.path(secrets_file) if secrets_file else None, self.environ)
 
@@ -89,7 +91,9 @@ class Wiring:
         return Wiring(platform, principal=self.principal, environ=self.environ)
 
     def close(self) -> None:
-        """Release connections (of the components that were built)."""
+        """Release connections (of the components that were built here)."""
+        if not self._owner:
+            return
         for name in ("features", "store"):
             if name in self.__dict__:
                 self.__dict__[name].close()
@@ -182,12 +186,41 @@ class Wiring:
 
     @cached_property
     def principal(self) -> str:
-        """Who is acting: given, from ``PRODML_TOKEN``, or the local user."""
-        if self._principal:
+        """Who is acting: from ``PRODML_TOKEN`` or the local user; with governance on, a
+        principal given to ``connect`` is taken only from that identity itself or an admin
+        (who then acts as it: audited), never on the caller's word."""
+        if not self.platform.file.governance.enabled:
+            return self._principal or f"user:{_local_user()}"
+        actor = self.governance.identify(self.environ)
+        if self._principal and self._principal != actor:
+            self.governance.impersonate(actor, self._principal)
             return self._principal
-        if self.platform.file.governance.enabled:
-            return self.governance.identify(self.environ)
-        return f"user:{_local_user()}"
+        return actor
+
+    #: what does not depend on who acts: shared by the views of other principals
+    _SHARED = (
+        "store",
+        "catalog",
+        "products",
+        "dag",
+        "governance",
+        "registry",
+        "expectation_index",
+        "declared_features",
+    )
+
+    def as_principal(self, principal: str, client: str) -> Wiring:
+        """The same environment acting as ``principal``, an identity ``client`` (a server)
+        has already authenticated by token: its connections and loaded products are shared."""
+        view = Wiring(self.platform, environ=self.environ)
+        view.client = client
+        view.secrets = self.secrets
+        for name in self._SHARED:
+            if name in self.__dict__:
+                view.__dict__[name] = self.__dict__[name]
+        view.__dict__["principal"] = principal
+        view._owner = False  # the connections are this wiring's: it closes them
+        return view
 
     @cached_property
     def admin(self) -> Administration:
@@ -199,6 +232,12 @@ class Wiring:
     def authorize(self, access: Access, action: str, kind: str, name: str) -> None:
         """Governance's check of an action on a securable (nothing when governance is off)."""
         self.governance.check_named(access, action, kind, name)
+
+    def allows(self, access: Access, action: str, kind: str, name: str) -> bool:
+        """Whether governance would allow the action (decided only, not audited)."""
+        from prodml.governance.privileges import Securable
+
+        return self.governance.allows(access, action, Securable.parse(kind, name))
 
     def authorize_cli(self, access: Access, action: str, kind: str, name: str) -> None:
         """:meth:`authorize` for what a person asks directly (promotions)."""
@@ -288,7 +327,7 @@ class Wiring:
         from prodml.models.service import Models
 
         configs = {n: p.config for n, p in self.products.items()}
-        return Models(self.registry, configs, self.principal, self.authorize_cli)
+        return Models(self.registry, configs, self.principal, self.authorize_cli, self.allows)
 
     def _tracker(self, info: StepRunInfo) -> Tracker:
         model = self.products[info.product].config.model
@@ -356,7 +395,14 @@ class Wiring:
         from prodml.pipeline.service import Pipelines
 
         scratch = self.state_dir / "scratch"
-        return Pipelines(self.run_env, self.store, self.settings.catalog, scratch)
+        return Pipelines(
+            self.run_env,
+            self.store,
+            self.settings.catalog,
+            scratch,
+            gate=lambda: self.catalog,
+            principal=self.principal,
+        )
 
     # -- features --------------------------------------------------------------------------
 

@@ -30,8 +30,8 @@ def test_get_a_catalog_needs_use_catalog(uc: UC) -> None:
     assert r.status_code == 200, r.text
     assert r.json() == uc.get("/catalogs", "ops").json()["catalogs"][1]
     message = problem(uc.get("/catalogs/prod", "eve"), 403, "PERMISSION_DENIED")
-    assert message == "eve lacks USE_CATALOG on catalog prod"
-    assert "ana lacks USE_CATALOG on catalog dev" in problem(
+    assert "eve may not use catalog prod: it lacks USE_CATALOG on catalog prod" in message
+    assert "it lacks USE_CATALOG on catalog dev" in problem(
         uc.get("/catalogs/dev", "ana"), 403, "PERMISSION_DENIED"
     )
 

@@ -52,8 +52,8 @@ def test_anyone_may_read_their_own_privileges_only(uc: UC) -> None:
     }
     for params in ({}, {"principal": "ana"}):
         message = problem(uc.get(ORDERS, "eve", **params), 403, "PERMISSION_DENIED")
-        assert message == (
-            "eve lacks MANAGE on table prod.gold.orders: it may only read its own privileges"
+        assert message.startswith(
+            "eve may not read others' grants on it: it lacks MANAGE on table prod.gold.orders"
         )
 
 
@@ -159,3 +159,24 @@ def test_without_auth_there_are_no_grants(uc_open: UC) -> None:
     assert problem(r, 400, "INVALID_PARAMETER_VALUE") == "governance is off: there are no grants"
     r = uc_open.patch(ORDERS, None, _change("eve", ["SELECT"]))
     assert problem(r, 400, "INVALID_PARAMETER_VALUE") == "governance is off: there are no grants"
+
+
+def test_item3_a_patch_by_a_non_manager_naming_an_unknown_principal_lists_no_one(uc: UC) -> None:
+    """Trust II item 3: MANAGE is checked first, so a non-manager learns nothing (no list of
+    principals); a manager who is not an admin is told the name is unknown, not who exists."""
+    body = b'{"changes": [{"principal": "nobody", "add": ["SELECT"]}]}'
+    message = problem(
+        uc.patch("/permissions/table/prod.gold.customers", "eve", body), 403, "PERMISSION_DENIED"
+    )
+    assert "lacks MANAGE" in message and "ops" not in message and "ana" not in message
+    # ana manages gold.orders (MANAGE) but is no admin
+    message = problem(
+        uc.patch("/permissions/table/prod.gold.orders", "ana", body), 404, "NOT_FOUND"
+    )
+    assert "unknown principal 'nobody'" in message
+    assert not any(who in message for who in ("ops", "bob", "dan", "eve"))
+    # an admin is told who exists
+    message = problem(
+        uc.patch("/permissions/table/prod.gold.orders", "ops", body), 404, "NOT_FOUND"
+    )
+    assert "known:" in message or "did you mean" in message

@@ -30,7 +30,7 @@ def test_a_catalog_without_tables_has_no_schemas(uc: UC) -> None:
 
 def test_listing_needs_use_catalog_and_a_known_catalog(uc: UC) -> None:
     r = uc.get("/schemas", "eve", catalog_name="prod")
-    assert problem(r, 403, "PERMISSION_DENIED") == "eve lacks USE_CATALOG on catalog prod"
+    assert "it lacks USE_CATALOG on catalog prod" in problem(r, 403, "PERMISSION_DENIED")
     r = uc.get("/schemas", "ops", catalog_name="nowhere")
     assert "catalog 'nowhere' does not exist; catalogs: dev, prod" in problem(r, 404, "NOT_FOUND")
 
@@ -50,12 +50,12 @@ def test_get_a_schema(uc: UC) -> None:
 @pytest.mark.parametrize(
     ("who", "message"),
     [
-        ("dan", "dan lacks USE_SCHEMA on schema prod.gold"),
-        ("eve", "eve lacks USE_CATALOG on catalog prod"),
+        ("dan", "dan may not use schema prod.gold: it lacks USE_SCHEMA on schema prod.gold"),
+        ("eve", "eve may not use schema prod.gold: it lacks USE_CATALOG on catalog prod"),
     ],
 )
 def test_get_a_schema_needs_use_catalog_and_use_schema(uc: UC, who: str, message: str) -> None:
-    assert problem(uc.get("/schemas/prod.gold", who), 403, "PERMISSION_DENIED") == message
+    assert message in problem(uc.get("/schemas/prod.gold", who), 403, "PERMISSION_DENIED")
 
 
 @pytest.mark.parametrize(

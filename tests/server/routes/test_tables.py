@@ -25,9 +25,11 @@ def test_list_tables_the_caller_may_read_or_modify(uc: UC) -> None:
 
 def test_listing_needs_use_catalog_and_use_schema(uc: UC) -> None:
     r = uc.get("/tables", "bob", catalog_name="prod", schema_name="silver")
-    assert problem(r, 403, "PERMISSION_DENIED") == "bob lacks USE_SCHEMA on schema prod.silver"
+    assert "bob may not use schema prod.silver: it lacks USE_SCHEMA on schema prod.silver" in (
+        problem(r, 403, "PERMISSION_DENIED")
+    )
     r = uc.get("/tables", "eve", catalog_name="prod", schema_name="gold")
-    assert problem(r, 403, "PERMISSION_DENIED") == "eve lacks USE_CATALOG on catalog prod"
+    assert "it lacks USE_CATALOG on catalog prod" in problem(r, 403, "PERMISSION_DENIED")
 
 
 @pytest.mark.parametrize(
@@ -72,23 +74,25 @@ def test_get_a_table_with_its_columns_and_docs(uc: UC) -> None:
     assert listed == [table]
 
 
-def test_get_needs_select_and_is_audited(uc: UC) -> None:
-    r = uc.get("/tables/prod.gold.customers", "bob")  # MODIFY, not SELECT
+def test_get_needs_browse_or_select_and_is_audited(uc: UC) -> None:
+    """A table's metadata, as in Unity Catalog: BROWSE or a privilege on it (MODIFY too)."""
+    r = uc.get("/tables/prod.gold.customers", "ana")  # USE_SCHEMA, nothing on the table
     message = problem(r, 403, "PERMISSION_DENIED")
-    assert "bob may not read table prod.gold.customers: it lacks SELECT" in message
-    assert "prodml grants grant table prod.gold.customers SELECT --to bob" in message
+    assert "ana may not see table prod.gold.customers: it lacks BROWSE" in message
+    assert "prodml grants grant table prod.gold.customers BROWSE --to ana" in message
+    assert uc.get("/tables/prod.gold.customers", "bob").status_code == 200  # MODIFY
     assert uc.get("/tables/prod.gold.customers", "ops").status_code == 200
     with prodml.connect(uc.root, env="prod", principal="ops") as ws:
         log = ws.audit(securable="prod.gold.customers", limit=100)
     seen = {(r["principal"], r["outcome"]) for r in log if r["client"] == "uc-api"}
-    assert {("bob", "denied"), ("ops", "allowed")} <= seen
+    assert {("ana", "denied"), ("bob", "allowed"), ("ops", "allowed")} <= seen
 
 
 @pytest.mark.parametrize(
     ("name", "status", "needle"),
     [
         ("prod.gold.nope", 404, "table prod.gold.nope does not exist"),
-        ("prod.platinum.orders", 404, "table prod.platinum.orders does not exist"),
+        ("prod.platinum.orders", 400, "unknown schema 'platinum'"),
         ("dev.gold.orders", 404, "table dev.gold.orders does not exist"),
         ("qa.gold.orders", 404, "catalog 'qa' does not exist"),
         ("prod.gold", 400, "table name 'prod.gold' is not CATALOG.SCHEMA.TABLE"),
@@ -125,3 +129,15 @@ def test_the_client_reads_a_table(uc: UC) -> None:
     listed = uc.get("/tables", "ops", catalog_name="prod", schema_name="gold").json()
     parsed = ListTablesResponse.from_dict(listed)
     assert parsed is not None and len(parsed.tables or []) == 2
+
+
+@pytest.mark.parametrize("name", ["prod.gold.nope", "prod.gold.customers"])
+def test_item3_a_missing_table_answers_like_a_forbidden_one(uc: UC, name: str) -> None:
+    """Trust II item 3: the privilege is checked before the table is looked up, so a caller
+    who may not see a table cannot tell whether it exists (eve holds nothing; dan holds
+    USE_CATALOG only)."""
+    for who in ("eve", "dan"):
+        assert problem(uc.get(f"/tables/{name}", who), 403, "PERMISSION_DENIED")
+    listed = uc.get("/tables", "ana", catalog_name="prod", schema_name="gold").json()
+    assert [t["name"] for t in listed["tables"]] == ["orders"]  # customers is not listed
+    assert problem(uc.get("/tables/prod.gold.nope", "ops"), 404, "NOT_FOUND")

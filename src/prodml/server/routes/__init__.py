@@ -14,5 +14,6 @@ def server(request: Request) -> CatalogServer:
 
 
 def caller(request: Request) -> str | None:
-    """The authenticated caller (a FastAPI dependency; None without authentication)."""
-    return server(request).caller(request)
+    """The authenticated caller's token (a FastAPI dependency; None without
+    authentication): routes answer through workspaces acting as its principal."""
+    return server(request).token(request)

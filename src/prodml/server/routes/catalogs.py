@@ -15,15 +15,16 @@ Caller = Annotated[str | None, Depends(caller)]
 
 
 @router.get("/catalogs")
-def list_catalogs(catalogs: Server, who: Caller) -> dict[str, Any]:
+def list_catalogs(catalogs: Server, token: Caller) -> dict[str, Any]:
     """Catalogs the caller may use."""
-    names = [c for c in catalogs.workspaces if catalogs.allowed(who, "USE_CATALOG", "catalog", c)]
-    return {"catalogs": [catalogs.catalog_info(c) for c in names]}
+    views = catalogs.views(token)
+    shown = [v for c, v in views.items() if v.holds("USE_CATALOG", "catalog", c)]
+    return {"catalogs": [catalogs.catalog_info(v) for v in shown]}
 
 
 @router.get("/catalogs/{name}")
-def get_catalog(name: str, catalogs: Server, who: Caller) -> dict[str, Any]:
-    """One catalog (USE_CATALOG)."""
-    catalogs.workspace(name)
-    catalogs.use(who, name)
-    return catalogs.catalog_info(name)
+def get_catalog(name: str, catalogs: Server, token: Caller) -> dict[str, Any]:
+    """One catalog (USE_CATALOG; audited)."""
+    view = catalogs.view(name, token)
+    view.require("use_catalog", "catalog", name, client="uc-api")
+    return catalogs.catalog_info(view)

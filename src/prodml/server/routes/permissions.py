@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from prodml.errors import AccessDeniedError, UsageError
+from prodml.errors import UsageError
 from prodml.server import wire
 from prodml.server.catalogs import CatalogServer
 from prodml.server.routes import caller, server
@@ -16,10 +16,10 @@ Server = Annotated[CatalogServer, Depends(server)]
 Caller = Annotated[str | None, Depends(caller)]
 
 
-def _governed(catalogs: CatalogServer, who: str | None) -> str:
-    if not catalogs.authenticate or who is None:
+def _governed(catalogs: CatalogServer, token: str | None) -> str:
+    if not catalogs.authenticate or token is None:
         raise UsageError("governance is off: there are no grants")
-    return who
+    return token
 
 
 @router.get("/permissions/{securable_type}/{full_name}")
@@ -27,18 +27,15 @@ def get_permissions(
     securable_type: str,
     full_name: str,
     catalogs: Server,
-    who: Caller,
+    token: Caller,
     principal: str | None = None,
 ) -> dict[str, Any]:
     """The grants on a securable (owners, MANAGE holders and admins; or your own)."""
     kind, name = catalogs.securable(securable_type, full_name)
-    actor = _governed(catalogs, who)
-    ws = catalogs.workspace(name.split(".")[0])
-    if principal != actor and not ws.can_manage(actor, kind, name):
-        raise AccessDeniedError(
-            f"{actor} lacks MANAGE on {kind} {name}: it may only read its own privileges"
-        )
-    return catalogs.permissions(kind, name, principal)
+    view = catalogs.view(name.split(".")[0], _governed(catalogs, token))
+    if principal != view.principal:  # others' grants: managers only (a refusal is audited)
+        view.require_manage(kind, name, "read others' grants")
+    return catalogs.permissions(view, kind, name, principal)
 
 
 @router.patch(
@@ -51,12 +48,12 @@ def get_permissions(
     },
 )
 async def update_permissions(
-    securable_type: str, full_name: str, request: Request, catalogs: Server, who: Caller
+    securable_type: str, full_name: str, request: Request, catalogs: Server, token: Caller
 ) -> dict[str, Any]:
-    """Grant and revoke (owners, MANAGE holders and admins; audited). Every change is checked
-    before any is applied: a bad one changes nothing."""
+    """Grant and revoke (owners, MANAGE holders and admins; audited). MANAGE is checked
+    first, then every change before any is applied: a bad one changes nothing."""
     kind, name = catalogs.securable(securable_type, full_name)
-    actor = _governed(catalogs, who)
+    view = catalogs.view(name.split(".")[0], _governed(catalogs, token))
     body = wire.parse(wire.UpdatePermissions, await request.body())
     changes = [
         {
@@ -66,5 +63,5 @@ async def update_permissions(
         }
         for c in body.changes
     ]
-    catalogs.workspace(name.split(".")[0]).change_grants(actor, kind, name, changes)
-    return catalogs.permissions(kind, name, None)
+    view.change_grants(kind, name, changes)
+    return catalogs.permissions(view, kind, name, None)

@@ -16,24 +16,20 @@ Caller = Annotated[str | None, Depends(caller)]
 
 
 @router.get("/schemas")
-def list_schemas(catalog_name: str, catalogs: Server, who: Caller) -> dict[str, Any]:
-    """Schemas of a catalog the caller may use."""
-    catalogs.workspace(catalog_name)
-    catalogs.use(who, catalog_name)
-    names = [
-        s
-        for s in catalogs.schemas(catalog_name)
-        if catalogs.allowed(who, "USE_SCHEMA", "schema", f"{catalog_name}.{s}")
-    ]
-    return {"schemas": [catalogs.schema_info(catalog_name, s) for s in names]}
+def list_schemas(catalog_name: str, catalogs: Server, token: Caller) -> dict[str, Any]:
+    """Schemas of a catalog the caller may use (USE_CATALOG on it; audited)."""
+    view = catalogs.view(catalog_name, token)
+    view.require("use_catalog", "catalog", catalog_name, client="uc-api")
+    return {"schemas": [catalogs.schema_info(view, s) for s in view.schemas()]}
 
 
 @router.get("/schemas/{full_name}")
-def get_schema(full_name: str, catalogs: Server, who: Caller) -> dict[str, Any]:
-    """One schema (USE_CATALOG and USE_SCHEMA)."""
+def get_schema(full_name: str, catalogs: Server, token: Caller) -> dict[str, Any]:
+    """One schema (USE_CATALOG and USE_SCHEMA, checked before it is looked up; audited)."""
     catalogs.securable("schema", full_name)
     catalog, schema = full_name.split(".")
-    if schema not in catalogs.schemas(catalog):
+    view = catalogs.view(catalog, token)
+    view.require("use_schema", "schema", full_name, client="uc-api")
+    if schema not in view.schemas():
         raise NotFoundError("schema", full_name, message=f"schema {full_name} does not exist")
-    catalogs.use(who, catalog, schema)
-    return catalogs.schema_info(catalog, schema)
+    return catalogs.schema_info(view, schema)
