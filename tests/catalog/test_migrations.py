@@ -119,3 +119,70 @@ def test_a_database_of_the_previous_main_upgrades_and_keeps_its_records(
         assert records.authenticate(SERVING_TOKEN, "endpoint dev.churn") == ("crm-app", "ok")
     finally:
         records.store.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)])
+def at_0010(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A metadata database at revision 0010 (the previous main's head) with a table."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'prodml.db'}"
+        cleanup = None
+    else:
+        base = os.environ.get("PRODML_TEST_POSTGRES_URL")
+        if not base:
+            pytest.skip("PRODML_TEST_POSTGRES_URL not set: PostgreSQL upgrade test skipped")
+        name = f"t_{uuid.uuid4().hex[:10]}"
+        admin = sa.create_engine(base, poolclass=sa.pool.NullPool)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{name}"
+        cleanup = (admin, name)
+    from alembic import command
+    from alembic.config import Config
+
+    from prodml.catalog.store import MIGRATIONS
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0010")
+        stamp = sa.text("CURRENT_TIMESTAMP")
+        conn.execute(
+            sa.text(
+                "INSERT INTO prodml_tables (catalog, schema_name, name, description, columns, "
+                "partition_by, keys, location, created_at, updated_at) VALUES ('dev', 'gold', "
+                "'orders', 'Orders.', '[]', '[]', '[]', '/data/dev/gold/orders', "
+                f"{stamp}, {stamp})"
+            )
+        )
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        if cleanup is not None:
+            admin, name = cleanup
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+            admin.dispose()
+
+
+def test_a_0010_database_upgrades_to_catalog_api_definitions(at_0010: str) -> None:
+    """0011: catalogs and schemas made through the catalog API, and a table's type, creator
+    and properties; the tables already recorded are kept, as tables products write."""
+    store = MetadataStore(at_0010)
+    try:
+        assert _revision(store) == schema.HEAD_REVISION == "0011"
+        (orders,) = store.list_tables("dev")
+        assert (orders["name"], orders["table_type"], orders["created_by"]) == (
+            "orders",
+            None,
+            None,
+        )
+        assert store.placements() == {}  # only tables defined by location are placed
+        made = {"securable_type": "catalog", "name": "lake", "properties": {}, "created_by": "ops"}
+        assert store.add_securable(made) and not store.add_securable(made)
+        assert store.securable("catalog", "lake")["created_by"] == "ops"
+    finally:
+        store.close()

@@ -59,11 +59,16 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
         PRODUCT.format(name="shop")
         + "tables:\n  gold.orders:\n    description: Orders.\n    columns: {amount: Euros.}\n"
     )
-    tokens = {}
+    yield from _server(root, run=True)
+
+
+def _server(root: Path, *, run: bool) -> Iterator[tuple[str, dict[str, str], Path]]:
+    """``prodml server`` over ``root`` (after a run of shop if ``run``): its API URL, a
+    token per user, the root."""
     with prodml.connect(root, env="prod") as ws:
-        ws.run("shop")
-        for who in ("ops", "ana", "eve"):
-            tokens[who] = ws.new_token(who, name="uc")
+        if run:
+            ws.run("shop")
+        tokens = {who: ws.new_token(who, name="uc") for who in ("ops", "ana", "eve")}
     app, workspaces = build(root, no_auth=False)
     try:
         with serving(app, ready=False) as server:
@@ -224,3 +229,110 @@ def test_bad_permission_changes(live: tuple[str, dict[str, str], Path]) -> None:
         assert needle in r.json()["message"], (body, r.text)
     granted = httpx.get(url, params={"principal": "eve"}, headers=auth).json()
     assert all("MODIFY" not in a["privileges"] for a in granted["privilege_assignments"])
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
+    """``prodml server`` over a platform of its own, where nothing has run yet."""
+    yield from _server(make_platform(tmp_path / "p", {"shop": PIPELINE}, PLATFORM), run=False)
+
+
+def test_item5_the_official_clients_scenario(fresh: tuple[str, dict[str, str], Path]) -> None:
+    """Create a catalog, its bronze/silver/gold schemas and an external table; an analyst
+    is refused (403), a schema-level grant is made, then the analyst reads the table."""
+    import deltalake
+    import pyarrow as pa
+    from unitycatalog.client import CatalogsApi, GrantsApi, SchemasApi, TablesApi
+    from unitycatalog.client.exceptions import ApiException
+    from unitycatalog.client.models import (
+        CreateCatalog,
+        CreateSchema,
+        CreateTable,
+        DataSourceFormat,
+        PermissionsChange,
+        Privilege,
+        SecurableType,
+        TableType,
+        UpdatePermissions,
+    )
+
+    host, tokens, root = fresh
+    rows = pa.table({"event_id": pa.array([1, 2, 3], pa.int64()), "kind": ["view", "buy", "view"]})
+    files = root / "data" / "external" / "events"
+    deltalake.write_deltalake(str(files), rows)
+
+    async def build_lake(client: Any) -> Any:
+        catalog = await CatalogsApi(client).create_catalog(
+            CreateCatalog(name="lake", comment="Raw events.", properties={"team": "web"})
+        )
+        for layer in ("bronze", "silver", "gold"):
+            await SchemasApi(client).create_schema(CreateSchema(name=layer, catalog_name="lake"))
+        table = await TablesApi(client).create_table(
+            CreateTable(
+                name="events",
+                catalog_name="lake",
+                schema_name="bronze",
+                table_type=TableType.EXTERNAL,
+                data_source_format=DataSourceFormat.DELTA,
+                columns=[],
+                storage_location=files.as_uri(),
+            )
+        )
+        schemas = await SchemasApi(client).list_schemas(catalog_name="lake")
+        return catalog, table, schemas
+
+    catalog, table, schemas = _run(host, tokens["ops"], build_lake)
+    assert (catalog.name, catalog.owner, catalog.comment) == ("lake", "ops", "Raw events.")
+    assert catalog.created_at and catalog.properties == {"team": "web"}
+    assert [s.name for s in schemas.schemas] == ["bronze", "gold", "silver"]
+    assert table.table_type == TableType.EXTERNAL and table.owner == "ops"
+    assert table.storage_location == files.as_uri() and table.created_at
+    assert [(c.name, c.type_name.value, c.type_text) for c in table.columns] == [
+        ("event_id", "LONG", "bigint"),
+        ("kind", "STRING", "string"),
+    ]
+
+    with pytest.raises(ApiException) as err:
+        _run(host, tokens["ana"], lambda c: TablesApi(c).get_table("lake.bronze.events"))
+    assert err.value.status == 403 and "lacks USE_CATALOG on catalog lake" in str(err.value.body)
+
+    async def grant(client: Any) -> None:
+        grants = GrantsApi(client)
+        await grants.update(
+            SecurableType.CATALOG,
+            "lake",
+            UpdatePermissions(
+                changes=[
+                    PermissionsChange(
+                        principal="data-scientists", add=[Privilege.USE_CATALOG], remove=[]
+                    )
+                ]
+            ),
+        )
+        await grants.update(
+            SecurableType.SCHEMA,
+            "lake.bronze",
+            UpdatePermissions(
+                changes=[
+                    PermissionsChange(
+                        principal="data-scientists",
+                        add=[Privilege.USE_SCHEMA, Privilege.SELECT],
+                        remove=[],
+                    )
+                ]
+            ),
+        )
+
+    _run(host, tokens["ops"], grant)
+    seen = _run(host, tokens["ana"], lambda c: TablesApi(c).get_table("lake.bronze.events"))
+    assert seen.storage_location == files.as_uri()
+    read = deltalake.DeltaTable(seen.storage_location).to_pyarrow_table()
+    assert read.sort_by("event_id").equals(rows)
+    # the same table, the same rule, through the Python API
+    with prodml.connect(root, env="prod") as ws:
+        assert ws.as_caller(tokens["ana"], client="test").read("lake.bronze.events").equals(rows)
+        with pytest.raises(prodml.errors.AccessDeniedError):
+            ws.as_caller(tokens["eve"], client="test").read("lake.bronze.events")
+        log = ws.audit(securable="lake")
+    changed = {(r["principal"], r["action"]) for r in log if r["outcome"] == "changed"}
+    assert changed >= {("ops", "catalog.create"), ("ops", "grant")}

@@ -203,7 +203,7 @@ def test_owners_as_declared(server: CatalogServer, platform: tuple[Path, dict[st
     view = server.view("prod", platform[1]["ops"])
     assert server.owner(view, "catalog", "prod") == "ops"
     assert server.owner(view, "table", "prod.gold.orders") == "ana"
-    assert server.owner(view, "schema", "prod.gold") is None
+    assert server.owner(view, "schema", "prod.gold") == "ops"  # its catalog's owner answers
 
 
 def test_tables_and_schemas_come_from_the_catalogs_records(
@@ -224,15 +224,25 @@ def test_info_objects_name_the_environment_and_owner(
     server: CatalogServer, platform: tuple[Path, dict[str, str]]
 ) -> None:
     prod = server.view("prod", platform[1]["ops"])
-    assert server.catalog_info(prod) == {
+    info = server.catalog_info(prod, "prod")
+    made = (platform[0] / "prodml.yaml").stat().st_mtime
+    assert info == {
         "name": "prod",
         "comment": "environment prod of acme",
         "properties": {"prodml.env": "prod"},
         "owner": "ops",
+        "created_at": int(made * 1000),
+        "created_by": None,
+        "updated_at": None,
+        "updated_by": None,
+        "storage_root": (platform[0] / "data" / "prod").resolve().as_uri(),
+        "storage_location": (platform[0] / "data" / "prod").resolve().as_uri(),
         "id": wire.make_id("prod"),
     }
-    assert server.catalog_info(server.view("dev", platform[1]["ops"]))["owner"] is None
-    assert server.schema_info(prod, "gold")["full_name"] == "prod.gold"
+    dev = server.view("dev", platform[1]["ops"])
+    assert server.catalog_info(dev, "dev")["owner"] == "admins"  # no owner: the admins
+    gold = server.schema_info(prod, "prod", "gold")
+    assert gold["full_name"] == "prod.gold" and gold["created_at"]
     record = next(t for t in prod.catalog_entries() if t["name"] == "orders")
     info = server.table_info(prod, record)
     assert info["owner"] == "ana"

@@ -34,6 +34,22 @@ RECORD: dict[str, Any] = {
     "created_at": datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=UTC),
     "updated_at": None,
 }
+#: the Arrow types prodml's tables hold whose Unity Catalog text reads back as themselves
+ARROWS = [
+    pa.bool_(),
+    pa.int8(),
+    pa.int16(),
+    pa.int32(),
+    pa.int64(),
+    pa.float32(),
+    pa.float64(),
+    pa.string(),
+    pa.binary(),
+    pa.date32(),
+    pa.timestamp("us", tz="UTC"),
+    pa.timestamp("us"),
+    pa.decimal128(10, 2),
+]
 
 
 @pytest.mark.parametrize(
@@ -132,29 +148,76 @@ def test_ids_are_stable_hex_and_differ_by_name() -> None:
     assert first != wire.make_id("dev", "gold", "orders")
 
 
-def test_columns_carry_position_comment_and_partition_index() -> None:
+def test_item5_columns_carry_uc_type_text_position_comment_and_partition_index() -> None:
     cols = wire.columns(RECORD)
     assert [(c["name"], c["type_name"], c["type_text"], c["position"]) for c in cols] == [
-        ("order_id", "LONG", "int64", 0),
-        ("day", "DATE", "date32[day]", 1),
-        ("amount", "DECIMAL", "decimal128(10, 2)", 2),
+        ("order_id", "LONG", "bigint", 0),
+        ("day", "DATE", "date", 1),
+        ("amount", "DECIMAL", "decimal(10,2)", 2),
     ]
+    assert [(c["type_precision"], c["type_scale"]) for c in cols][2] == (10, 2)
     assert [c["comment"] for c in cols] == [None, "The order day.", "Euros."]
     assert [c["partition_index"] for c in cols] == [None, 0, None]
     assert orjson.loads(cols[0]["type_json"]) == {
         "name": "order_id",
         "type": "long",
         "nullable": True,
+        "metadata": {},
     }
     assert wire.columns({"columns": None, "partition_by": None}) == []
 
 
+@pytest.mark.parametrize(
+    ("column", "arrow"),
+    [
+        ({"type_name": "LONG"}, pa.int64()),
+        ({"type_text": "bigint"}, pa.int64()),
+        ({"type_name": "int"}, pa.int32()),
+        ({"type_text": "integer"}, pa.int32()),
+        ({"type_name": "STRING", "nullable": False}, pa.string()),
+        ({"type_name": "TIMESTAMP"}, pa.timestamp("us", tz="UTC")),
+        ({"type_name": "TIMESTAMP_NTZ"}, pa.timestamp("us")),
+        ({"type_name": "DECIMAL", "type_precision": 12, "type_scale": 3}, pa.decimal128(12, 3)),
+        ({"type_text": "decimal(10,2)"}, pa.decimal128(10, 2)),
+    ],
+)
+def test_item5_new_columns_become_arrow_types(column: dict[str, Any], arrow: pa.DataType) -> None:
+    schema = wire.arrow_schema([wire.NewColumn(name="c", **column)])
+    assert schema.field("c").type == arrow
+    assert schema.field("c").nullable == column.get("nullable", True)
+
+
+@pytest.mark.parametrize(
+    ("column", "needle"),
+    [
+        ({"type_name": "ARRAY", "type_text": "array<int>"}, "column 'c': type ARRAY is not"),
+        ({"type_text": "struct<a:int>"}, "column 'c': type struct<a:int> is not supported"),
+        ({}, "column 'c': type none is not supported"),
+        ({"type_name": "DECIMAL"}, "DECIMAL needs type_precision (1-38)"),
+        ({"type_name": "DECIMAL", "type_precision": 50, "type_scale": 1}, "needs type_precision"),
+    ],
+)
+def test_item5_unsupported_new_column_types_are_named(column: dict[str, Any], needle: str) -> None:
+    with pytest.raises(UsageError) as err:
+        wire.arrow_schema([wire.NewColumn(name="c", **column)])
+    assert needle in str(err.value)
+
+
+def test_item5_every_type_text_sent_reads_back_as_its_type() -> None:
+    record = {"columns": [{"name": f"c{i}", "type": str(a)} for i, a in enumerate(ARROWS)]}
+    sent = wire.columns(record)
+    back = wire.arrow_schema(
+        [wire.NewColumn(name=c["name"], type_text=c["type_text"]) for c in sent]
+    )
+    assert [str(f.type) for f in back] == [str(a) for a in ARROWS]
+
+
 def test_table_info() -> None:
-    info = wire.table_info(RECORD, "ana")
+    info = wire.table_info(RECORD, "ana", "file:///data/prod/gold/orders")
     assert info["name"] == "orders" and info["catalog_name"] == "prod"
     assert info["schema_name"] == "gold" and info["owner"] == "ana"
     assert (info["table_type"], info["data_source_format"]) == ("MANAGED", "DELTA")
-    assert info["storage_location"] == "/data/prod/gold/orders"
+    assert info["storage_location"] == "file:///data/prod/gold/orders"
     assert info["comment"] == "Orders."
     assert info["created_at"] == 1767323045678 and info["updated_at"] is None
     assert info["table_id"] == wire.make_id("prod", "gold", "orders")
@@ -163,43 +226,56 @@ def test_table_info() -> None:
         "prodml.producer_step": "shop.orders",
         "prodml.layer": "gold",
     }
-    bare = wire.table_info({**RECORD, "description": "", "producer_step": None}, None)
+    bare = wire.table_info({**RECORD, "description": "", "producer_step": None}, None, "x")
     assert bare["comment"] is None and "prodml.producer_step" not in bare["properties"]
 
 
 def test_schema_and_catalog_info() -> None:
-    assert wire.schema_info("prod", "gold", None) == {
+    assert wire.schema_info("prod", "gold", None, {}) == {
         "name": "gold",
         "catalog_name": "prod",
         "full_name": "prod.gold",
         "comment": "the gold layer",
         "owner": None,
+        "created_at": None,
+        "created_by": None,
+        "updated_at": None,
+        "updated_by": None,
         "schema_id": wire.make_id("prod", "gold"),
         "properties": {},
     }
-    assert wire.catalog_info("prod", "prod", "acme", "ops") == {
-        "name": "prod",
-        "comment": "environment prod of acme",
-        "properties": {"prodml.env": "prod"},
+    made = {"comment": "Ours.", "properties": {"k": "v"}, "created_by": "ops"}
+    made |= {"created_at": RECORD["created_at"], "storage_root": "file:///data/sales"}
+    assert wire.catalog_info("sales", "ops", made) == {
+        "name": "sales",
+        "comment": "Ours.",
+        "properties": {"k": "v"},
         "owner": "ops",
-        "id": wire.make_id("prod"),
+        "created_at": 1767323045678,
+        "created_by": "ops",
+        "updated_at": None,
+        "updated_by": None,
+        "storage_root": "file:///data/sales",
+        "storage_location": "file:///data/sales",
+        "id": wire.make_id("sales"),
     }
 
 
 def test_the_clients_models_read_the_info_objects() -> None:
     from unitycatalog.client.models import CatalogInfo, SchemaInfo, TableInfo
 
-    table = TableInfo.from_dict(wire.table_info(RECORD, "ana"))
+    table = TableInfo.from_dict(wire.table_info(RECORD, "ana", "file:///data/x"))
     assert table is not None and table.columns is not None
     assert [c.type_name.value for c in table.columns if c.type_name] == ["LONG", "DATE", "DECIMAL"]
     assert table.columns[1].partition_index == 0
-    schema = SchemaInfo.from_dict(wire.schema_info("prod", "gold", "ops"))
+    schema = SchemaInfo.from_dict(wire.schema_info("prod", "gold", "ops", {}))
     assert schema is not None and schema.full_name == "prod.gold"
-    catalog = CatalogInfo.from_dict(wire.catalog_info("prod", "prod", "acme", None))
+    info = wire.catalog_info("prod", None, {"properties": {"prodml.env": "prod"}})
+    catalog = CatalogInfo.from_dict(info)
     assert catalog is not None and catalog.properties == {"prodml.env": "prod"}
 
 
 def test_securable_types_and_error_codes() -> None:
     assert wire.TYPES["registered_model"] == "model"
     assert set(wire.TYPES) == {"catalog", "schema", "table", "registered_model"}
-    assert wire.CODES[404] == "NOT_FOUND" and wire.CODES[400] == "INVALID_PARAMETER_VALUE"
+    assert wire.CODES[404] == "NOT_FOUND" and wire.CODES[400] == "INVALID_ARGUMENT"

@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from prodml.catalog.errors import AlreadyExistsError
 from prodml.catalog.policies import (
     Access,
+    DefineEvent,
     LinkEvent,
     MaintainEvent,
     Policy,
@@ -29,7 +31,7 @@ from prodml.catalog.policies import (
     WriteEvent,
 )
 from prodml.catalog.store import MetadataStore
-from prodml.errors import NotFoundError
+from prodml.errors import NotFoundError, UsageError
 from prodml.names import TableName
 from prodml.tables.delta import DeltaTables, WriteResult, WriteSpec, add_actions
 from prodml.tables.maintenance import LostFile, LostFilesError
@@ -71,14 +73,34 @@ class Catalog:
         self.store = store
         self._tables = tables
         self.policies = list(policies)
+        self._placed: dict[str, str] | None = None  # tables defined by location (lazy)
 
     def name(self, text: str | TableName) -> TableName:
         """Parse and validate a table name (``schema.table`` resolves in this catalog)."""
         return text if isinstance(text, TableName) else TableName.parse(text, self.catalog)
 
     def location(self, table: TableName) -> str:
-        """Where the table's files live."""
-        return self._tables.location(table.catalog, table.schema, table.table)
+        """Where the table's files live: under the storage root, or where a table defined
+        through the catalog API was placed (an EXTERNAL table's own location)."""
+        if self._placed is None:
+            self._placed = self.store.placements()
+        placed = self._placed.get(str(table))
+        return placed or self._tables.location(table.catalog, table.schema, table.table)
+
+    def storage_location(self, table: TableName) -> str:
+        """:meth:`location` as a URI (``file:///…`` for local tables)."""
+        return _uri(self.location(table))
+
+    def _catalog_root(self, catalog: str) -> str:
+        return self._tables.location(catalog, "", "").rstrip("/")
+
+    def storage_root(self, catalog: str) -> str:
+        """Where a catalog's managed tables live, as a URI."""
+        return _uri(self._catalog_root(catalog))
+
+    def holds_location(self, catalog: str, location: str) -> bool:
+        """Whether ``location`` is in (or holds) a catalog's managed storage."""
+        return _overlaps(_local(location), _local(self._catalog_root(catalog)))
 
     def exists(self, table: TableName, access: Access | None = None) -> bool:
         """Whether the table has been written. With ``access``, that is asked for a person and
@@ -113,6 +135,8 @@ class Catalog:
     def require(self, table: TableName, access: Access | None = None) -> None:
         """Raise ``NotFoundError`` if ``table`` does not exist, with the known tables that
         ``access`` may see (all of them without it: the gate's own lookups)."""
+        if not self.exists(table) and self._placed is not None:
+            self._placed = None  # defined elsewhere since it was read: look again
         if not self.exists(table):
             known = [
                 f"{t['schema_name']}.{t['name']}"
@@ -136,10 +160,6 @@ class Catalog:
         schema: pa.Schema | None,
     ) -> None:
         """Create or update the table's catalog entry."""
-        columns = [
-            {"name": f.name, "type": str(f.type), "doc": column_docs.get(f.name, "")}
-            for f in (schema or [])
-        ]
         self.store.upsert_table(
             {
                 "catalog": table.catalog,
@@ -149,12 +169,121 @@ class Catalog:
                 "producer_step": producer_step,
                 "layer": table.layer,
                 "description": description,
-                "columns": columns,
+                "columns": _columns(schema, column_docs),
                 "partition_by": list(partition_by),
                 "keys": list(keys),
                 "location": self.location(table),
             }
         )
+
+    # -- tables defined through the catalog API ---------------------------------------------
+
+    def create_table(
+        self,
+        table: TableName,
+        access: Access,
+        *,
+        table_type: str,
+        schema: pa.Schema | None,
+        column_docs: Mapping[str, str],
+        location: str | None,
+        description: str,
+        properties: Mapping[str, str],
+    ) -> None:
+        """Define a table: ``EXTERNAL`` registers the Delta table at ``location`` (its columns
+        are that table's; ``schema``, if given, must name the same ones), ``MANAGED`` creates an
+        empty one with ``schema`` under the storage root. Checked first (CREATE_TABLE on the
+        schema, as a write of a new table is); its creator owns it; audited."""
+        event = DefineEvent("table", str(table), "create", access)
+        for policy in self.policies:
+            policy.before_define(event)
+        if self.store.get_table(table.catalog, table.schema, table.table) or self.exists(table):
+            raise AlreadyExistsError(f"table {table} already exists")
+        if table_type == "EXTERNAL":
+            assert location is not None
+            location = self._external(table, location)
+            found = pa.schema(self._tables.open(location, name=str(table)).schema().to_arrow())
+            if schema is not None and schema.names != found.names:
+                raise UsageError(
+                    f"the columns given for {table} ({', '.join(schema.names)}) are not those "
+                    f"of the Delta table at {location} ({', '.join(found.names)})",
+                    hint="leave the columns out: an external table's are its Delta table's",
+                )
+            schema = found
+        else:
+            assert schema is not None
+            location = self._tables.location(table.catalog, table.schema, table.table)
+            self._tables.create(location, schema, description=description)
+        self.store.upsert_table(
+            {
+                "catalog": table.catalog,
+                "schema_name": table.schema,
+                "name": table.table,
+                "layer": table.layer,
+                "description": description,
+                "columns": _columns(schema, column_docs),
+                "partition_by": [],
+                "keys": [],
+                "location": location,
+                "table_type": table_type,
+                "created_by": access.principal,
+                "properties": dict(properties),
+            }
+        )
+        self._placed = None
+        for policy in self.policies:
+            policy.after_define(event)
+
+    def _external(self, table: TableName, location: str) -> str:
+        """An external table's files (as a path for local ones): a Delta table under the
+        storage root that no other table (and no catalog's managed storage) holds, so that a
+        second name cannot reach another table's rows."""
+        location = _local(location)
+        root = _local(self._tables.root)
+        if not _overlaps(location, root) or location.rstrip("/") == root.rstrip("/"):
+            raise UsageError(
+                f"{location} is outside the storage root {root}",
+                hint="external tables are registered from under the platform's storage root",
+            )
+        if not self._tables.exists(location):
+            raise UsageError(
+                f"there is no Delta table at {location}",
+                hint="write the Delta table there first, or create a MANAGED table with columns",
+            )
+        catalogs = {t["catalog"] for t in self.store.list_tables()} | {table.catalog}
+        managed = [self._catalog_root(c) for c in sorted(catalogs)]
+        taken = [*managed, *self.store.placements().values()]
+        for other in taken:
+            if _overlaps(location, other):
+                raise UsageError(
+                    f"{location} overlaps {other}, the storage of another table or catalog",
+                    hint="an external table's files must be its own, outside catalogs' storage",
+                )
+        return location
+
+    def drop_table(self, table: TableName, access: Access) -> None:
+        """Drop a table defined through the catalog API (its owner, MANAGE holders and admins;
+        checked before it is looked up; audited): a MANAGED table's files go with it, an
+        EXTERNAL table's stay where they are. Tables products write are theirs to keep."""
+        event = DefineEvent("table", str(table), "delete", access)
+        for policy in self.policies:
+            policy.before_define(event)
+        entry = self.store.get_table(table.catalog, table.schema, table.table)
+        if entry is None:
+            raise NotFoundError("table", str(table), message=f"table {table} does not exist")
+        if not entry.get("table_type"):
+            maker = entry.get("owner_product")
+            raise UsageError(
+                f"table {table} is written by "
+                + (f"product {maker} (step {entry.get('producer_step')})" if maker else "prodml"),
+                hint="tables that products write are removed from their product, not dropped",
+            )
+        if entry["table_type"] != "EXTERNAL":
+            self._tables.remove(entry["location"])
+        self.store.delete_table(table.catalog, table.schema, table.table)
+        self._placed = None
+        for policy in self.policies:
+            policy.after_define(event)
 
     def write(
         self,
@@ -383,11 +512,12 @@ class Catalog:
     def _entry_name(entry: Mapping[str, Any]) -> TableName:
         return TableName(entry["catalog"], entry["schema_name"], entry["name"])
 
-    def entries(self, access: Access) -> list[dict[str, Any]]:
-        """The catalog's records of the tables ``access`` may see (no table is opened)."""
+    def entries(self, access: Access, catalog: str | None = None) -> list[dict[str, Any]]:
+        """The records of the tables ``access`` may see in this catalog (or in ``catalog``,
+        one defined through the catalog API in the same store); no table is opened."""
         return [
             t
-            for t in self.store.list_tables(self.catalog)
+            for t in self.store.list_tables(catalog or self.catalog)
             if self.visible(self._entry_name(t), access)
         ]
 
@@ -565,3 +695,33 @@ class Catalog:
     def list(self, access: Access) -> list[TableInfo]:
         """Every table registered in this catalog that ``access`` may see."""
         return [self._describe(self._entry_name(t)) for t in self.entries(access)]
+
+
+def _overlaps(one: str, other: str) -> bool:
+    """Whether two table locations are the same directory or one holds the other."""
+    a, b = (x.removeprefix("file://").rstrip("/") + "/" for x in (one, other))
+    return a.startswith(b) or b.startswith(a)
+
+
+def _local(location: str) -> str:
+    """A ``file://`` URI or a path as an absolute, normalised path (``..`` resolved); other
+    URIs as they are."""
+    if location.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        location = unquote(urlparse(location).path)
+    if "://" in location:
+        return location.rstrip("/")
+    return str(Path(location).resolve())
+
+
+def _columns(schema: pa.Schema | None, docs: Mapping[str, str]) -> list[dict[str, Any]]:
+    """A catalog entry's columns: name, Arrow type, doc."""
+    return [
+        {"name": f.name, "type": str(f.type), "doc": docs.get(f.name, "")} for f in schema or []
+    ]
+
+
+def _uri(location: str) -> str:
+    """A location as a URI (``file:///…`` for local paths)."""
+    return location if "://" in location else Path(location).resolve().as_uri()

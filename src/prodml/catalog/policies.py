@@ -69,6 +69,18 @@ class MaintainEvent:
 
 
 @dataclass(frozen=True)
+class DefineEvent:
+    """A catalog, schema or table about to be created, changed or dropped (through the
+    catalog API): ``securable_type`` is ``catalog``, ``schema`` or ``table``, ``name`` its
+    full name, ``operation`` ``create``, ``update`` or ``delete``."""
+
+    securable_type: str
+    name: str
+    operation: str
+    access: Access
+
+
+@dataclass(frozen=True)
 class LinkEvent:
     """A step made something that is not a table (a model version) from what it read."""
 
@@ -113,6 +125,12 @@ class Policy(Protocol):
     def finished(self, access: Access, *, succeeded: bool) -> None:
         """The step of ``access`` ended (its reads and writes are complete)."""
 
+    def before_define(self, event: DefineEvent) -> None:
+        """Check a definition (a catalog, schema or table created, changed or dropped)."""
+
+    def after_define(self, event: DefineEvent) -> None:
+        """React to a definition done (owners, the audit log)."""
+
 
 class AllowAll:
     """The access policy until governance arrives: everything is allowed."""
@@ -145,6 +163,12 @@ class AllowAll:
 
     def before_maintain(self, event: MaintainEvent) -> None:
         """Allow."""
+
+    def before_define(self, event: DefineEvent) -> None:
+        """Allow."""
+
+    def after_define(self, event: DefineEvent) -> None:
+        """Nothing to do."""
 
     def after_maintain(self, event: MaintainEvent, result: Mapping[str, Any]) -> None:
         """Nothing to do."""

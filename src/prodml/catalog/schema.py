@@ -45,7 +45,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 metadata = MetaData()
 
 #: the Alembic revision this code expects (a test checks it equals the scripts' head)
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0011"
 
 tables = Table(
     "prodml_tables",
@@ -64,6 +64,11 @@ tables = Table(
     Column("location", Text, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # tables defined through the catalog API (0011): EXTERNAL (registered by location) or
+    # MANAGED (created empty); None for tables products write (managed by prodml)
+    Column("table_type", String(16)),
+    Column("created_by", String(128)),
+    Column("properties", JSON),
     UniqueConstraint("catalog", "schema_name", "name", name="uq_prodml_tables_name"),
 )
 
@@ -312,4 +317,20 @@ partition_contents = Table(
     Column("table_name", String(400), primary_key=True),
     Column("file_id", String(64), primary_key=True),
     Column("content", String(128), nullable=False),
+)
+
+# catalogs and schemas defined through the catalog API (0011): environments' catalogs and the
+# schemas their tables are in are known without a record; these are the ones callers made
+securables = Table(
+    "prodml_securables",
+    metadata,
+    Column("securable_type", String(16), primary_key=True),  # catalog, schema
+    Column("name", String(400), primary_key=True),  # full name
+    Column("comment", Text),
+    Column("properties", JSON, nullable=False),
+    Column("storage_root", Text),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_by", String(128)),
+    Column("updated_at", UTCDateTime(), nullable=False),
 )

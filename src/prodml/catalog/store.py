@@ -161,6 +161,85 @@ class MetadataStore:
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(query)]
 
+    def placements(self) -> dict[str, str]:
+        """Where the tables defined through the catalog API live (full name → location):
+        an EXTERNAL table's files are where it was registered, not under the storage root."""
+        t = s.tables
+        query = sa.select(t.c.catalog, t.c.schema_name, t.c.name, t.c.location).where(
+            t.c.table_type.is_not(None)
+        )
+        with self.engine.connect() as conn:
+            return {f"{c}.{sc}.{n}": loc for c, sc, n, loc in conn.execute(query)}
+
+    def delete_table(self, catalog: str, schema_name: str, name: str) -> bool:
+        """Remove a table's catalog entry (its files are the caller's business)."""
+        t = s.tables
+        with self.begin() as conn:
+            done = conn.execute(
+                sa.delete(t).where(
+                    t.c.catalog == catalog, t.c.schema_name == schema_name, t.c.name == name
+                )
+            )
+        return bool(done.rowcount)
+
+    # -- catalogs and schemas defined through the catalog API -----------------------------
+
+    def add_securable(self, record: Mapping[str, Any]) -> bool:
+        """Record a catalog or schema made through the catalog API; False when one of that
+        type and name exists (nothing is changed)."""
+        t, stamp = s.securables, now()
+        with self.begin() as conn:
+            found = conn.execute(
+                sa.select(t.c.name).where(
+                    t.c.securable_type == record["securable_type"], t.c.name == record["name"]
+                )
+            ).first()
+            if found is not None:
+                return False
+            conn.execute(t.insert().values(**record, created_at=stamp, updated_at=stamp))
+        return True
+
+    def securable(self, kind: str, name: str) -> dict[str, Any] | None:
+        """A catalog or schema made through the catalog API, or None."""
+        t = s.securables
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(t).where(t.c.securable_type == kind, t.c.name == name)
+            ).first()
+        return _row(row) if row else None
+
+    def securables(self, kind: str, within: str | None = None) -> list[dict[str, Any]]:
+        """Catalogs (or a catalog's schemas: ``within``) made through the catalog API."""
+        t = s.securables
+        query = sa.select(t).where(t.c.securable_type == kind).order_by(t.c.name)
+        if within is not None:
+            query = query.where(t.c.name.startswith(f"{within}.", autoescape=True))
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(query)]
+
+    def update_securable(self, kind: str, name: str, **values: Any) -> None:
+        """Change a recorded catalog's or schema's comment, properties (and who did)."""
+        t = s.securables
+        with self.begin() as conn:
+            conn.execute(
+                t.update()
+                .where(t.c.securable_type == kind, t.c.name == name)
+                .values(**values, updated_at=now())
+            )
+
+    def delete_securable(self, kind: str, name: str) -> None:
+        """Remove a catalog's or schema's record (and, for a catalog, its schemas')."""
+        t = s.securables
+        with self.begin() as conn:
+            conn.execute(sa.delete(t).where(t.c.securable_type == kind, t.c.name == name))
+            if kind == "catalog":
+                conn.execute(
+                    sa.delete(t).where(
+                        t.c.securable_type == "schema",
+                        t.c.name.startswith(f"{name}.", autoescape=True),
+                    )
+                )
+
     def record_commit(self, record: Mapping[str, Any]) -> None:
         """Remember one Delta commit prodml made (idempotent per table and version)."""
         with self.begin() as conn:

@@ -51,6 +51,10 @@ REQUIREMENTS: dict[str, tuple[Requirement, ...]] = {
     # a registered model's metadata (versions, aliases, metrics)
     "browse_model": (*_USE, ((Privilege.BROWSE, Privilege.EXECUTE, Privilege.MODIFY), "self")),
     "write": (*_USE, (Privilege.MODIFY, "self")),
+    "create_schema": (
+        (Privilege.USE_CATALOG, "catalog"),
+        (Privilege.CREATE_SCHEMA, "catalog"),
+    ),
     "create_table": (*_USE, (Privilege.CREATE_TABLE, "schema")),
     "create_model": (*_USE, (Privilege.CREATE_MODEL, "schema")),
     "execute": (*_USE, (Privilege.EXECUTE, "self")),
@@ -66,9 +70,16 @@ WORDS = {
     "read_history": "read the history of",
     "read_state": "read the state of",
     "create_table": "create",
+    "create_schema": "create",
     "modify_model": "change",
     **{f"table_{op}": op for op in ("repair", "optimize", "vacuum", "forget", "retain")},
 }
+# definitions through the catalog API are audited under their own names
+REQUIREMENTS |= {
+    "schema.create": REQUIREMENTS["create_schema"],
+    "table.create": REQUIREMENTS["create_table"],
+}
+WORDS |= {"schema.create": "create", "table.create": "create"}
 # a table's commit history and its state (version, partitions) are read like its rows
 REQUIREMENTS |= {"read_history": REQUIREMENTS["read"], "read_state": REQUIREMENTS["read"]}
 # maintenance changes a table as a write does

@@ -7,7 +7,14 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
-from prodml.catalog.policies import Access, AllowAll, MaintainEvent, ReadEvent, WriteEvent
+from prodml.catalog.policies import (
+    Access,
+    AllowAll,
+    DefineEvent,
+    MaintainEvent,
+    ReadEvent,
+    WriteEvent,
+)
 from prodml.catalog.store import MetadataStore
 from prodml.config.platform import GovernanceConfig
 from prodml.errors import AuthenticationError
@@ -243,12 +250,53 @@ class Governance:
         return not self.enabled or self.authorizer.is_admin(actor)
 
     def require_admin(
-        self, actor: str, action: str, only: str = "manage principals and tokens"
+        self,
+        actor: str,
+        action: str,
+        only: str = "manage principals and tokens",
+        securable: Securable | None = None,
     ) -> None:
         """Principal and token management (and what else ``only`` says) is for admins."""
         if self.enabled and not self.authorizer.is_admin(actor):
-            self.authorizer.record(actor, action, None, outcome="denied", reason="not an admin")
+            self.authorizer.record(
+                actor, action, securable, outcome="denied", reason="not an admin"
+            )
             raise NotAnAdminError(actor, action, only)
+
+    def check_define(self, access: Access, kind: str, name: str, operation: str) -> None:
+        """Who may define what (audited when refused): a catalog is created by admins (there
+        is no metastore to grant CREATE CATALOG on), a schema by CREATE_SCHEMA on its catalog,
+        a table by CREATE_TABLE on its schema (each with USE on the way); changing or
+        dropping one is for its owner, MANAGE holders and admins."""
+        if not self.enabled:
+            return
+        securable = Securable.parse(kind, name)
+        action = f"{kind}.{operation}"
+        if operation == "create" and kind == "catalog":
+            self.require_admin(access.principal, action, "create catalogs", securable)
+        elif operation == "create":
+            self.check(access, action, securable, client=access.client or "workspace")
+        else:
+            self.may_manage(access.principal, securable, action)
+
+    def defined(self, access: Access, kind: str, name: str, operation: str) -> None:
+        """After a definition: its creator owns what it created; what is dropped loses its
+        grants and owners (and so does everything in it); audited."""
+        if not self.enabled:
+            return
+        securable = Securable.parse(kind, name)
+        if operation == "create":
+            self.records.set_owner(securable, access.principal, source="api")
+        elif operation == "delete":
+            self.records.forget(securable)
+        self.authorizer.record(
+            access.principal,
+            f"{kind}.{operation}",
+            securable,
+            outcome="changed",
+            reason=f"{operation} {securable}",
+            where=Where(client=access.client),
+        )
 
     def new_token(
         self, actor: str, principal: str, *, name: str, expires_at: datetime | None
@@ -315,6 +363,16 @@ class GovernancePolicy(AllowAll):
         action = "read_state" if event.operation == "check" else f"table_{event.operation}"
         table = Securable("table", str(event.table))
         self.governance.check(event.access, action, table, client=_client(event.access))
+
+    def before_define(self, event: DefineEvent) -> None:
+        """See :meth:`Governance.check_define`."""
+        self.governance.check_define(
+            event.access, event.securable_type, event.name, event.operation
+        )
+
+    def after_define(self, event: DefineEvent) -> None:
+        """See :meth:`Governance.defined`."""
+        self.governance.defined(event.access, event.securable_type, event.name, event.operation)
 
     def before_write(self, event: WriteEvent) -> None:
         """MODIFY on an existing table; CREATE_TABLE on its schema for a new one."""

@@ -389,6 +389,21 @@ class GovernanceStore:
                 )
             )
 
+    def forget(self, securable: Securable) -> None:
+        """Remove the grants and owners of a dropped securable and of everything in it."""
+        inside = f"{securable.name}."
+        with self.store.begin() as conn:
+            for t in (s.grants, s.owners):
+                conn.execute(
+                    sa.delete(t).where(
+                        sa.or_(
+                            (t.c.securable_type == securable.type)
+                            & (t.c.securable == securable.name),
+                            t.c.securable.startswith(inside, autoescape=True),
+                        )
+                    )
+                )
+
     # -- declarations from prodml.yaml ------------------------------------------------------
 
     def prune_config(

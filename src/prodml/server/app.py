@@ -18,6 +18,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from prodml.errors import ProdmlError, UsageError, http_status
 from prodml.server import wire
@@ -60,18 +61,32 @@ def create_app(server: CatalogServer) -> FastAPI:
         app.include_router(group.router, prefix=PREFIX)
     app.add_exception_handler(ProdmlError, _prodml_error)
     app.add_exception_handler(RequestValidationError, _bad_request)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
     return app
 
 
-def error(status: int, message: str) -> Response:
+def error(status: int, message: str, code: str | None = None) -> Response:
     """Unity Catalog's error JSON."""
-    body = {"error_code": wire.CODES.get(status, "INTERNAL_ERROR"), "message": message}
+    body = {"error_code": code or wire.CODES.get(status, "INTERNAL"), "message": message}
     return Response(orjson.dumps(body), status, media_type="application/json")
 
 
 async def _prodml_error(_request: Request, exc: Exception) -> Response:
-    return error(http_status(exc), str(exc))
+    return error(http_status(exc), str(exc), getattr(exc, "error_code", None))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Routing's answers (no such route, a method a route does not have) in the API's JSON."""
+    assert isinstance(exc, StarletteHTTPException)
+    message = {
+        404: f"no route {request.url.path}",
+        405: f"{request.method} is not supported on {request.url.path}",
+    }.get(exc.status_code, str(exc.detail))
+    answer = error(exc.status_code, message)
+    for name, value in (exc.headers or {}).items():
+        answer.headers[name] = value
+    return answer
 
 
 async def _bad_request(_request: Request, exc: Exception) -> Response:

@@ -5,6 +5,7 @@ as the authenticated caller, so every decision is the one the CLI and the Python
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import Request
@@ -51,25 +52,45 @@ class CatalogServer:
         assert problem is not None
         raise problem
 
+    @property
+    def home(self) -> Workspace:
+        """The default environment's workspace: catalogs made through the API are kept in
+        its metadata store."""
+        first = next(iter(self.workspaces.values()))
+        default = first.platform.file.default_env
+        return next((w for w in self.workspaces.values() if w.env == default), first)
+
+    def made(self) -> list[str]:
+        """The catalogs made through the API."""
+        return [r["name"] for r in self.home.catalog_records()]
+
     def view(self, catalog: str, token: str | None) -> Workspace:
-        """The catalog's workspace acting as the caller. A catalog that does not exist is a
-        404 only for admins; others are told they may not use it (as for a real one they
-        lack USE_CATALOG on), so that names cannot be probed."""
+        """The catalog's workspace acting as the caller (an environment's, or the home one
+        for catalogs made through the API). A catalog that does not exist is a 404 only for
+        admins; others are told they may not use it (as for a real one they lack
+        USE_CATALOG on), so that names cannot be probed."""
         ws = self.workspaces.get(catalog)
+        if ws is None and self.home.catalog_record(catalog) is not None:
+            ws = self.home
         if ws is None:
             if token is not None and not self._any_store(token).is_admin():
                 raise AccessDeniedError(f"lacks USE_CATALOG on catalog {catalog}")
+            known = [*self.workspaces, *self.made()]
             raise NotFoundError(
                 "catalog",
                 catalog,
-                self.workspaces,
-                message=f"catalog {catalog!r} does not exist; catalogs: {', '.join(self.workspaces)}",
+                known,
+                message=f"catalog {catalog!r} does not exist; catalogs: {', '.join(known)}",
             )
         return ws if token is None else ws.as_caller(token, client="uc-api")
 
+    def home_view(self, token: str | None) -> Workspace:
+        """The home workspace as the caller (where catalogs are made)."""
+        return self.home if token is None else self.home.as_caller(token, client="uc-api")
+
     def views(self, token: str | None) -> dict[str, Workspace]:
         """Every catalog's view as the caller."""
-        return {c: self.view(c, token) for c in self.workspaces}
+        return {c: self.view(c, token) for c in [*self.workspaces, *self.made()]}
 
     def securable(self, securable_type: str, full_name: str) -> tuple[str, str]:
         """(prodml type, name) of a permissions route (a 400 for what it cannot be)."""
@@ -82,24 +103,37 @@ class CatalogServer:
         return kind, full_name
 
     def owner(self, view: Workspace, kind: str, name: str) -> str | None:
-        """The owner of a securable (None without authentication)."""
-        return view.owner(kind, name) if self.authenticate else None
+        """Who answers for a securable (None without authentication)."""
+        return view.effective_owner(kind, name) if self.authenticate else None
 
-    def catalog_info(self, view: Workspace) -> dict[str, Any]:
-        """CatalogInfo of a catalog."""
-        name = view.catalog_name
+    def catalog_info(self, view: Workspace, name: str) -> dict[str, Any]:
+        """CatalogInfo of a catalog: an environment's, or one made through the API."""
         owner = self.owner(view, "catalog", name)
-        return wire.catalog_info(name, view.env, view.platform.file.name, owner)
+        record = view.catalog_record(name)
+        if record is None:  # an environment's: prodml.yaml made it
+            made = view.platform.root / "prodml.yaml"
+            record = {
+                "comment": f"environment {view.env} of {view.platform.file.name}",
+                "properties": {"prodml.env": view.env},
+                "created_at": datetime.fromtimestamp(made.stat().st_mtime, UTC),
+                "storage_root": view.storage_root(name),
+            }
+        return wire.catalog_info(name, owner, record)
 
-    def schema_info(self, view: Workspace, schema: str) -> dict[str, Any]:
+    def schema_info(self, view: Workspace, catalog: str, schema: str) -> dict[str, Any]:
         """SchemaInfo of a schema."""
-        catalog = view.catalog_name
-        return wire.schema_info(catalog, schema, self.owner(view, "schema", f"{catalog}.{schema}"))
+        full = f"{catalog}.{schema}"
+        record = dict(view.schema_record(full) or {})
+        if "created_at" not in record:  # a layer: there since its first table
+            entries = view.catalog_entries(catalog)
+            stamps = [t["created_at"] for t in entries if t["schema_name"] == schema]
+            record["created_at"] = min(stamps, default=None)
+        return wire.schema_info(catalog, schema, self.owner(view, "schema", full), record)
 
     def table_info(self, view: Workspace, record: Mapping[str, Any]) -> dict[str, Any]:
         """TableInfo of a table record."""
         full = f"{record['catalog']}.{record['schema_name']}.{record['name']}"
-        return wire.table_info(record, self.owner(view, "table", full))
+        return wire.table_info(record, self.owner(view, "table", full), view.storage_location(full))
 
     def permissions(
         self, view: Workspace, kind: str, name: str, principal: str | None

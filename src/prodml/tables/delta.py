@@ -98,6 +98,30 @@ class DeltaTables:
         """Whether a Delta table exists at ``location``."""
         return bool(DeltaTable.is_deltatable(location, storage_options=self.storage_options))
 
+    def create(self, location: str, schema: pa.Schema, *, description: str = "") -> None:
+        """Create an empty table with ``schema`` (one commit, version 0); an error if a table
+        is there already."""
+        DeltaTable.create(
+            location,
+            schema,
+            mode="error",
+            description=description or None,
+            storage_options=self.storage_options,
+        )
+
+    def remove(self, location: str) -> None:
+        """Delete a table's files (its log and data): a managed table being dropped."""
+        self._handles.pop(location, None)
+        if "://" in location and not location.startswith("file://"):
+            import pyarrow.fs as pafs
+
+            fs, path = pafs.FileSystem.from_uri(location)
+            fs.delete_dir(path)
+            return
+        import shutil
+
+        shutil.rmtree(location.removeprefix("file://"), ignore_errors=True)
+
     def open(self, location: str, version: int | None = None, *, name: str = "") -> DeltaTable:
         """Open a table, optionally at an older version (time travel)."""
         cached = self._handles.get(location)

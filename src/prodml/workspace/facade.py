@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from prodml.config import find_root, load_platform
 from prodml.workspace.abtest import ExperimentMethods
+from prodml.workspace.definitions import DefinitionMethods
 from prodml.workspace.examples import ExampleMethods, init_platform
 from prodml.workspace.features import FeatureMethods
 from prodml.workspace.governance import GovernanceMethods
@@ -58,6 +59,7 @@ def connect_all(
 class Workspace(
     PipelineMethods,
     TableMethods,
+    DefinitionMethods,
     ModelMethods,
     FeatureMethods,
     MonitoringMethods,

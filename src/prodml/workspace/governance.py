@@ -136,6 +136,19 @@ class GovernanceMethods:
         """The owner of a securable, if it has one."""
         return self._w.admin.owner(kind, name)
 
+    def effective_owner(self, kind: str, name: str) -> str | None:
+        """Who answers for a securable: its owner, else its nearest container's, else the
+        first admin prodml.yaml names (None without governance)."""
+        from prodml.governance.privileges import Securable
+
+        if not self.governance_enabled:
+            return None
+        for securable in Securable.parse(kind, name).ancestors():
+            found = self._w.admin.owner(securable.type, securable.name)
+            if found:
+                return found
+        return next(iter(self._w.platform.file.governance.admins), None)
+
     def grants_on(self, kind: str, name: str, principal: str | None = None) -> list[dict[str, Any]]:
         """Grants made on a securable itself (to ``principal``, or to anyone)."""
         return self._w.admin.grants_on(kind, name, principal)

@@ -35,18 +35,24 @@ class TableMethods:
         """Every table of this environment's catalog that you may see."""
         return self._w.catalog.list(self._access())
 
-    def catalog_entries(self) -> list[dict[str, Any]]:
-        """The catalog's records of the tables you may see (no table is opened: fast)."""
-        return self._w.catalog.entries(self._access())
+    def catalog_entries(self, catalog: str | None = None) -> list[dict[str, Any]]:
+        """The records of the tables you may see in this catalog (or in ``catalog``, one
+        made through the catalog API); no table is opened: fast."""
+        return self._w.catalog.entries(self._access(), catalog)
 
-    def schemas(self) -> list[str]:
-        """The schemas of this catalog that hold tables and that you may use (USE_SCHEMA)."""
-        names = {t["schema_name"] for t in self._w.store.list_tables(self.catalog_name)}
-        return sorted(
+    def schemas(self, catalog: str | None = None) -> list[str]:
+        """The schemas of this catalog (or of ``catalog``) that you may use (USE_SCHEMA):
+        those its tables are in and those made through the catalog API."""
+        catalog = catalog or self.catalog_name
+        return [s["name"].split(".")[1] for s in self.schema_records(catalog)]
+
+    def schema_records(self, catalog: str) -> list[dict[str, Any]]:
+        """The records of a catalog's schemas that you may use (USE_SCHEMA)."""
+        return [
             s
-            for s in names
-            if self._w.admin.holds("USE_SCHEMA", "schema", f"{self.catalog_name}.{s}")
-        )
+            for s in self._w.definitions.schemas(catalog)
+            if self._w.admin.holds("USE_SCHEMA", "schema", s["name"])
+        ]
 
     def table(self, name: str) -> TableInfo:
         """One table's catalog entry and live facts (its metadata: checked and audited)."""

@@ -19,6 +19,7 @@ from prodml.config import Platform, Secrets, config_hash, load_platform
 
 if TYPE_CHECKING:
     from prodml.abtest.service import Experiments
+    from prodml.catalog.definitions import Definitions
     from prodml.catalog.gate import Catalog
     from prodml.catalog.openlineage import Sender
     from prodml.catalog.policies import Access, Policy
@@ -158,6 +159,19 @@ class Wiring:
             policies.insert(0, GovernancePolicy(self.governance, exists))
         return Catalog(self.settings.catalog, self.store, DeltaTables(root, options), policies)
 
+    @cached_property
+    def definitions(self) -> Definitions:
+        """Catalogs and schemas defined through the catalog API (in this store), beside the
+        environments' catalogs that prodml.yaml defines."""
+        from prodml.catalog.definitions import Definitions
+
+        environments = {
+            (overlay or {}).get("catalog") or name: name
+            for name, overlay in self.platform.file.environments.items()
+        }
+        environments[self.settings.catalog] = self.env
+        return Definitions(self.catalog, environments)
+
     def _openlineage(self) -> Sender | None:
         config = self.settings.openlineage
         if config is None:
@@ -201,6 +215,7 @@ class Wiring:
     _SHARED = (
         "store",
         "catalog",
+        "definitions",
         "products",
         "dag",
         "governance",

@@ -98,6 +98,20 @@ class UC:
             PREFIX + path, content=body, headers={**(self.auth[who] if who else {}), **headers}
         )
 
+    def post(self, path: str, who: str | None, body: object) -> httpx.Response:
+        """POST ``body`` (JSON; bytes as they are) to ``path`` as ``who``."""
+        headers = self.auth[who] if who else {}
+        if isinstance(body, bytes):
+            return self.client.post(
+                PREFIX + path, content=body, headers={**headers, "content-type": "application/json"}
+            )
+        return self.client.post(PREFIX + path, json=body, headers=headers)
+
+    def delete(self, path: str, who: str | None, **params: str) -> httpx.Response:
+        """DELETE ``path`` as ``who``."""
+        headers = self.auth[who] if who else {}
+        return self.client.delete(PREFIX + path, params=params, headers=headers)
+
 
 @pytest.fixture(scope="session")
 def uc_root(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict[str, str]]]:
@@ -118,6 +132,18 @@ def _serve(root: Path, auth: dict[str, dict[str, str]], *, no_auth: bool) -> Ite
     finally:
         for ws in workspaces:
             ws.close()
+
+
+@pytest.fixture(scope="module")
+def uc_new(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UC]:
+    """The catalog API over a platform of its own (nothing run yet), for tests that create,
+    change and drop catalogs, schemas and tables."""
+    root = make_platform(tmp_path_factory.mktemp("uc-new") / "p", {"shop": PIPELINE}, PLATFORM)
+    with prodml.connect(root, env="prod") as ws:
+        tokens = {who: ws.new_token(who, name="routes") for who in USERS}
+    yield from _serve(
+        root, {w: {"Authorization": f"Bearer {t}"} for w, t in tokens.items()}, no_auth=False
+    )
 
 
 @pytest.fixture(scope="session")

@@ -74,7 +74,7 @@ def test_a_principal_filter_selects_one_principal(uc: UC) -> None:
     ],
 )
 def test_bad_securables(uc: UC, path: str, status: int, needle: str) -> None:
-    code = "NOT_FOUND" if status == 404 else "INVALID_PARAMETER_VALUE"
+    code = "NOT_FOUND" if status == 404 else "INVALID_ARGUMENT"
     assert needle in problem(uc.get(path, "ops"), status, code)
     assert needle in problem(uc.patch(path, "ops", _change("eve", ["SELECT"])), status, code)
 
@@ -129,7 +129,7 @@ def test_the_body_is_read_whatever_its_content_type(uc: UC) -> None:
 )
 def test_bad_bodies_are_400s_that_change_nothing(uc: UC, body: bytes, needle: str) -> None:
     before = uc.get(ORDERS, "ops").json()
-    assert needle in problem(uc.patch(ORDERS, "ops", body), 400, "INVALID_PARAMETER_VALUE")
+    assert needle in problem(uc.patch(ORDERS, "ops", body), 400, "INVALID_ARGUMENT")
     assert uc.get(ORDERS, "ops").json() == before
 
 
@@ -156,9 +156,9 @@ def test_a_token_is_required(uc: UC, method: str) -> None:
 
 def test_without_auth_there_are_no_grants(uc_open: UC) -> None:
     r = uc_open.get(ORDERS, None)
-    assert problem(r, 400, "INVALID_PARAMETER_VALUE") == "governance is off: there are no grants"
+    assert problem(r, 400, "INVALID_ARGUMENT") == "governance is off: there are no grants"
     r = uc_open.patch(ORDERS, None, _change("eve", ["SELECT"]))
-    assert problem(r, 400, "INVALID_PARAMETER_VALUE") == "governance is off: there are no grants"
+    assert problem(r, 400, "INVALID_ARGUMENT") == "governance is off: there are no grants"
 
 
 def test_item3_a_patch_by_a_non_manager_naming_an_unknown_principal_lists_no_one(uc: UC) -> None:

@@ -3,8 +3,12 @@ filtered by USE_SCHEMA; USE_CATALOG first; bad names 400, unknown ones 404; a to
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from tests.server.routes.conftest import UC, problem
+
+import prodml
 
 
 def test_list_schemas_as_the_caller_may_use_them(uc: UC) -> None:
@@ -36,7 +40,7 @@ def test_listing_needs_use_catalog_and_a_known_catalog(uc: UC) -> None:
 
 
 def test_listing_without_catalog_name_is_a_400_naming_it(uc: UC) -> None:
-    message = problem(uc.get("/schemas", "ops"), 400, "INVALID_PARAMETER_VALUE")
+    message = problem(uc.get("/schemas", "ops"), 400, "INVALID_ARGUMENT")
     assert message == "catalog_name: Field required"
 
 
@@ -63,9 +67,9 @@ def test_get_a_schema_needs_use_catalog_and_use_schema(uc: UC, who: str, message
     [
         ("prod.platinum", 404, "NOT_FOUND", "schema prod.platinum does not exist"),
         ("qa.gold", 404, "NOT_FOUND", "catalog 'qa' does not exist"),
-        ("prod", 400, "INVALID_PARAMETER_VALUE", "schema name 'prod' is not CATALOG.SCHEMA"),
-        ("prod.gold.orders", 400, "INVALID_PARAMETER_VALUE", "is not CATALOG.SCHEMA"),
-        ("prod.Gold", 400, "INVALID_PARAMETER_VALUE", "schema name 'prod.Gold' is not"),
+        ("prod", 400, "INVALID_ARGUMENT", "schema name 'prod' is not CATALOG.SCHEMA"),
+        ("prod.gold.orders", 400, "INVALID_ARGUMENT", "is not CATALOG.SCHEMA"),
+        ("prod.Gold", 400, "INVALID_ARGUMENT", "schema name 'prod.Gold' is not"),
     ],
 )
 def test_bad_and_unknown_schema_names(
@@ -98,3 +102,90 @@ def test_the_client_reads_the_listing(uc: UC) -> None:
     ]
     one = SchemaInfo.from_dict(uc.get("/schemas/prod.gold", "ana").json())
     assert one is not None and one.name == "gold"
+
+
+# -- item 5: create, change and drop schemas ----------------------------------------------
+
+JSON = {"content-type": "application/json"}
+
+
+def test_item5_create_schema_needs_create_schema_on_the_catalog(uc_new: UC) -> None:
+    r = uc_new.post("/schemas", "ana", {"name": "raw", "catalog_name": "prod"})
+    assert "lacks CREATE_SCHEMA on catalog prod" in problem(r, 403, "PERMISSION_DENIED")
+    with prodml.connect(uc_new.root, env="prod") as ws:
+        ws.grant("catalog", "prod", "ana", ["CREATE_SCHEMA"])
+    r = uc_new.post("/schemas", "ana", {"name": "raw", "catalog_name": "prod", "comment": "Raw."})
+    assert r.status_code == 200, r.text
+    made = r.json()
+    assert (made["full_name"], made["owner"], made["comment"]) == ("prod.raw", "ana", "Raw.")
+    assert made["created_by"] == "ana" and made["created_at"]
+    assert uc_new.get("/schemas/prod.raw", "ana").json() == made
+    assert "raw" in [
+        s["name"] for s in uc_new.get("/schemas", "ops", catalog_name="prod").json()["schemas"]
+    ]
+    # her schema: she changes and drops it; others may not
+    r = uc_new.patch("/schemas/prod.raw", "bob", b'{"comment": "x"}', **JSON)
+    problem(r, 403, "PERMISSION_DENIED")
+    r = uc_new.patch("/schemas/prod.raw", "ana", b'{"properties": {"k": "v"}}', **JSON)
+    assert r.status_code == 200 and r.json()["properties"] == {"k": "v"}, r.text
+    assert uc_new.delete("/schemas/prod.raw", "ana").status_code == 200
+    problem(uc_new.get("/schemas/prod.raw", "ops"), 404, "NOT_FOUND")
+    with prodml.connect(uc_new.root, env="prod") as ws:
+        log = ws.audit(securable="prod.raw")
+    assert {(r["principal"], r["action"], r["outcome"]) for r in log} >= {
+        ("ana", "schema.create", "denied"),
+        ("ana", "schema.create", "changed"),
+        ("bob", "schema.update", "denied"),
+        ("ana", "schema.delete", "changed"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "needle"),
+    [
+        (
+            {"name": "platinum", "catalog_name": "prod"},
+            400,
+            "INVALID_ARGUMENT",
+            "not one of prodml's",
+        ),
+        ({"name": "Gold", "catalog_name": "prod"}, 400, "INVALID_ARGUMENT", "invalid schema name"),
+        ({"name": "gold"}, 400, "INVALID_ARGUMENT", "catalog_name: Field required"),
+        (
+            {"name": "gold", "catalog_name": "nowhere"},
+            404,
+            "NOT_FOUND",
+            "catalog 'nowhere' does not",
+        ),
+        (
+            {"name": "ml", "catalog_name": "prod", "storage_root": "/x"},
+            400,
+            "INVALID_ARGUMENT",
+            "storage_root",
+        ),
+    ],
+)
+def test_item5_bad_schemas_are_refused(
+    uc_new: UC, body: object, status: int, code: str, needle: str
+) -> None:
+    assert needle in problem(uc_new.post("/schemas", "ops", body), status, code)
+
+
+def test_item5_a_schema_twice_is_a_conflict(uc_new: UC) -> None:
+    assert (
+        uc_new.post("/schemas", "ops", {"name": "features", "catalog_name": "dev"}).status_code
+        == 200
+    )
+    r = uc_new.post("/schemas", "ops", {"name": "features", "catalog_name": "dev"})
+    assert problem(r, 409, "ALREADY_EXISTS") == "schema dev.features already exists"
+
+
+@pytest.mark.parametrize("method", ["patch", "delete"])
+def test_item5_changing_a_missing_schema_is_a_404_after_the_check(uc_new: UC, method: str) -> None:
+    def call(who: str) -> Any:
+        if method == "patch":
+            return uc_new.patch("/schemas/prod.monitoring", who, b"{}", **JSON)
+        return uc_new.delete("/schemas/prod.monitoring", who)
+
+    assert "does not exist" in problem(call("ops"), 404, "NOT_FOUND")
+    assert "lacks MANAGE" in problem(call("eve"), 403, "PERMISSION_DENIED")

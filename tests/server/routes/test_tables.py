@@ -4,6 +4,8 @@ required."""
 
 from __future__ import annotations
 
+import deltalake
+import pyarrow as pa
 import pytest
 from tests.server.routes.conftest import UC, problem
 
@@ -43,7 +45,7 @@ def test_listing_needs_use_catalog_and_use_schema(uc: UC) -> None:
 )
 def test_bad_listing_parameters(uc: UC, params: dict[str, str], status: int, needle: str) -> None:
     r = uc.get("/tables", "ops", **params)
-    code = "NOT_FOUND" if status == 404 else "INVALID_PARAMETER_VALUE"
+    code = "NOT_FOUND" if status == 404 else "INVALID_ARGUMENT"
     assert needle in problem(r, status, code)
 
 
@@ -100,7 +102,7 @@ def test_get_needs_browse_or_select_and_is_audited(uc: UC) -> None:
     ],
 )
 def test_bad_and_unknown_table_names(uc: UC, name: str, status: int, needle: str) -> None:
-    code = "NOT_FOUND" if status == 404 else "INVALID_PARAMETER_VALUE"
+    code = "NOT_FOUND" if status == 404 else "INVALID_ARGUMENT"
     assert needle in problem(uc.get(f"/tables/{name}", "ops"), status, code)
 
 
@@ -141,3 +143,181 @@ def test_item3_a_missing_table_answers_like_a_forbidden_one(uc: UC, name: str) -
     listed = uc.get("/tables", "ana", catalog_name="prod", schema_name="gold").json()
     assert [t["name"] for t in listed["tables"]] == ["orders"]  # customers is not listed
     assert problem(uc.get("/tables/prod.gold.nope", "ops"), 404, "NOT_FOUND")
+
+
+# -- item 5: define and drop tables --------------------------------------------------------
+
+
+def _external(uc: UC, name: str, where: str = "external") -> str:
+    """A Delta table written under the storage root (outside catalogs' storage); its URI."""
+    files = uc.root / "data" / where / name
+    deltalake.write_deltalake(str(files), pa.table({"id": [1, 2], "kind": ["a", "b"]}))
+    return files.as_uri()
+
+
+def _table(name: str, kind: str = "EXTERNAL", **more: object) -> dict[str, object]:
+    return {
+        "name": name,
+        "catalog_name": "dev",
+        "schema_name": "bronze",
+        "table_type": kind,
+        **more,
+    }
+
+
+MANAGED_COLUMNS = [
+    {"name": "day", "type_name": "DATE", "position": 0},
+    {
+        "name": "amount",
+        "type_name": "DECIMAL",
+        "type_precision": 10,
+        "type_scale": 2,
+        "position": 2,
+    },
+    {"name": "n", "type_text": "bigint", "nullable": False, "position": 1, "comment": "Count."},
+]
+
+
+def test_item5_a_managed_table_is_created_empty_with_its_columns(uc_new: UC) -> None:
+    r = uc_new.post("/tables", "ops", _table("daily", "MANAGED", columns=MANAGED_COLUMNS))
+    assert r.status_code == 200, r.text
+    info = r.json()
+    assert (info["table_type"], info["owner"], info["created_by"]) == ("MANAGED", "ops", "ops")
+    files = uc_new.root / "data" / "dev" / "bronze" / "daily"
+    assert info["storage_location"] == files.resolve().as_uri()
+    assert [(c["name"], c["type_text"], c["comment"]) for c in info["columns"]] == [
+        ("day", "date", None),
+        ("n", "bigint", "Count."),
+        ("amount", "decimal(10,2)", None),
+    ]
+    table = deltalake.DeltaTable(str(files))
+    assert table.version() == 0 and table.to_pyarrow_table().num_rows == 0
+    schema = pa.schema(table.schema().to_arrow())
+    assert schema.field("n").type == pa.int64() and not schema.field("n").nullable
+    assert schema.field("amount").type == pa.decimal128(10, 2)
+    assert uc_new.get("/tables/dev.bronze.daily", "ops").json() == info
+    assert uc_new.delete("/tables/dev.bronze.daily", "ops").status_code == 200
+    assert not files.exists()  # a managed table's files go with it
+    problem(uc_new.get("/tables/dev.bronze.daily", "ops"), 404, "NOT_FOUND")
+
+
+def test_item5_an_external_table_keeps_its_files_when_dropped(uc_new: UC) -> None:
+    uri = _external(uc_new, "clicks")
+    r = uc_new.post("/tables", "ops", _table("clicks", storage_location=uri, columns=[]))
+    assert r.status_code == 200, r.text
+    assert r.json()["storage_location"] == uri and r.json()["table_type"] == "EXTERNAL"
+    assert uc_new.delete("/tables/dev.bronze.clicks", "ops").status_code == 200
+    assert deltalake.DeltaTable(uri).to_pyarrow_table().num_rows == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "needle"),
+    [
+        (_table("v", "VIEW"), 400, "INVALID_ARGUMENT", "table_type VIEW is not supported"),
+        (_table("x", data_source_format="CSV"), 400, "INVALID_ARGUMENT", "tables are Delta"),
+        (_table("x"), 400, "INVALID_ARGUMENT", "needs storage_location"),
+        (_table("x", "MANAGED"), 400, "INVALID_ARGUMENT", "a MANAGED table needs its columns"),
+        (
+            _table("x", "MANAGED", columns=MANAGED_COLUMNS, storage_location="file:///tmp/x"),
+            400,
+            "INVALID_ARGUMENT",
+            "leave storage_location out",
+        ),
+        (
+            _table("x", "MANAGED", columns=[{"name": "a", "type_name": "MAP"}]),
+            400,
+            "INVALID_ARGUMENT",
+            "column 'a': type MAP is not supported",
+        ),
+        (
+            _table("x", storage_location="file:///etc"),
+            400,
+            "INVALID_ARGUMENT",
+            "outside the storage root",
+        ),
+        (
+            _table("x", storage_location="file:///tmp/../etc/passwd"),
+            400,
+            "INVALID_ARGUMENT",
+            "outside the storage root",
+        ),
+        (
+            {**_table("X", "MANAGED", columns=MANAGED_COLUMNS)},
+            400,
+            "INVALID_ARGUMENT",
+            "is not CATALOG.SCHEMA.TABLE",
+        ),
+        (
+            {**_table("x", storage_location="file:///x"), "schema_name": "platinum"},
+            400,
+            "INVALID_ARGUMENT",
+            "unknown schema",
+        ),
+        ({"name": "x"}, 400, "INVALID_ARGUMENT", "Field required"),
+    ],
+)
+def test_item5_bad_tables_are_refused_and_nothing_is_made(
+    uc_new: UC, body: dict[str, object], status: int, code: str, needle: str
+) -> None:
+    assert needle in problem(uc_new.post("/tables", "ops", body), status, code)
+    listed = uc_new.get("/tables", "ops", catalog_name="dev", schema_name="bronze").json()
+    assert "x" not in [t["name"] for t in listed["tables"]]
+
+
+def test_item5_an_external_table_may_not_reach_another_tables_files(uc_new: UC) -> None:
+    r = uc_new.post("/tables", "ops", _table("own", "MANAGED", columns=MANAGED_COLUMNS))
+    assert r.status_code == 200, r.text
+    inside = r.json()["storage_location"]  # dev's storage: a second name for its rows
+    r = uc_new.post("/tables", "ops", _table("copy", storage_location=inside))
+    assert "the storage of another table or catalog" in problem(r, 400, "INVALID_ARGUMENT")
+    uri = _external(uc_new, "shared")
+    assert uc_new.post("/tables", "ops", _table("one", storage_location=uri)).status_code == 200
+    r = uc_new.post("/tables", "ops", _table("two", storage_location=uri))
+    assert "overlaps" in problem(r, 400, "INVALID_ARGUMENT")
+    missing = (uc_new.root / "data" / "external" / "nothing").as_uri()
+    r = uc_new.post("/tables", "ops", _table("none", storage_location=missing))
+    assert "there is no Delta table at" in problem(r, 400, "INVALID_ARGUMENT")
+
+
+def test_item5_a_table_twice_is_a_conflict(uc_new: UC) -> None:
+    assert (
+        uc_new.post("/tables", "ops", _table("t2", "MANAGED", columns=MANAGED_COLUMNS)).status_code
+        == 200
+    )
+    r = uc_new.post("/tables", "ops", _table("t2", "MANAGED", columns=MANAGED_COLUMNS))
+    assert problem(r, 409, "ALREADY_EXISTS") == "table dev.bronze.t2 already exists"
+
+
+def test_item5_create_table_needs_create_table_and_is_audited(uc_new: UC) -> None:
+    r = uc_new.post("/tables", "ana", _table("hers", "MANAGED", columns=MANAGED_COLUMNS))
+    assert "lacks USE_CATALOG on catalog dev" in problem(r, 403, "PERMISSION_DENIED")
+    with prodml.connect(uc_new.root, env="dev") as ws:
+        ws.grant("catalog", "dev", "ana", ["USE_CATALOG", "USE_SCHEMA"])
+        ws.grant("schema", "dev.bronze", "ana", ["CREATE_TABLE"])
+    r = uc_new.post("/tables", "ana", _table("hers", "MANAGED", columns=MANAGED_COLUMNS))
+    assert r.status_code == 200 and r.json()["owner"] == "ana", r.text
+    problem(uc_new.delete("/tables/dev.bronze.hers", "bob"), 403, "PERMISSION_DENIED")
+    assert uc_new.delete("/tables/dev.bronze.hers", "ana").status_code == 200  # she owns it
+    with prodml.connect(uc_new.root, env="dev") as ws:
+        log = ws.audit(securable="dev.bronze.hers")
+    assert {(r["principal"], r["action"], r["outcome"]) for r in log} >= {
+        ("ana", "table.create", "denied"),
+        ("ana", "table.create", "changed"),
+        ("bob", "table.delete", "denied"),
+        ("ana", "table.delete", "changed"),
+    }
+
+
+def test_item5_deleting_a_missing_table_is_a_404_after_the_check(uc_new: UC) -> None:
+    assert "does not exist" in problem(
+        uc_new.delete("/tables/dev.gold.nope", "ops"), 404, "NOT_FOUND"
+    )
+    assert "lacks MANAGE" in problem(
+        uc_new.delete("/tables/dev.gold.nope", "eve"), 403, "PERMISSION_DENIED"
+    )
+
+
+def test_item5_tables_products_write_are_not_dropped_through_the_api(uc: UC) -> None:
+    r = uc.delete("/tables/prod.gold.orders", "ops")
+    assert "written by product shop (step shop.orders)" in problem(r, 400, "INVALID_ARGUMENT")
+    assert uc.get("/tables/prod.gold.orders", "ops").status_code == 200

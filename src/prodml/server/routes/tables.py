@@ -1,4 +1,5 @@
-"""``/tables``: the tables of a schema, and one table with its columns."""
+"""``/tables``: the tables of a schema, one table with its columns, and tables defined
+through the API (EXTERNAL by location, MANAGED created empty)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,58 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from prodml.errors import NotFoundError
+from prodml.errors import NotFoundError, UsageError
+from prodml.server import wire
 from prodml.server.catalogs import CatalogServer
 from prodml.server.routes import caller, server
+from prodml.workspace import Workspace
 
 router = APIRouter(tags=["tables"])
 Server = Annotated[CatalogServer, Depends(server)]
 Caller = Annotated[str | None, Depends(caller)]
+
+
+def _new_table(body: wire.NewTable) -> dict[str, Any]:
+    """What ``create_table`` is asked for, or a 400 saying what is wrong."""
+    kind = body.table_type.strip().upper()
+    if kind not in ("MANAGED", "EXTERNAL"):
+        raise UsageError(
+            f"table_type {body.table_type} is not supported", hint="MANAGED or EXTERNAL"
+        )
+    if (body.data_source_format or "DELTA").upper() != "DELTA":
+        raise UsageError(
+            f"data_source_format {body.data_source_format} is not supported: tables are Delta",
+            hint="DELTA",
+        )
+    if kind == "EXTERNAL" and not body.storage_location:
+        raise UsageError("an EXTERNAL table needs storage_location (its Delta table's URI)")
+    if kind == "MANAGED" and body.storage_location:
+        raise UsageError(
+            "a MANAGED table's storage is its catalog's: leave storage_location out",
+            hint="or create an EXTERNAL table from the Delta table at that location",
+        )
+    if kind == "MANAGED" and not body.columns:
+        raise UsageError("a MANAGED table needs its columns")
+    return {
+        "table_type": kind,
+        "columns": wire.arrow_schema(body.columns) if body.columns else None,
+        "column_docs": {c.name: c.comment for c in body.columns if c.comment},
+        "storage_location": body.storage_location,
+        "comment": body.comment or "",
+        "properties": body.properties,
+    }
+
+
+@router.post("/tables")
+def create_table(body: wire.NewTable, catalogs: Server, token: Caller) -> dict[str, Any]:
+    """Define a table (CREATE_TABLE and USE on the way, checked first; audited): its
+    creator owns it."""
+    full = f"{body.catalog_name}.{body.schema_name}.{body.name}"
+    catalogs.securable("table", full)
+    asked = _new_table(body)
+    view = catalogs.view(body.catalog_name, token)
+    view.create_table(full, **asked)
+    return catalogs.table_info(view, _record(view, full))
 
 
 @router.get("/tables")
@@ -25,8 +71,23 @@ def list_tables(
     catalogs.securable("schema", full)
     view = catalogs.view(catalog_name, token)
     view.require("use_schema", "schema", full, client="uc-api")
-    rows = [t for t in view.catalog_entries() if t["schema_name"] == schema_name]
+    rows = [t for t in view.catalog_entries(catalog_name) if t["schema_name"] == schema_name]
     return {"tables": [catalogs.table_info(view, t) for t in rows]}
+
+
+def _record(view: Workspace, full_name: str) -> dict[str, Any]:
+    catalog, schema, name = full_name.split(".")
+    record = next(
+        (
+            t
+            for t in view.catalog_entries(catalog)
+            if t["schema_name"] == schema and t["name"] == name
+        ),
+        None,
+    )
+    if record is None:  # files without a catalog entry: not a table of the catalog
+        raise NotFoundError("table", full_name, message=f"table {full_name} does not exist")
+    return record
 
 
 @router.get("/tables/{full_name}")
@@ -35,18 +96,20 @@ def get_table(full_name: str, catalogs: Server, token: Caller) -> dict[str, Any]
     SELECT), checked before it is looked up, so a missing table and a forbidden one answer
     alike to those who may not see it; audited."""
     catalogs.securable("table", full_name)
-    catalog, schema, name = full_name.split(".")
-    view = catalogs.view(catalog, token)
+    view = catalogs.view(full_name.split(".", maxsplit=1)[0], token)
     try:
         view.table(full_name)  # the check first, then a 404 for those who may see it
     except NotFoundError as exc:
         raise NotFoundError(
             "table", full_name, message=f"table {full_name} does not exist", hint=exc.hint
         ) from None
-    record = next(
-        (t for t in view.catalog_entries() if t["schema_name"] == schema and t["name"] == name),
-        None,
-    )
-    if record is None:  # files without a catalog entry: not a table of the catalog
-        raise NotFoundError("table", full_name, message=f"table {full_name} does not exist")
-    return catalogs.table_info(view, record)
+    return catalogs.table_info(view, _record(view, full_name))
+
+
+@router.delete("/tables/{full_name}")
+def delete_table(full_name: str, catalogs: Server, token: Caller) -> dict[str, Any]:
+    """Drop a table defined through the API (its owner, MANAGE holders, admins; checked
+    before it is looked up; audited): a MANAGED table's files go, an EXTERNAL one's stay."""
+    catalogs.securable("table", full_name)
+    catalogs.view(full_name.split(".", maxsplit=1)[0], token).drop_table(full_name)
+    return {}
