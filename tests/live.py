@@ -31,6 +31,18 @@ class Live:
     def client(self, **kwargs: Any) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=30, **kwargs)
 
+    def leave_mid_body(
+        self, path: str, sent: bytes, length: int, method: str = "POST", **headers: str
+    ) -> None:
+        """``method`` ``path`` announcing ``length`` body bytes, send ``sent``, and hang up (a
+        client that disconnects mid-body)."""
+        host, port = self.url.removeprefix("http://").split(":")
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {length}"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        with socket.create_connection((host, int(port))) as conn:
+            conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + sent)
+            time.sleep(0.2)  # the server is reading the body
+
     def stop(self) -> None:
         """Graceful stop: in-flight requests finish, the lifespan flushes the logs."""
         self.server.should_exit = True

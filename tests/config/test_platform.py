@@ -244,3 +244,56 @@ def test_governance_declarations_are_checked(
     model: type[BaseModel], data: dict[str, Any], loc: str
 ) -> None:
     assert first_error(model, data)["loc"] == (loc,)
+
+
+def test_item4_column_controls_and_row_filters() -> None:
+    config = GovernanceConfig.model_validate(
+        {
+            "enabled": True,
+            "columns": [
+                {"table": "gold.customers", "column": "email", "tags": ["pii"], "mask": "hash"}
+            ],
+            "row_filters": [
+                {"table": "prod.gold.orders", "where": "country = 'DE'", "exempt": ["ops"]}
+            ],
+        }
+    )
+    assert config.columns[0].mask == "hash" and config.row_filters[0].exempt == ["ops"]
+    # tags alone annotate, with governance off too
+    GovernanceConfig.model_validate(
+        {"columns": [{"table": "gold.c", "column": "x", "tags": ["pii"]}]}
+    )
+
+
+@pytest.mark.parametrize(
+    ("doc", "needle"),
+    [
+        ({"columns": [{"table": "gold.c", "column": "x", "mask": "hash"}]}, "set enabled: true"),
+        ({"row_filters": [{"table": "gold.c", "where": "a = 1"}]}, "set enabled: true"),
+        (
+            {"enabled": True, "columns": [{"table": "gold.c", "column": "x", "mask": "blur"}]},
+            "'null', 'redact' or 'hash'",
+        ),
+        ({"enabled": True, "columns": [{"table": "c", "column": "x"}]}, "should match pattern"),
+        (
+            {"enabled": True, "columns": [{"table": "gold.c", "column": "x", "tags": ["PII!"]}]},
+            "tag 'PII!' is not valid",
+        ),
+        (
+            {"enabled": True, "row_filters": [{"table": "gold.c", "where": "1=1; DROP TABLE x"}]},
+            "one SQL condition",
+        ),
+        (
+            {"enabled": True, "row_filters": [{"table": "gold.c", "where": "a = 1 -- x"}]},
+            "one SQL condition",
+        ),
+        (
+            {"enabled": True, "columns": [{"table": "gold.c", "column": "x", "masks": "hash"}]},
+            "masks",
+        ),
+    ],
+)
+def test_item4_bad_column_controls_are_refused(doc: dict[str, Any], needle: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        GovernanceConfig.model_validate(doc)
+    assert needle in str(err.value)

@@ -283,3 +283,33 @@ def test_served_churn_gets_its_features_from_the_online_store(demo: Path, tmp_pa
             headers={"content-type": "application/json"},
         )
         assert r.status_code == 400
+
+
+def test_item7_not_published_is_one_status_on_every_route(demo: Path, tmp_path: Path) -> None:
+    demo = Path(shutil.copytree(demo, tmp_path / "demo"))
+    for state in (demo / ".prodml").glob("online.db*"):  # another test may have published
+        state.unlink()
+    with prodml.connect(demo) as ws:
+        app = ws.serving_app(["churn"], no_auth=True)
+    with serving(app) as live, live.client() as client:
+        answers = {
+            "predict": client.post(
+                "/v1/products/churn/predict", json={"records": [{"customer_id": "C000001"}]}
+            ),
+            "invocations": client.post(
+                "/invocations", json={"dataframe_records": [{"customer_id": "C000001"}]}
+            ),
+            "features": client.post(
+                "/v1/features/online",
+                json={"table": TABLE, "entities": [{"customer_id": "C000001"}]},
+            ),
+            "feature_service": client.post(
+                "/v1/features/online",
+                json={"feature_service": "churn", "entities": [{"customer_id": "C000001"}]},
+            ),
+        }
+    statuses = {k: (r.status_code, r.json()["error_code"]) for k, r in answers.items()}
+    assert set(statuses.values()) == {(404, "RESOURCE_DOES_NOT_EXIST")}, statuses
+    for r in answers.values():
+        assert "has not been published to the online store" in r.json()["message"]
+        assert "run: prodml features publish features.customer_features" in r.json()["message"]

@@ -5,6 +5,7 @@ list catalogs, schemas and tables, get a table, grant and revoke; an ungranted p
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -336,3 +337,55 @@ def test_item5_the_official_clients_scenario(fresh: tuple[str, dict[str, str], P
         log = ws.audit(securable="lake")
     changed = {(r["principal"], r["action"]) for r in log if r["outcome"] == "changed"}
     assert changed >= {("ops", "catalog.create"), ("ops", "grant")}
+
+
+def test_item7_a_client_leaving_mid_body_is_no_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As on the serving routes: the catalog API's body reads (FastAPI's) log no error."""
+    import logging
+
+    root = make_platform(tmp_path / "p", {"shop": PIPELINE}, PLATFORM)
+    app, workspaces = build(root, no_auth=True)
+    try:
+        with caplog.at_level(logging.INFO), serving(app, ready=False) as live:
+            for method, path in (("POST", "catalogs"), ("PATCH", "permissions/catalog/prod")):
+                live.leave_mid_body(
+                    f"/api/2.1/unity-catalog/{path}",
+                    b'{"name": "la',
+                    4096,
+                    method,
+                    **{"Content-Type": "application/json"},
+                )
+            time.sleep(0.5)
+            assert httpx.get(f"{live.url}/api/2.1/unity-catalog/catalogs").status_code == 200
+    finally:
+        for ws in workspaces:
+            ws.close()
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, errors
+
+
+def test_listings_page_as_the_client_asks(live: tuple[str, dict[str, str], Path]) -> None:
+    from unitycatalog.client import CatalogsApi, SchemasApi
+
+    host, tokens, _ = live
+
+    async def pages(client: Any) -> Any:
+        first = await CatalogsApi(client).list_catalogs(max_results=1)
+        second = await CatalogsApi(client).list_catalogs(
+            max_results=1, page_token=first.next_page_token
+        )
+        schemas = await SchemasApi(client).list_schemas(catalog_name="prod", max_results=0)
+        return first, second, schemas
+
+    first, second, schemas = _run(host, tokens["ops"], pages)
+    assert [c.name for c in first.catalogs] == ["dev"] and first.next_page_token
+    assert [c.name for c in second.catalogs] == ["prod"] and second.next_page_token is None
+    assert [s.name for s in schemas.schemas] == ["gold", "silver"]  # 0: every one
+    for params, needle in (({"page_token": "x"}, "not one this server gave"),
+                           ({"max_results": "-1"}, "max_results must be 0 to 1000")):  # fmt: skip
+        r = httpx.get(
+            f"{host}/catalogs", params=params, headers={"Authorization": f"Bearer {tokens['ops']}"}
+        )
+        assert r.status_code == 400 and needle in r.json()["message"], r.text

@@ -28,6 +28,7 @@ from prodml.catalog.policies import (
     Policy,
     ReadEvent,
     ReadKind,
+    Restriction,
     WriteEvent,
 )
 from prodml.catalog.store import MetadataStore
@@ -406,8 +407,27 @@ class Catalog:
             raise LostFilesError(
                 str(table), exc.lost, hint=self.repair_hint(table, exc.lost)
             ) from None
+        dataset = self._restricted(event, dataset)
         self._after_read(event, resolved)
         return dataset, resolved
+
+    def restriction(self, table: TableName, access: Access) -> Restriction:
+        """The columns masked and the rows filtered when ``access`` reads ``table`` (decided
+        by the policies: column masks and row filters of prodml.yaml)."""
+        event = ReadEvent(table=table, version=None, access=access)
+        found = Restriction()
+        for policy in self.policies:
+            found = found | (policy.restrict(event) or Restriction())
+        return found
+
+    def _restricted(self, event: ReadEvent, dataset: pads.Dataset) -> pads.Dataset:
+        """``dataset`` as the reader of ``event`` may see it: masked columns, filtered rows."""
+        restriction = self.restriction(event.table, event.access)
+        if not restriction:
+            return dataset
+        from prodml.catalog.masking import apply
+
+        return apply(dataset, restriction, str(event.table))
 
     def schema(self, table: TableName) -> pa.Schema:
         """The current schema of an existing table (metadata: no rows are read)."""
@@ -483,7 +503,9 @@ class Catalog:
         resolved = int(self._tables.open(location, name=str(table)).version())
         if since is not None and since > resolved:
             since = None  # the table was re-created since: read all of it
-        dataset = self._tables.added_since(location, since, name=str(table))
+        dataset = self._restricted(
+            event, self._tables.added_since(location, since, name=str(table))
+        )
         self._after_read(event, resolved)
         return dataset, resolved
 

@@ -58,6 +58,21 @@ class ReadEvent:
 
 
 @dataclass(frozen=True)
+class Restriction:
+    """What a reader sees of a table's rows: masked columns (name → ``null``, ``redact`` or
+    ``hash``) and row filters (SQL conditions over the table's columns; all must hold)."""
+
+    masks: Mapping[str, str] = field(default_factory=dict)
+    filters: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.masks or self.filters)
+
+    def __or__(self, other: Restriction) -> Restriction:
+        return Restriction({**self.masks, **other.masks}, (*self.filters, *other.filters))
+
+
+@dataclass(frozen=True)
 class MaintainEvent:
     """Maintenance about to be done on a table: ``check``, ``repair``, ``optimize``,
     ``vacuum`` or ``forget`` (``options`` say how: the retention, the rows to forget)."""
@@ -107,6 +122,10 @@ class Policy(Protocol):
         """Whether the read would be allowed, deciding only (no audit, no error): what a
         listing shows of the tables it could name."""
 
+    def restrict(self, event: ReadEvent) -> Restriction | None:
+        """The columns masked and rows filtered for the reader of an allowed read (None:
+        it sees the table as it is)."""
+
     def model_visible(self, model: str, access: Access) -> bool:
         """Whether a registered model's metadata may be seen (decided only, as ``visible``)."""
 
@@ -150,6 +169,10 @@ class AllowAll:
     def visible(self, event: ReadEvent) -> bool:
         """Everything is visible."""
         return True
+
+    def restrict(self, event: ReadEvent) -> Restriction | None:
+        """Nothing is masked or filtered."""
+        return None
 
     def model_visible(self, model: str, access: Access) -> bool:
         """Every model is visible."""

@@ -69,10 +69,19 @@ def show(
                 ("location", info.location),
             ],
         )
+        controlled = any(c.get("tags") or c.get("mask") for c in info.columns)
         console.table(
             None,
-            ["column", "type", "doc"],
-            [[c["name"], c["type"], c["doc"]] for c in info.columns],
+            ["column", "type", "doc", *(["tags", "mask"] if controlled else [])],
+            [
+                [
+                    c["name"],
+                    c["type"],
+                    c["doc"],
+                    *([", ".join(c.get("tags") or []), c.get("mask") or ""] if controlled else []),
+                ]
+                for c in info.columns
+            ],
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -202,6 +202,51 @@ class OwnerDecl(Closed):
     owner: str = Field(..., pattern=_NAME)
 
 
+_TABLE = r"^([a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$"
+
+
+class ColumnDecl(Closed):
+    """A column's tags and mask: ``{table: gold.customers, column: email, tags: [pii],
+    mask: hash, exempt: [support]}``. A masked column reads masked for every principal but
+    ``exempt`` ones (users or groups), on every path."""
+
+    table: str = Field(
+        ..., pattern=_TABLE, description="schema.table (every environment) or catalog.schema.table"
+    )
+    column: str = Field(..., pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+    tags: list[str] = Field(default_factory=list, description="e.g. pii (shown in column info)")
+    mask: Literal["null", "redact", "hash"] | None = Field(
+        None,
+        description="null: no value; redact: '***' (null for non-text); hash: SHA-256 of the "
+        "value's text (joins still match)",
+    )
+    exempt: list[str] = Field(default_factory=list, description="who sees the values")
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        for tag in value:
+            if not re.fullmatch(r"^[a-z][a-z0-9_-]{0,63}$", tag):
+                raise ValueError(f"tag {tag!r} is not valid: lower-case letters, digits, _ and -")
+        return value
+
+
+class RowFilterDecl(Closed):
+    """``{table: gold.orders, where: "country = 'DE'", exempt: [emea-leads]}``: the rows every
+    principal but ``exempt`` ones reads are those where the SQL condition holds."""
+
+    table: str = Field(..., pattern=_TABLE)
+    where: str = Field(..., min_length=1, description="a SQL condition over the table's columns")
+    exempt: list[str] = Field(default_factory=list, description="who reads every row")
+
+    @field_validator("where")
+    @classmethod
+    def _one_condition(cls, value: str) -> str:
+        if ";" in value or "--" in value or "/*" in value:
+            raise ValueError("where must be one SQL condition (no ';' or comments)")
+        return value
+
+
 class GovernanceConfig(Closed):
     """Who exists and who may do what. Off by default: a laptop needs no grants."""
 
@@ -217,6 +262,19 @@ class GovernanceConfig(Closed):
     service_principals: dict[str, ServicePrincipalDecl] = Field(default_factory=dict)
     grants: list[GrantDecl] = Field(default_factory=list)
     owners: list[OwnerDecl] = Field(default_factory=list)
+    columns: list[ColumnDecl] = Field(
+        default_factory=list, description="column tags and masks, applied on every read"
+    )
+    row_filters: list[RowFilterDecl] = Field(
+        default_factory=list, description="the rows principals read, applied on every read"
+    )
+
+    @model_validator(mode="after")
+    def _controls_need_governance(self) -> GovernanceConfig:
+        masked = [c for c in self.columns if c.mask] or self.row_filters
+        if masked and not self.enabled:
+            raise ValueError("column masks and row filters decide by who reads: set enabled: true")
+        return self
 
     @field_validator("users", "groups", "service_principals")
     @classmethod

@@ -214,13 +214,45 @@ class FeatureStore:
                 self._check_read(
                     principal or self.access.principal, str(self.catalog.name(table.name))
                 )
-            found = self.online_features.lookup(lookup, entities, now=now)
+            found = self._restricted(
+                self.online_features.lookup(lookup, entities, now=now),
+                lookup.table,
+                principal or self.access.principal,
+            )
             merged = (
                 found
                 if merged is None
                 else [_merge(a, b) for a, b in zip(merged, found, strict=True)]
             )
         return merged or []
+
+    def _restricted(self, found: list[Lookup], table: str, principal: str) -> list[Lookup]:
+        """Online values as the gate would let ``principal`` read them: masked columns
+        masked; a table whose rows are filtered for it is not looked up (the filter is SQL
+        over the table's rows, which an online record does not hold)."""
+        from prodml.catalog.masking import mask_value
+
+        name = self.catalog.name(find_table(self.declared, table).name)
+        restriction = self.catalog.restriction(name, Access(principal=principal))
+        if restriction.filters:
+            from prodml.errors import AccessDeniedError
+
+            raise AccessDeniedError(
+                f"the rows of {name} are filtered for {principal}: online lookups cannot "
+                "apply row filters",
+                hint="read the table through the catalog, or be exempt from its row filter",
+            )
+        masks = restriction.masks
+        if not masks:
+            return found
+        return [
+            Lookup(
+                {k: mask_value(v, masks[k]) if k in masks else v for k, v in f.values.items()},
+                f.statuses,
+                f.event_timestamp,
+            )
+            for f in found
+        ]
 
 
 def _merge(a: Lookup, b: Lookup) -> Lookup:

@@ -13,6 +13,7 @@ from prodml.catalog.policies import (
     DefineEvent,
     MaintainEvent,
     ReadEvent,
+    Restriction,
     WriteEvent,
 )
 from prodml.catalog.store import MetadataStore
@@ -263,6 +264,35 @@ class Governance:
             )
             raise NotAnAdminError(actor, action, only)
 
+    def column_controls(self, table: str) -> dict[str, dict[str, Any]]:
+        """A table's (``catalog.schema.table``) declared column tags and masks: column →
+        ``{"tags": [...], "mask": ...}``."""
+        out: dict[str, dict[str, Any]] = {}
+        for rule in self.config.columns:
+            if _names_table(rule.table, table):
+                entry = out.setdefault(rule.column, {"tags": [], "mask": None})
+                entry["tags"] = sorted({*entry["tags"], *rule.tags})
+                entry["mask"] = rule.mask or entry["mask"]
+        return out
+
+    def restriction(self, access: Access, table: str) -> Restriction:
+        """What ``access`` reads of ``table``: the declared masks and row filters, but for
+        those it is exempt from (as a user or through a group)."""
+        if not self.enabled or not (self.config.columns or self.config.row_filters):
+            return Restriction()
+        who = self.authorizer.identities(access.run_as or access.principal)
+        masks = {
+            rule.column: rule.mask
+            for rule in self.config.columns
+            if rule.mask and _names_table(rule.table, table) and not who & set(rule.exempt)
+        }
+        filters = tuple(
+            rule.where
+            for rule in self.config.row_filters
+            if _names_table(rule.table, table) and not who & set(rule.exempt)
+        )
+        return Restriction(masks, filters)
+
     def check_define(self, access: Access, kind: str, name: str, operation: str) -> None:
         """Who may define what (audited when refused): a catalog is created by admins (there
         is no metastore to grant CREATE CATALOG on), a schema by CREATE_SCHEMA on its catalog,
@@ -353,6 +383,10 @@ class GovernancePolicy(AllowAll):
             event.access, self.READS[event.kind], Securable("table", str(event.table))
         )
 
+    def restrict(self, event: ReadEvent) -> Restriction | None:
+        """The declared column masks and row filters the reader is not exempt from."""
+        return self.governance.restriction(event.access, str(event.table)) or None
+
     def model_visible(self, model: str, access: Access) -> bool:
         """Whether the principal may see a registered model's metadata (not audited)."""
         return self.governance.allows(access, "browse_model", Securable("model", model))
@@ -385,3 +419,9 @@ def _client(access: Access) -> str:
     if access.step:
         return f"step:{access.step}"
     return access.client or "workspace"
+
+
+def _names_table(declared: str, table: str) -> bool:
+    """Whether a declared ``schema.table`` (any catalog) or ``catalog.schema.table`` names
+    ``table`` (full)."""
+    return declared == table or (declared.count(".") == 1 and table.split(".", 1)[1] == declared)

@@ -57,8 +57,8 @@ class Quality:
     def report(self, table: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Recorded results, newest first (of one table, or all): of the tables you may see
         (a named one is a read of its metadata: checked and audited). Failing rows' sample
-        values are the table's values: without SELECT on it they are left out
-        (``samples_hidden``)."""
+        values are the table's values: without SELECT on it, or with columns masked or rows
+        filtered for you, they are left out (``samples_hidden``)."""
         access = Access(principal=self.principal)
         name = self.catalog.name(table) if table else None
         if name is not None and self.catalog.exists(name, access):
@@ -72,9 +72,11 @@ class Quality:
             full = row["table_name"]
             if full not in seen:
                 parsed = self.catalog.name(full)
+                # values masked or rows filtered for the reader: a sample could show them
+                unmasked = not self.catalog.restriction(parsed, access)
                 seen[full] = (
                     self.catalog.visible(parsed, access),
-                    self.catalog.visible(parsed, access, "data"),
+                    unmasked and self.catalog.visible(parsed, access, "data"),
                 )
             meta, values = seen[full]
             if not meta:

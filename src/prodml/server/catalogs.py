@@ -133,7 +133,12 @@ class CatalogServer:
     def table_info(self, view: Workspace, record: Mapping[str, Any]) -> dict[str, Any]:
         """TableInfo of a table record."""
         full = f"{record['catalog']}.{record['schema_name']}.{record['name']}"
-        return wire.table_info(record, self.owner(view, "table", full), view.storage_location(full))
+        return wire.table_info(
+            record,
+            self.owner(view, "table", full),
+            view.storage_location(full),
+            view.column_controls(full),
+        )
 
     def permissions(
         self, view: Workspace, kind: str, name: str, principal: str | None

@@ -152,8 +152,13 @@ def _decimal(text: str) -> tuple[int, int] | None:
     return (int(found[1]), int(found[2])) if found else None
 
 
-def columns(record: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """ColumnInfo of a catalog record's columns (Unity Catalog's type names and text)."""
+def columns(
+    record: Mapping[str, Any], controls: Mapping[str, Mapping[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """ColumnInfo of a catalog record's columns (Unity Catalog's type names and text); a
+    column's declared tags and mask (``controls``) go in its ``type_json`` metadata, as a
+    Spark field's metadata, and its comment says it is masked."""
+    controls = controls or {}
     partition = list(record.get("partition_by") or [])
     out = []
     for i, column in enumerate(record.get("columns") or []):
@@ -164,18 +169,26 @@ def columns(record: Mapping[str, Any]) -> list[dict[str, Any]]:
             text = spark = "decimal({},{})".format(*precision_scale)
         else:
             text, spark = TYPE_TEXT[type_name]
+        control = controls.get(column["name"]) or {}
+        metadata = {
+            k: v for k, v in (("tags", control.get("tags")), ("mask", control.get("mask"))) if v
+        }
+        comment = column.get("doc") or None
+        if control.get("mask"):
+            note = f"masked ({control['mask']}) unless exempt"
+            comment = f"{comment} [{note}]" if comment else f"[{note}]"
         out.append(
             {
                 "name": column["name"],
                 "type_text": text,
                 "type_name": type_name,
                 "type_json": orjson.dumps(
-                    {"name": column["name"], "type": spark, "nullable": True, "metadata": {}}
+                    {"name": column["name"], "type": spark, "nullable": True, "metadata": metadata}
                 ).decode(),
                 "type_precision": precision_scale[0] if precision_scale else None,
                 "type_scale": precision_scale[1] if precision_scale else None,
                 "position": i,
-                "comment": column.get("doc") or None,
+                "comment": comment,
                 "nullable": True,
                 "partition_index": partition.index(column["name"])
                 if column["name"] in partition
@@ -250,8 +263,14 @@ def arrow_schema(new: list[NewColumn]) -> pa.Schema:
     return pa.schema(fields)
 
 
-def table_info(record: Mapping[str, Any], owner: str | None, location: str) -> dict[str, Any]:
-    """TableInfo of a catalog record (``location``: where its files are, as a URI)."""
+def table_info(
+    record: Mapping[str, Any],
+    owner: str | None,
+    location: str,
+    controls: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """TableInfo of a catalog record (``location``: where its files are, as a URI;
+    ``controls``: its columns' declared tags and masks)."""
     catalog, schema, name = record["catalog"], record["schema_name"], record["name"]
     properties = {
         k: str(v)
@@ -268,7 +287,7 @@ def table_info(record: Mapping[str, Any], owner: str | None, location: str) -> d
         "schema_name": schema,
         "table_type": record.get("table_type") or "MANAGED",
         "data_source_format": "DELTA",
-        "columns": columns(record),
+        "columns": columns(record, controls),
         "storage_location": location,
         "comment": record.get("description") or None,
         "properties": {**(record.get("properties") or {}), **properties},

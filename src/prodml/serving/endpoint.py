@@ -337,7 +337,7 @@ class _Batch:
         assert slot.model is not None
         schema = slot.model.schema
         if schema not in self._coerced:
-            self._coerced[schema] = coerce(self.records, schema, from_text=False)
+            self._coerced[schema] = coerce(self.records, schema)
         cols = self._coerced[schema]
         return cols if len(idx) == self.n else {k: v[idx] for k, v in cols.items()}
 

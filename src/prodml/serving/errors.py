@@ -20,6 +20,11 @@ class PayloadError(UsageError):
     """The request body is wrong (400)."""
 
 
+class ClientGoneError(PayloadError):
+    """The client disconnected before its whole body arrived: nothing was scored (no one is
+    there to read the answer; not a server error)."""
+
+
 class PayloadTooLargeError(TooLargeError):
     """The request holds more bytes or records than the endpoint takes (413)."""
 

@@ -31,6 +31,9 @@ class Records:
     columns: dict[str, list[Any]]
     n: int
     params: dict[str, Any] | None = None
+    #: parsed from MLflow's protocol: values are converted as ``mlflow models serve`` does
+    #: (see :func:`coerce`); the product route's records are taken strictly
+    mlflow: bool = False
 
 
 def loads(body: bytes) -> Any:
@@ -47,7 +50,9 @@ def parse_invocations(body: bytes, content_type: str, columns: Sequence[str]) ->
     """An MLflow ``/invocations`` body (JSON in one of the four forms, or CSV with a header)."""
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind == "text/csv":
-        return _csv(body)
+        records = _csv(body)
+        records.mlflow = True
+        return records
     if kind not in ("application/json", ""):
         raise UnsupportedPayloadError(
             f"unsupported content type {kind!r}: send application/json or text/csv"
@@ -73,10 +78,11 @@ def parse_invocations(body: bytes, content_type: str, columns: Sequence[str]) ->
     if given[0] == "dataframe_split":
         records = _split(data)
     elif given[0] == "dataframe_records":
-        records = _records(data, "dataframe_records")
+        records = _records(data, "dataframe_records", union=True)
     else:
         records = _tensor_like(data, given[0], columns)
     records.params = params
+    records.mlflow = True
     return records
 
 
@@ -111,12 +117,20 @@ def _split(data: Any) -> Records:
     return Records(dict(zip(names, cols, strict=True)), len(rows))
 
 
-def _records(data: Any, where: str) -> Records:
+def _records(data: Any, where: str, *, union: bool = False) -> Records:
+    """Records column-wise. Each must have the first one's columns; with ``union`` (MLflow's
+    protocol, as pandas reads records) a column a record lacks is null there."""
     if not isinstance(data, list) or not data:
         raise PayloadError(f"{where} must be a non-empty list of objects")
     first = data[0]
     if not isinstance(first, dict):
         raise PayloadError(f"{where}[0] must be an object of column: value")
+    if union:
+        bad = next((i for i, r in enumerate(data) if not isinstance(r, dict)), None)
+        if bad is not None:
+            raise PayloadError(f"{where}[{bad}] must be an object of column: value")
+        every = list(dict.fromkeys(k for rec in data for k in rec))
+        return Records({k: [rec.get(k) for rec in data] for k in every}, len(data))
     names = list(first)
     columns: dict[str, list[Any]] = {n: [] for n in names}
     for i, rec in enumerate(data):
@@ -147,7 +161,7 @@ def _tensor_like(data: Any, where: str, columns: Sequence[str]) -> Records:
             raise PayloadError(f"{where} as columns must map every column to a list of one length")
         return Records({k: list(v) for k, v in data.items()}, lengths.pop())
     if isinstance(data, list) and data and all(isinstance(r, dict) for r in data):
-        return _records(data, where)
+        return _records(data, where, union=True)
     if isinstance(data, list) and data and all(isinstance(r, list) for r in data):
         width = len(columns)
         for i, row in enumerate(data):
@@ -190,10 +204,15 @@ def _csv(body: bytes) -> Records:
     )
 
 
-def coerce(
-    records: Records, schema: Sequence[tuple[str, str]], *, from_text: bool = False
-) -> dict[str, np.ndarray]:
-    """The signature's columns as arrays: numbers as float64 (null → NaN), strings as objects.
+def coerce(records: Records, schema: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
+    """The signature's columns as arrays: numbers and booleans as float64 (null → NaN),
+    strings as objects.
+
+    The product route is strict: numbers for numeric columns (``true`` is not one), strings
+    for string columns. MLflow's protocol (``records.mlflow``) converts as ``mlflow models
+    serve`` does: text and booleans that read as numbers are numbers, an integer column's
+    values are truncated to integers and may not be null, ``"true"``/``"false"`` are booleans,
+    numbers and booleans sent for a string column are their text.
 
     Raises:
         PayloadError: listing every missing column, or every column with values of the wrong
@@ -207,12 +226,21 @@ def coerce(
             f"missing column(s): {', '.join(missing)}; the model takes "
             f"{', '.join(f'{n} ({t})' for n, t in schema)}"
         )
+    lenient = records.mlflow
     out: dict[str, np.ndarray] = {}
     wrong: list[str] = []
     for name, kind in schema:
         values = records.columns[name]
         if kind in _NUMERIC:
-            arr, bad = _numeric(values, from_text)
+            boolean = kind == "boolean"
+            arr, bad, read = _numeric(
+                values, bools=lenient or boolean, text=lenient, boolean=boolean
+            )
+            if bad is None and lenient and kind in _INTEGER and read not in ("i", "u", "b"):
+                arr, bad, why = _integral(arr, values)
+                if bad is not None:
+                    wrong.append(f"{name} expects {kind}, record {bad} {why}")
+                    continue
             if bad is not None:
                 wrong.append(f"{name} expects {kind}, record {bad} has {_show(values[bad])}")
                 continue
@@ -221,10 +249,14 @@ def coerce(
             bad = next(
                 (i for i, v in enumerate(values) if v is not None and not isinstance(v, str)), None
             )
+            texts = values
+            if bad is not None and lenient:  # as MLflow's server: a number's text
+                texts = [v if v is None or isinstance(v, str) else _text(v) for v in values]
+                bad = next((i for i, v in enumerate(texts) if v is _UNTEXTABLE), None)
             if bad is not None:
                 wrong.append(f"{name} expects string, record {bad} has {_show(values[bad])}")
                 continue
-            out[name] = np.array(values, dtype=object)
+            out[name] = np.array(texts, dtype=object)
         else:  # other signature types pass through for the model to judge
             out[name] = np.array(values, dtype=object)
     if wrong:
@@ -232,8 +264,24 @@ def coerce(
     return out
 
 
-def _numeric(values: list[Any], from_text: bool) -> tuple[np.ndarray, int | None]:
-    """float64 values, or the index of the first value that is not a number (or null)."""
+_INTEGER = {"long", "integer"}
+_TRUTH = {"true": 1.0, "false": 0.0}
+_UNTEXTABLE = object()
+
+
+def _text(value: Any) -> Any:
+    """A JSON scalar's text as MLflow's server makes it (``7`` → ``"7"``); lists and
+    objects have none."""
+    return str(value) if isinstance(value, (int, float)) else _UNTEXTABLE
+
+
+def _numeric(
+    values: list[Any], *, bools: bool, text: bool, boolean: bool
+) -> tuple[np.ndarray, int | None, str]:
+    """float64 values, or the index of the first value that is not a number (or null), and
+    what they were read from (NumPy's kind of a list of plain numbers, ``""`` otherwise):
+    ``bools`` takes ``true``/``false`` as 1/0, ``text`` numbers written as text (and, for a
+    ``boolean`` column, ``"true"``/``"false"``)."""
     import numpy as np
 
     try:
@@ -243,26 +291,52 @@ def _numeric(values: list[Any], from_text: bool) -> tuple[np.ndarray, int | None
         kind = "ragged"
     else:
         kind = arr.dtype.kind
-    if kind in "fiub" and arr.ndim == 1:
-        return arr.astype(np.float64, copy=False), None
-    if from_text and kind == "U" and arr.ndim == 1:
+    fast = arr.ndim == 1 and (kind in "fiu" or (kind == "b" and bools))
+    if fast and (bools or bool not in set(map(type, values))):  # [1, true] reads as ints
+        return arr.astype(np.float64, copy=False), None, kind
+    if text and kind == "U" and arr.ndim == 1 and not boolean:
         try:
-            return arr.astype(np.float64), None
+            return arr.astype(np.float64), None, ""
         except ValueError:
             pass
+    out = np.empty(len(values), dtype=np.float64)
     for i, v in enumerate(values):
-        if v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)):
-            continue
-        if isinstance(v, bool):
-            continue
-        if from_text and isinstance(v, str):
+        if v is None:
+            out[i] = np.nan
+        elif isinstance(v, bool):
+            if not bools:
+                return np.empty(0), i, ""
+            out[i] = float(v)
+        elif isinstance(v, (int, float)):
+            out[i] = float(v)
+        elif text and isinstance(v, str) and boolean and v.strip().lower() in _TRUTH:
+            out[i] = _TRUTH[v.strip().lower()]
+        elif text and isinstance(v, str):
             try:
-                float(v)
-                continue
+                out[i] = float(v)
             except ValueError:
-                pass
-        return np.empty(0), i
-    return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64), None
+                return np.empty(0), i, ""
+        else:
+            return np.empty(0), i, ""
+    return out, None, ""
+
+
+def _integral(arr: np.ndarray, values: list[Any]) -> tuple[np.ndarray, int | None, str]:
+    """An integer column's values as MLflow's server takes them: truncated toward zero
+    (``1.5`` → 1), text only when it is an integer's, never null."""
+    import numpy as np
+
+    missing = np.flatnonzero(~np.isfinite(arr))
+    if missing.size:
+        i = int(missing[0])
+        return arr, i, f"has {_show(values[i])} (integers cannot be missing: send a number)"
+    for i, v in enumerate(values):
+        if isinstance(v, str):
+            try:
+                int(v)
+            except ValueError:
+                return arr, i, f"has {_show(v)}, not an integer's text"
+    return np.trunc(arr), None, ""
 
 
 def _show(value: Any) -> str:

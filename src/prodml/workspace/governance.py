@@ -136,6 +136,11 @@ class GovernanceMethods:
         """The owner of a securable, if it has one."""
         return self._w.admin.owner(kind, name)
 
+    def column_controls(self, table: str) -> dict[str, dict[str, Any]]:
+        """A table's declared column tags and masks (``catalog.schema.table`` or
+        ``schema.table``): column → ``{"tags": [...], "mask": ...}``."""
+        return self._w.governance.column_controls(str(self._w.catalog.name(table)))
+
     def effective_owner(self, kind: str, name: str) -> str | None:
         """Who answers for a securable: its owner, else its nearest container's, else the
         first admin prodml.yaml names (None without governance)."""

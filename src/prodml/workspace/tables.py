@@ -55,9 +55,14 @@ class TableMethods:
         ]
 
     def table(self, name: str) -> TableInfo:
-        """One table's catalog entry and live facts (its metadata: checked and audited)."""
+        """One table's catalog entry and live facts (its metadata: checked and audited);
+        each column with its declared ``tags`` and ``mask``, if any."""
         catalog = self._w.catalog
-        return catalog.describe(catalog.name(name), self._access())
+        full = catalog.name(name)
+        info = catalog.describe(full, self._access())
+        controls = self._w.governance.column_controls(str(full))
+        info.columns = [{**c, **controls.get(c["name"], {})} for c in info.columns]
+        return info
 
     def table_exists(self, name: str) -> bool:
         """Whether a table has been written."""

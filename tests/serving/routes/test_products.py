@@ -4,6 +4,8 @@ server; /metrics counts what was served."""
 from __future__ import annotations
 
 import json
+import logging
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +18,7 @@ import prodml
 from prodml.abtest.assign import Assigner
 
 FRAME = pd.DataFrame(ROWS)
+JSON_HEADER = {"Content-Type": "application/json"}
 COLUMNS = list(FRAME.columns)
 
 # the request bodies of MLflow's docs ("Deploy MLflow models: request format"), on our rows
@@ -191,3 +194,21 @@ def test_metrics_count_requests_by_route_template_and_predictions_by_version(
         for name, labels in samples
     )
     assert "prodml_inference_log_pending_rows" in text
+
+
+def test_item7_a_client_leaving_mid_body_is_no_error(
+    trained: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    configure(trained, CHAMPION_ONLY)
+    with prodml.connect(trained) as ws:
+        app = ws.serving_app(no_auth=True)
+    with caplog.at_level(logging.INFO), serving(app) as live:
+        for path in ("/invocations", "/v1/products/clf/predict"):
+            live.leave_mid_body(path, b'{"dataframe_records": [{"a": 1', 4096, **JSON_HEADER)
+        time.sleep(0.5)
+        with live.client() as http:  # and the server goes on serving
+            assert http.post("/invocations", json=BODIES["dataframe_records"]).status_code == 200
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [r.getMessage() for r in errors]
+    left = [r.getMessage() for r in caplog.records if "the client left" in r.getMessage()]
+    assert len(left) == 2, left

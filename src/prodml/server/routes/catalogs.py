@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from prodml.server import wire
 from prodml.server.catalogs import CatalogServer
-from prodml.server.routes import caller, server
+from prodml.server.routes import caller, page, server
 
 router = APIRouter(tags=["catalogs"])
 Server = Annotated[CatalogServer, Depends(server)]
@@ -29,11 +29,17 @@ def create_catalog(body: wire.NewCatalog, catalogs: Server, token: Caller) -> di
 
 
 @router.get("/catalogs")
-def list_catalogs(catalogs: Server, token: Caller) -> dict[str, Any]:
-    """Catalogs the caller may use."""
+def list_catalogs(
+    catalogs: Server,
+    token: Caller,
+    max_results: int | None = None,
+    page_token: str | None = None,
+) -> dict[str, Any]:
+    """Catalogs the caller may use (a page of them)."""
     views = catalogs.views(token)
     shown = [(c, v) for c, v in views.items() if v.holds("USE_CATALOG", "catalog", c)]
-    return {"catalogs": [catalogs.catalog_info(v, c) for c, v in shown]}
+    part, more = page(shown, max_results, page_token)
+    return {"catalogs": [catalogs.catalog_info(v, c) for c, v in part], **more}
 
 
 @router.get("/catalogs/{name}")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from prodml.errors import NotFoundError, UsageError
 from prodml.server import wire
 from prodml.server.catalogs import CatalogServer
-from prodml.server.routes import caller, server
+from prodml.server.routes import caller, page, server
 
 router = APIRouter(tags=["schemas"])
 Server = Annotated[CatalogServer, Depends(server)]
@@ -34,12 +34,18 @@ def create_schema(body: wire.NewSchema, catalogs: Server, token: Caller) -> dict
 
 
 @router.get("/schemas")
-def list_schemas(catalog_name: str, catalogs: Server, token: Caller) -> dict[str, Any]:
-    """Schemas of a catalog the caller may use (USE_CATALOG on it; audited)."""
+def list_schemas(
+    catalog_name: str,
+    catalogs: Server,
+    token: Caller,
+    max_results: int | None = None,
+    page_token: str | None = None,
+) -> dict[str, Any]:
+    """Schemas of a catalog the caller may use (USE_CATALOG on it; audited; a page)."""
     view = catalogs.view(catalog_name, token)
     view.require("use_catalog", "catalog", catalog_name, client="uc-api")
-    names = view.schemas(catalog_name)
-    return {"schemas": [catalogs.schema_info(view, catalog_name, s) for s in names]}
+    names, more = page(view.schemas(catalog_name), max_results, page_token)
+    return {"schemas": [catalogs.schema_info(view, catalog_name, s) for s in names], **more}
 
 
 def _split(catalogs: CatalogServer, full_name: str) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from prodml.errors import NotFoundError, UsageError
 from prodml.server import wire
 from prodml.server.catalogs import CatalogServer
-from prodml.server.routes import caller, server
+from prodml.server.routes import caller, page, server
 from prodml.workspace import Workspace
 
 router = APIRouter(tags=["tables"])
@@ -63,7 +63,12 @@ def create_table(body: wire.NewTable, catalogs: Server, token: Caller) -> dict[s
 
 @router.get("/tables")
 def list_tables(
-    catalog_name: str, schema_name: str, catalogs: Server, token: Caller
+    catalog_name: str,
+    schema_name: str,
+    catalogs: Server,
+    token: Caller,
+    max_results: int | None = None,
+    page_token: str | None = None,
 ) -> dict[str, Any]:
     """Tables of a schema the caller may see (USE_CATALOG and USE_SCHEMA on the way, audited;
     then the tables it may BROWSE, SELECT or MODIFY)."""
@@ -72,7 +77,8 @@ def list_tables(
     view = catalogs.view(catalog_name, token)
     view.require("use_schema", "schema", full, client="uc-api")
     rows = [t for t in view.catalog_entries(catalog_name) if t["schema_name"] == schema_name]
-    return {"tables": [catalogs.table_info(view, t) for t in rows]}
+    part, more = page(rows, max_results, page_token)
+    return {"tables": [catalogs.table_info(view, t) for t in part], **more}
 
 
 def _record(view: Workspace, full_name: str) -> dict[str, Any]:

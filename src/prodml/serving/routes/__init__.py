@@ -3,6 +3,7 @@ calls, reading bodies within limits, JSON answers."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -14,12 +15,15 @@ from fastapi.responses import Response
 from prodml.features.online import Lookup
 from prodml.serving.build import Served
 from prodml.serving.errors import (
+    ClientGoneError,
     NotAllowedError,
     NoTokenError,
     NotServedError,
     PayloadTooLargeError,
 )
 from prodml.serving.metrics import Metrics
+
+log = logging.getLogger(__name__)
 
 
 class FeatureReader(Protocol):
@@ -108,12 +112,20 @@ async def body_of(request: Request, limit: int) -> bytes:
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > limit:
         raise PayloadTooLargeError(f"the body is {length} bytes; the limit is {limit}")
+    from starlette.requests import ClientDisconnect
+
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLargeError(f"the body is over the limit of {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLargeError(f"the body is over the limit of {limit} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        log.info("%s %s: the client left after %d bytes", request.method, request.url.path, size)
+        raise ClientGoneError(
+            f"the client disconnected after {size} bytes of the body; nothing was scored"
+        ) from None
     return b"".join(chunks)
 
 

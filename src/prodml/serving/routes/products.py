@@ -54,10 +54,10 @@ async def score(
 
 def _typed_csv(records: Records, schema: Any) -> Records:
     """CSV values are text: convert numeric columns here (a bad number is a 400)."""
-    typed = coerce(records, schema, from_text=True)
+    typed = coerce(records, schema)
     columns = dict(records.columns)
     columns.update({k: v.tolist() for k, v in typed.items()})
-    return Records(columns, records.n, records.params)
+    return Records(columns, records.n, records.params, mlflow=True)
 
 
 @router.get("/v1/products", tags=["products"], openapi_extra=SECURED)
