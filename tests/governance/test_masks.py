@@ -11,6 +11,7 @@ and no row the filter leaves out — the admin, exempt, reads them all.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.governance.test_every_path import COMMANDS
 from tests.helpers import prodml_cli, prodml_main
 
 import prodml
@@ -48,6 +50,26 @@ class Demo:
     raw_ids: list[str]  # customer ids of gold.customer_daily (admin's read)
     kept: int  # rows of gold.customer_daily with orders >= 2
     customer: str  # a customer with published features
+    run_id: str
+    token_id: str  # a token of ana's that a command may revoke
+
+
+def _mask_every_customer_id(root: Path) -> str:
+    """Rules hashing customer_id in every gold and features table that has one (all the
+    tables ana may read), so that any raw customer id she is shown is a leak."""
+    with prodml.connect(root, env="prod") as ws:
+        tables = sorted(
+            f"{t['schema_name']}.{t['name']}"
+            for t in ws.catalog_entries()
+            if t["schema_name"] in ("gold", "features")
+            and any(c["name"] == "customer_id" for c in t["columns"])
+        )
+    return "".join(
+        f"    - {{table: {name}, column: customer_id, tags: [pii], mask: hash,\n"
+        "       exempt: [platform-admins, churn-prod-sp]}\n"
+        for name in tables
+        if name != DAILY
+    )
 
 
 @pytest.fixture(scope="module")
@@ -74,15 +96,20 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     for args in (("run", "churn", *ENV), ("features", "publish", *ENV)):
         r = prodml_cli(*args, cwd=root, timeout=300)
         assert r.code == 0, r.err
+    more = _mask_every_customer_id(root)
+    platform.write_text(platform.read_text().replace("  row_filters:\n", more + "  row_filters:\n"))
     with prodml.connect(root, env="prod") as ws:  # the admin: exempt
         daily = ws.read(DAILY)
         token = ws.new_token("ana", name="masks")
+        ws.new_token("ana", name="to revoke")
+        token_id = next(t["id"] for t in ws.tokens("ana") if t["name"] == "to revoke")
         features = ws.read(FEATURES)
+        run_id = ws.runs("churn")[0]["run_id"]
     ids = sorted(set(daily.column("customer_id").to_pylist()))
     kept = sum(1 for n in daily.column("orders").to_pylist() if n >= 2)
     assert 0 < kept < daily.num_rows  # the filter leaves rows out
     customer = str(features.column("customer_id")[0].as_py())
-    return Demo(root, {"PRODML_TOKEN": token}, ids, kept, customer)
+    return Demo(root, {"PRODML_TOKEN": token}, ids, kept, customer, run_id, token_id)
 
 
 def _leaks(demo: Demo, shown: str) -> list[str]:
@@ -121,9 +148,9 @@ def _training_set(demo: Demo) -> list[dict[str, Any]]:
 
     ws, ana = _as_ana(demo)
     with ws:
-        spine = pd.DataFrame(
-            {"customer_id": [demo.customer], "t": [pd.Timestamp("2100-01-01", tz="UTC")]}
-        )
+        # she reads customer ids hashed: her spine holds what she reads, and joins on it
+        hashed = hashlib.sha256(demo.customer.encode()).hexdigest()
+        spine = pd.DataFrame({"customer_id": [hashed], "t": [pd.Timestamp("2100-01-01", tz="UTC")]})
         got = ana.training_set(
             spine, timestamp="t", lookups=[FeatureLookup(FEATURES, features=["country"])]
         )
@@ -226,3 +253,25 @@ def test_item4_samples_of_restricted_tables_are_hidden(demo: Demo) -> None:
     assert theirs and any(i in demo.raw_ids for r in theirs for i in r["samples"])
     assert all(r.get("samples_hidden") and not r["samples"] for r in mine)
     assert len(mine) == len(theirs)
+
+
+@pytest.mark.parametrize("path", sorted(COMMANDS))
+def test_item4_no_cli_command_shows_a_masked_value(demo: Demo, path: str, tmp_path: Path) -> None:
+    """Every command of Typer's tree (classified in test_every_path), run by ana with the
+    arguments given there: none shows a raw customer id she did not type herself."""
+    if path in ("serve", "server"):
+        pytest.skip("starts a server: its routes are the HTTP cases")
+    fill = {"run_id": demo.run_id, "token_id": demo.token_id, "tmp": str(tmp_path)}
+    args = [a.format(**fill) for a in COMMANDS[path].args]
+    result = prodml_main(*path.split(), *args, cwd=demo.root, env=demo.ana)
+    shown = result.out + result.err
+    assert "Traceback" not in shown, shown
+    asked = " ".join(args)
+    leaked = [i for i in _leaks(demo, shown) if i not in asked]
+    assert not leaked, f"{path} showed {leaked[:3]}: {shown[:1500]}"
+
+
+def test_item4_a_restricted_principal_may_not_publish_masked_rows(demo: Demo) -> None:
+    ws, ana = _as_ana(demo)
+    with ws, pytest.raises(prodml.errors.AccessDeniedError, match="masked or rows filtered"):
+        ana.publish_features(FEATURES)

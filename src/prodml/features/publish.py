@@ -84,6 +84,14 @@ def publish(
     """Publish ``table`` (declared as ``decl``) to ``store``; ``full`` re-reads every row."""
     started = time.perf_counter()
     catalog.check_read(table, access)  # even when nothing changed: only readers publish
+    if catalog.restriction(table, access):  # the online store serves everyone what it holds
+        from prodml.errors import AccessDeniedError
+
+        raise AccessDeniedError(
+            f"{access.run_as or access.principal} reads {table} with columns masked or rows "
+            "filtered: publishing that would serve it to every reader of the online store",
+            hint="publish as a principal exempt from its masks and row filters (prodml.yaml)",
+        )
     name = str(table)
     state = store.get_state(name)
     identity = catalog.table_id(table)
