@@ -40,17 +40,22 @@ def test_without_governance_only_the_endpoints_own_tokens_count(ungoverned: Gove
     assert reasons == {"not a token of endpoint dev.churn", "unknown token"}
 
 
-def test_with_governance_execute_decides_and_answers_are_cached(governance: Governance) -> None:
+def test_with_governance_execute_decides_and_grants_are_cached(governance: Governance) -> None:
     ana = governance.records.new_token("ana", name="cli", created_by="ops", expires_at=None)
     guard = EndpointGuard(governance, ENDPOINT, ttl=60)
     assert guard.principal(f"Bearer {ana}") == "ana"
     assert not guard.permits("ana", request_id="r1")
+    assert not guard.permits("ana", request_id="r2")  # every refusal is decided and audited
     governance.grant("ops", ENDPOINT, "analysts", ["EXECUTE"])
-    assert not guard.permits("ana")  # cached for the ttl
-    assert EndpointGuard(governance, ENDPOINT, ttl=0).permits("ana", request_id="r2")
+    assert guard.permits("ana", request_id="r3")  # a refusal is not remembered
+    governance.revoke("ops", ENDPOINT, "analysts", ["EXECUTE"])
+    assert guard.permits("ana", request_id="r4")  # a grant is, for the ttl (not audited again)
+    assert not EndpointGuard(governance, ENDPOINT, ttl=0).permits("ana", request_id="r5")
     calls = [r for r in governance.records.audit_log() if r["action"] == "call"]
     assert [(r["outcome"], r["request_id"], r["client"]) for r in calls] == [
-        ("allowed", "r2", "http"),
+        ("denied", "r5", "http"),
+        ("allowed", "r3", "http"),
+        ("denied", "r2", "http"),
         ("denied", "r1", "http"),
     ]
     tokens = [t["id"] for t in governance.records.tokens("ana")]

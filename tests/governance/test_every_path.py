@@ -459,10 +459,12 @@ def test_item1_every_serving_route_is_classified_and_refuses_eve(demo: Demo) -> 
             for (method, path), (kind, url, body) in sorted(SERVING_ROUTES.items()):
                 if (method, path) not in routes:
                     continue  # e.g. /invocations: only when one product is served
+                before = _last_audit_id(demo.root)
                 r = client.request(method, url, headers=headers, content=body)
                 what = f"{method} {url}"
                 if kind == "refused":
                     assert r.status_code in (401, 403), f"{what}: {r.status_code} {r.text}"
+                    assert _denied_since(demo.root, before), f"{what}: the refusal was not audited"
                 else:
                     assert r.status_code == 200, f"{what}: {r.status_code} {r.text}"
                 asked = what + (body or b"").decode()  # a refusal may name what was asked

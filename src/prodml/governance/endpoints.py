@@ -74,5 +74,6 @@ class EndpointGuard:
             return cached[1]
         where = Where(request_id=request_id, client="http")
         decision = self._governance.authorizer.audited(principal, "call", self._endpoint, where)
-        self._decisions[principal] = (now, decision.allowed)
+        if decision.allowed:  # only grants are remembered: every refusal is decided and audited
+            self._decisions[principal] = (now, True)
         return bool(decision.allowed)
