@@ -268,8 +268,11 @@ def test_item4_column_controls_and_row_filters() -> None:
 @pytest.mark.parametrize(
     ("doc", "needle"),
     [
-        ({"columns": [{"table": "gold.c", "column": "x", "mask": "hash"}]}, "set enabled: true"),
-        ({"row_filters": [{"table": "gold.c", "where": "a = 1"}]}, "set enabled: true"),
+        (
+            {"columns": [{"table": "gold.c", "column": "x", "mask": "hash"}]},
+            "set governance.enabled: true",
+        ),
+        ({"row_filters": [{"table": "gold.c", "where": "a = 1"}]}, "set governance.enabled: true"),
         (
             {"enabled": True, "columns": [{"table": "gold.c", "column": "x", "mask": "blur"}]},
             "'null', 'redact' or 'hash'",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,3 +33,19 @@ def governance(store_url: str) -> Iterator[Governance]:
     gov.apply_config()
     yield gov
     store.close()
+
+
+def governed_retail(root: Path, edit: Callable[[str], str], *commands: tuple[str, ...]) -> Path:
+    """The retail example at ``root`` with governance on, its prodml.yaml passed through
+    ``edit``, then ``commands`` run with the CLI (each must succeed)."""
+    from tests.helpers import prodml_cli
+
+    assert prodml_cli("init", str(root), "--example", "retail", "--days", "40").code == 0
+    platform = root / "prodml.yaml"
+    platform.write_text(
+        edit(platform.read_text().replace("  enabled: false\n", "  enabled: true\n"))
+    )
+    for args in commands:
+        r = prodml_cli(*args, cwd=root, timeout=300)
+        assert r.code == 0, r.err
+    return root

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.helpers import Result, prodml_cli, prodml_main
+from tests.governance.conftest import governed_retail
+from tests.helpers import Result, prodml_main
 
 import prodml
 
@@ -142,18 +143,13 @@ class Demo:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    root = tmp_path_factory.mktemp("every-path") / "demo"
-    assert prodml_cli("init", str(root), "--example", "retail", "--days", "40").code == 0
-    platform = root / "prodml.yaml"
-    text = platform.read_text().replace("  enabled: false\n", "  enabled: true\n")
-    platform.write_text(text.replace("    ben: {", "    eve: {}\n    ben: {", 1))
-    for args in (
+    root = governed_retail(
+        tmp_path_factory.mktemp("every-path") / "demo",
+        lambda text: text.replace("    ben: {", "    eve: {}\n    ben: {", 1),
         ("run", "churn", *ENV),
         ("models", "promote", "churn", *ENV),
         ("features", "publish", *ENV),
-    ):
-        r = prodml_cli(*args, cwd=root, timeout=300)
-        assert r.code == 0, r.err
+    )
     with prodml.connect(root, env="prod") as ws:
         run_id = ws.runs("churn")[0]["run_id"]
         token = ws.new_token("eve", name="every-path")
@@ -376,28 +372,34 @@ def test_item1_every_catalog_route_is_classified_and_refuses_eve(demo: Demo) -> 
         routes = _routes(app)
         unclassified = [r for r in routes if r not in UC_ROUTES]
         assert not unclassified, f"classify these catalog routes: {unclassified}"
-        headers = {
-            "Authorization": f"Bearer {demo.eve['PRODML_TOKEN']}",
-            "Content-Type": "application/json",
-        }
         with TestClient(app, raise_server_exceptions=False) as client:
             for (method, _), (kind, url, body) in sorted(UC_ROUTES.items()):
-                before = _last_audit_id(demo.root)
-                r = client.request(method, url, headers=headers, content=body)
-                _judge_http(demo, f"{method} {url}", kind, r.status_code, r.text, before)
+                _ask_as_eve(demo, client, method, url, body, kind)
     finally:
         for ws in workspaces:
             ws.close()
 
 
-def _judge_http(demo: Demo, what: str, kind: str, status: int, text: str, before: int) -> None:
+def _ask_as_eve(
+    demo: Demo, client: Any, method: str, url: str, body: bytes | None, kind: str
+) -> None:
+    """One request as eve, judged: a refusal is a 403 and audited, anything else a 200; no
+    answer shows a secret she did not ask for (a refusal may name the URL or body's)."""
+    headers = {
+        "Authorization": f"Bearer {demo.eve['PRODML_TOKEN']}",
+        "Content-Type": "application/json",
+    }
+    before = _last_audit_id(demo.root)
+    r = client.request(method, url, headers=headers, content=body)
+    what = f"{method} {url}"
     if kind == "refused":
-        assert status == 403, f"{what}: {status} {text}"
+        assert r.status_code == 403, f"{what}: {r.status_code} {r.text}"
         assert _denied_since(demo.root, before), f"{what}: the refusal was not audited"
     else:
-        assert status == 200, f"{what}: {status} {text}"
-    leaked = [s for s in demo.secrets if s in text and s not in what]  # what: the asked URL
-    assert not leaked, f"{what} showed {leaked}: {text[:1000]}"
+        assert r.status_code == 200, f"{what}: {r.status_code} {r.text}"
+    asked = what + (body or b"").decode()
+    leaked = [s for s in demo.secrets if s in r.text and s not in asked]
+    assert not leaked or kind == "local", f"{what} showed {leaked}: {r.text[:1000]}"
 
 
 #: every serving route → (kind, method, the request made); ``local`` routes are the
@@ -447,10 +449,6 @@ def test_item1_every_serving_route_is_classified_and_refuses_eve(demo: Demo) -> 
         routes = _routes(app)
         unclassified = [r for r in routes if r not in SERVING_ROUTES]
         assert not unclassified, f"classify these serving routes: {unclassified}"
-        headers = {
-            "Authorization": f"Bearer {demo.eve['PRODML_TOKEN']}",
-            "Content-Type": "application/json",
-        }
         with TestClient(app, raise_server_exceptions=False) as client:
             for _ in range(600):  # the champion loads in the background
                 if client.get("/ready").status_code == 200:
@@ -459,17 +457,7 @@ def test_item1_every_serving_route_is_classified_and_refuses_eve(demo: Demo) -> 
             for (method, path), (kind, url, body) in sorted(SERVING_ROUTES.items()):
                 if (method, path) not in routes:
                     continue  # e.g. /invocations: only when one product is served
-                before = _last_audit_id(demo.root)
-                r = client.request(method, url, headers=headers, content=body)
-                what = f"{method} {url}"
-                if kind == "refused":
-                    assert r.status_code in (401, 403), f"{what}: {r.status_code} {r.text}"
-                    assert _denied_since(demo.root, before), f"{what}: the refusal was not audited"
-                else:
-                    assert r.status_code == 200, f"{what}: {r.status_code} {r.text}"
-                asked = what + (body or b"").decode()  # a refusal may name what was asked
-                leaked = [s for s in demo.secrets if s in r.text and s not in asked]
-                assert not leaked or kind == "local", f"{what} showed {leaked}"
+                _ask_as_eve(demo, client, method, url, body, kind)
         # item 2: the server loaded the champion as its starter: EXECUTE, audited
         loads = [r for r in ws.audit(limit=200) if r["client"] == "serve"]
     assert ("execute", "prod.ml.churn", "allowed") in {

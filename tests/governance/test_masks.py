@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.governance.conftest import governed_retail
 from tests.governance.test_every_path import COMMANDS
 from tests.helpers import prodml_cli, prodml_main
 
@@ -74,16 +75,16 @@ def _mask_every_customer_id(root: Path) -> str:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    root = tmp_path_factory.mktemp("masks") / "demo"
-    assert prodml_cli("init", str(root), "--example", "retail", "--days", "40").code == 0
-    platform = root / "prodml.yaml"
-    text = platform.read_text().replace("  enabled: false\n", "  enabled: true\n")
     grant = (
         "    - {securable: schema prod.features, principal: data-scientists, "
         "privileges: [SELECT]}\n"
     )
-    text = text.replace("  grants:\n", "  grants:\n" + grant, 1)
-    platform.write_text(text.rstrip("\n") + "\n" + CONTROLS)
+    root = governed_retail(
+        tmp_path_factory.mktemp("masks") / "demo",
+        lambda text: (
+            text.replace("  grants:\n", "  grants:\n" + grant, 1).rstrip("\n") + "\n" + CONTROLS
+        ),
+    )
     # a rule whose failing rows' samples are customer ids (warn: the rows are written)
     core = root / "products" / "retail_core" / "product.yaml"
     described = "    description: Orders, items and revenue per customer and day.\n"
@@ -96,6 +97,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     for args in (("run", "churn", *ENV), ("features", "publish", *ENV)):
         r = prodml_cli(*args, cwd=root, timeout=300)
         assert r.code == 0, r.err
+    platform = root / "prodml.yaml"
     more = _mask_every_customer_id(root)
     platform.write_text(platform.read_text().replace("  row_filters:\n", more + "  row_filters:\n"))
     with prodml.connect(root, env="prod") as ws:  # the admin: exempt

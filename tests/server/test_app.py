@@ -238,51 +238,70 @@ def fresh(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
     yield from _server(make_platform(tmp_path / "p", {"shop": PIPELINE}, PLATFORM), run=False)
 
 
-def test_item5_the_official_clients_scenario(fresh: tuple[str, dict[str, str], Path]) -> None:
-    """Create a catalog, its bronze/silver/gold schemas and an external table; an analyst
-    is refused (403), a schema-level grant is made, then the analyst reads the table."""
-    import deltalake
-    import pyarrow as pa
-    from unitycatalog.client import CatalogsApi, GrantsApi, SchemasApi, TablesApi
-    from unitycatalog.client.exceptions import ApiException
+async def _build_lake(client: Any, events: str) -> Any:
+    """The scenario's first part as its admin: a catalog, three layers, an external table."""
+    from unitycatalog.client import CatalogsApi, SchemasApi, TablesApi
     from unitycatalog.client.models import (
         CreateCatalog,
         CreateSchema,
         CreateTable,
         DataSourceFormat,
+        TableType,
+    )
+
+    catalog = await CatalogsApi(client).create_catalog(
+        CreateCatalog(name="lake", comment="Raw events.", properties={"team": "web"})
+    )
+    for layer in ("bronze", "silver", "gold"):
+        await SchemasApi(client).create_schema(CreateSchema(name=layer, catalog_name="lake"))
+    table = await TablesApi(client).create_table(
+        CreateTable(
+            name="events",
+            catalog_name="lake",
+            schema_name="bronze",
+            table_type=TableType.EXTERNAL,
+            data_source_format=DataSourceFormat.DELTA,
+            columns=[],
+            storage_location=events,
+        )
+    )
+    schemas = await SchemasApi(client).list_schemas(catalog_name="lake")
+    return catalog, table, schemas
+
+
+async def _grant_schema_to_analysts(client: Any) -> None:
+    """USE CATALOG on lake, USE SCHEMA and SELECT on lake.bronze, to data-scientists."""
+    from unitycatalog.client import GrantsApi
+    from unitycatalog.client.models import (
         PermissionsChange,
         Privilege,
         SecurableType,
-        TableType,
         UpdatePermissions,
     )
+
+    for kind, name, privileges in (
+        (SecurableType.CATALOG, "lake", [Privilege.USE_CATALOG]),
+        (SecurableType.SCHEMA, "lake.bronze", [Privilege.USE_SCHEMA, Privilege.SELECT]),
+    ):
+        change = PermissionsChange(principal="data-scientists", add=privileges, remove=[])
+        await GrantsApi(client).update(kind, name, UpdatePermissions(changes=[change]))
+
+
+def test_item5_the_official_clients_scenario(fresh: tuple[str, dict[str, str], Path]) -> None:
+    """Create a catalog, its bronze/silver/gold schemas and an external table; an analyst
+    is refused (403), a schema-level grant is made, then the analyst reads the table."""
+    import deltalake
+    import pyarrow as pa
+    from unitycatalog.client import TablesApi
+    from unitycatalog.client.exceptions import ApiException
+    from unitycatalog.client.models import TableType
 
     host, tokens, root = fresh
     rows = pa.table({"event_id": pa.array([1, 2, 3], pa.int64()), "kind": ["view", "buy", "view"]})
     files = root / "data" / "external" / "events"
     deltalake.write_deltalake(str(files), rows)
 
-    async def build_lake(client: Any) -> Any:
-        catalog = await CatalogsApi(client).create_catalog(
-            CreateCatalog(name="lake", comment="Raw events.", properties={"team": "web"})
-        )
-        for layer in ("bronze", "silver", "gold"):
-            await SchemasApi(client).create_schema(CreateSchema(name=layer, catalog_name="lake"))
-        table = await TablesApi(client).create_table(
-            CreateTable(
-                name="events",
-                catalog_name="lake",
-                schema_name="bronze",
-                table_type=TableType.EXTERNAL,
-                data_source_format=DataSourceFormat.DELTA,
-                columns=[],
-                storage_location=files.as_uri(),
-            )
-        )
-        schemas = await SchemasApi(client).list_schemas(catalog_name="lake")
-        return catalog, table, schemas
-
-    catalog, table, schemas = _run(host, tokens["ops"], build_lake)
+    catalog, table, schemas = _run(host, tokens["ops"], lambda c: _build_lake(c, files.as_uri()))
     assert (catalog.name, catalog.owner, catalog.comment) == ("lake", "ops", "Raw events.")
     assert catalog.created_at and catalog.properties == {"team": "web"}
     assert [s.name for s in schemas.schemas] == ["bronze", "gold", "silver"]
@@ -297,34 +316,7 @@ def test_item5_the_official_clients_scenario(fresh: tuple[str, dict[str, str], P
         _run(host, tokens["ana"], lambda c: TablesApi(c).get_table("lake.bronze.events"))
     assert err.value.status == 403 and "lacks USE_CATALOG on catalog lake" in str(err.value.body)
 
-    async def grant(client: Any) -> None:
-        grants = GrantsApi(client)
-        await grants.update(
-            SecurableType.CATALOG,
-            "lake",
-            UpdatePermissions(
-                changes=[
-                    PermissionsChange(
-                        principal="data-scientists", add=[Privilege.USE_CATALOG], remove=[]
-                    )
-                ]
-            ),
-        )
-        await grants.update(
-            SecurableType.SCHEMA,
-            "lake.bronze",
-            UpdatePermissions(
-                changes=[
-                    PermissionsChange(
-                        principal="data-scientists",
-                        add=[Privilege.USE_SCHEMA, Privilege.SELECT],
-                        remove=[],
-                    )
-                ]
-            ),
-        )
-
-    _run(host, tokens["ops"], grant)
+    _run(host, tokens["ops"], _grant_schema_to_analysts)
     seen = _run(host, tokens["ana"], lambda c: TablesApi(c).get_table("lake.bronze.events"))
     assert seen.storage_location == files.as_uri()
     read = deltalake.DeltaTable(seen.storage_location).to_pyarrow_table()

@@ -195,13 +195,14 @@ class Catalog:
         are that table's; ``schema``, if given, must name the same ones), ``MANAGED`` creates an
         empty one with ``schema`` under the storage root. Checked first (CREATE_TABLE on the
         schema, as a write of a new table is); its creator owns it; audited."""
+        _check_definition(table_type, schema, location)
         event = DefineEvent("table", str(table), "create", access)
         for policy in self.policies:
             policy.before_define(event)
         if self.store.get_table(table.catalog, table.schema, table.table) or self.exists(table):
             raise AlreadyExistsError(f"table {table} already exists")
         if table_type == "EXTERNAL":
-            assert location is not None
+            assert location is not None  # _check_definition
             location = self._external(table, location)
             found = pa.schema(self._tables.open(location, name=str(table)).schema().to_arrow())
             if schema is not None and schema.names != found.names:
@@ -212,7 +213,7 @@ class Catalog:
                 )
             schema = found
         else:
-            assert schema is not None
+            assert schema is not None  # _check_definition
             location = self._tables.location(table.catalog, table.schema, table.table)
             self._tables.create(location, schema, description=description)
         self.store.upsert_table(
@@ -747,3 +748,19 @@ def _columns(schema: pa.Schema | None, docs: Mapping[str, str]) -> list[dict[str
 def _uri(location: str) -> str:
     """A location as a URI (``file:///…`` for local paths)."""
     return location if "://" in location else Path(location).resolve().as_uri()
+
+
+def _check_definition(table_type: str, schema: pa.Schema | None, location: str | None) -> None:
+    """What a table definition must give (a ``UsageError`` saying what is missing): an
+    EXTERNAL table its Delta table's location, a MANAGED one its columns and no location."""
+    if table_type not in ("MANAGED", "EXTERNAL"):
+        raise UsageError(f"table_type {table_type} is not supported", hint="MANAGED or EXTERNAL")
+    if table_type == "EXTERNAL" and not location:
+        raise UsageError("an EXTERNAL table needs storage_location (its Delta table's URI)")
+    if table_type == "MANAGED" and location:
+        raise UsageError(
+            "a MANAGED table's storage is its catalog's: leave storage_location out",
+            hint="or create an EXTERNAL table from the Delta table at that location",
+        )
+    if table_type == "MANAGED" and not (schema and len(schema)):
+        raise UsageError("a MANAGED table needs its columns")

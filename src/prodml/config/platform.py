@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -269,12 +276,15 @@ class GovernanceConfig(Closed):
         default_factory=list, description="the rows principals read, applied on every read"
     )
 
-    @model_validator(mode="after")
-    def _controls_need_governance(self) -> GovernanceConfig:
-        masked = [c for c in self.columns if c.mask] or self.row_filters
-        if masked and not self.enabled:
-            raise ValueError("column masks and row filters decide by who reads: set enabled: true")
-        return self
+    @field_validator("columns", "row_filters")
+    @classmethod
+    def _controls_need_governance(cls, value: list[Any], info: ValidationInfo) -> list[Any]:
+        controls = [c for c in value if getattr(c, "mask", True)]  # a row filter, or a mask
+        if controls and not info.data.get("enabled"):
+            raise ValueError(
+                "column masks and row filters decide by who reads: set governance.enabled: true"
+            )
+        return value
 
     @field_validator("users", "groups", "service_principals")
     @classmethod

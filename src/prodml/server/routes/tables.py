@@ -19,28 +19,14 @@ Caller = Annotated[str | None, Depends(caller)]
 
 
 def _new_table(body: wire.NewTable) -> dict[str, Any]:
-    """What ``create_table`` is asked for, or a 400 saying what is wrong."""
-    kind = body.table_type.strip().upper()
-    if kind not in ("MANAGED", "EXTERNAL"):
-        raise UsageError(
-            f"table_type {body.table_type} is not supported", hint="MANAGED or EXTERNAL"
-        )
+    """What ``create_table`` is asked for, from the wire (the gate judges the definition)."""
     if (body.data_source_format or "DELTA").upper() != "DELTA":
         raise UsageError(
             f"data_source_format {body.data_source_format} is not supported: tables are Delta",
             hint="DELTA",
         )
-    if kind == "EXTERNAL" and not body.storage_location:
-        raise UsageError("an EXTERNAL table needs storage_location (its Delta table's URI)")
-    if kind == "MANAGED" and body.storage_location:
-        raise UsageError(
-            "a MANAGED table's storage is its catalog's: leave storage_location out",
-            hint="or create an EXTERNAL table from the Delta table at that location",
-        )
-    if kind == "MANAGED" and not body.columns:
-        raise UsageError("a MANAGED table needs its columns")
     return {
-        "table_type": kind,
+        "table_type": body.table_type.strip().upper(),
         "columns": wire.arrow_schema(body.columns) if body.columns else None,
         "column_docs": {c.name: c.comment for c in body.columns if c.comment},
         "storage_location": body.storage_location,
