@@ -126,13 +126,19 @@ class Result:
     err: str
 
 
+#: what the CLI tests see: a 200-column terminal without colours (stdout is captured, so the
+#: terminal's boxed tables are asked for; tests of the pipe layout set ``PRODML_FORMAT=""``)
+TERMINAL = {"COLUMNS": "200", "NO_COLOR": "1", "PRODML_FORMAT": "table"}
+
+
 def prodml_cli(
     *args: str, cwd: Path | None = None, timeout: float = 120, env: dict[str, str] | None = None
 ) -> Result:
-    """Run the ``prodml`` command in a subprocess, exactly as a user would (``env`` adds
-    environment variables)."""
+    """Run the ``prodml`` command in a subprocess, exactly as a user would in the terminal of
+    ``TERMINAL`` (``env`` adds environment variables; ``PRODML_FORMAT=""`` gives what a pipe
+    gets)."""
     exe = Path(sys.executable).with_name("prodml")
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
+    env = {**os.environ, **TERMINAL, **(env or {})}
     env.pop("PRODML_DEBUG", None)
     if "PRODML_TOKEN" not in (env or {}):
         env.pop("PRODML_TOKEN", None)
@@ -159,7 +165,7 @@ def prodml_main(*args: str, cwd: Path | None = None, env: dict[str, str] | None 
     from prodml.cli.main import main
 
     saved_env, saved_cwd = dict(os.environ), os.getcwd()
-    os.environ.update({"COLUMNS": "200", "NO_COLOR": "1", **(env or {})})
+    os.environ.update({**TERMINAL, **(env or {})})
     os.environ.pop("PRODML_DEBUG", None)
     if "PRODML_TOKEN" not in (env or {}):
         os.environ.pop("PRODML_TOKEN", None)

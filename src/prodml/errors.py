@@ -73,7 +73,8 @@ class NotFoundError(ProdmlError):
         name: the name that was asked for.
         known: the names that do exist.
 
-    ``message`` replaces the default "unknown <kind> '<name>'".
+    ``message`` replaces the default "unknown <kind> '<name>'". ``listed_by`` names the
+    command that lists them all, when ``known`` holds only the last few.
     """
 
     exit_code = 2
@@ -87,6 +88,7 @@ class NotFoundError(ProdmlError):
         hint: str | None = None,
         where: str | None = None,
         message: str | None = None,
+        listed_by: str | None = None,
     ):
         self.kind = kind
         self.name = name
@@ -96,6 +98,11 @@ class NotFoundError(ProdmlError):
         if hint is None:
             if suggestion:
                 hint = suggestion
+            elif self.known and listed_by:
+                hint = (
+                    f"the last {len(self.known)}: {', '.join(self.known)}; "
+                    f"'{listed_by}' lists them all"
+                )
             elif self.known:
                 shown = ", ".join(self.known[:12]) + (" …" if len(self.known) > 12 else "")
                 hint = f"known: {shown}"

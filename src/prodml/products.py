@@ -67,6 +67,7 @@ class StepSpec:
     sql: str | None = None
     source_file: str = ""
     line: int = 0
+    sql_line: int = 0  # the file's line of the query's first line (SQL steps)
     product: str = ""
     # output table → expectations declared in code (beside product.yaml's)
     expectations: tuple[tuple[str, tuple[Any, ...]], ...] = ()

@@ -5,6 +5,7 @@ experiment (an inference log and posted outcomes; no model needs training): the 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -132,11 +133,17 @@ def test_report_renders_each_metric_and_the_recommendation(
     )
     converted = doc["metrics"]["converted"]["comparison"]
     assert "converted (primary): rate" in r.out and "revenue: mean" in r.out
-    assert f"│ champion   │ {converted['control']['n']} " in r.out
+    assert re.search(rf"│ champion   │ +{converted['control']['n']} │", r.out), r.out
     assert f"{converted['relative_lift']:+.2%} [" in r.out  # relative lift, as a percentage
     assert f"({converted['test']})" in r.out and "always-valid p" in r.out
     notes = r.err.splitlines()
-    assert notes[0].startswith("sample ratio: ") and notes[0].endswith(" ok")
+    units = doc["units"]  # item 13 of the first-hour issue: words and numbers
+    assert re.fullmatch(
+        rf"sample ratio: champion {units['champion']} units \(\d+\.\d%, expected 50%\), "
+        rf"challenger {units['challenger']} units \(\d+\.\d%, expected 50%\); "
+        r"p=[\d.]+: no sample ratio mismatch",
+        notes[0],
+    ), notes[0]
     assert notes[1].startswith("recommendation: promote_treatment — ")
     assert notes[2] == f"chart: {chart}"
 

@@ -154,7 +154,7 @@ def test_online_json_reads_the_latest_values(published: Path) -> None:
 def test_online_prints_the_event_time_and_each_feature(published: Path) -> None:
     r = ok(prodml_main("features", "online", TABLE, "--key", "user_id=a", cwd=published))
     assert r.out.splitlines()[0] == "event time 2024-01-01T00:00:00+00:00"
-    assert "│ score   │ 1.000 │ present │" in r.out
+    assert "│ score   │     1 │ present │" in r.out
 
 
 def test_online_of_an_unknown_key_is_not_found(published: Path) -> None:
@@ -191,3 +191,14 @@ def test_online_state_words() -> None:
     assert _online(None) == "off"
     assert _online({"store": "redis", "version": None}) == "redis: not yet"
     assert _online({"store": "sqlite", "version": 3}) == "sqlite: v3"
+
+
+def test_online_of_a_product_without_a_champion_says_so(trained: Path) -> None:
+    """Item 9 of the first-hour issue (it was "unknown feature table or feature service")."""
+    r = prodml_main("features", "online", "clf", "--key", "a=1", cwd=trained)
+    assert (r.code, r.out) == (2, "")
+    assert r.err == (
+        "Error: clf has no champion yet: its online features are the ones its champion "
+        "(dev.ml.clf) was trained on (promote one with 'prodml models promote clf', or run "
+        "'prodml run clf --promote')\n"
+    )

@@ -335,11 +335,6 @@ def test_audit_prints_a_table(platform: Path) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="console.table lets Rich cut the securable (and action, outcome) columns of audit at "
-    "80 columns ('dev…')",
-)
 def test_audit_keeps_securables_whole_at_80_columns(platform: Path) -> None:
     ok(prodml_main("principals", "add", "fay", cwd=platform))
     ok(

@@ -48,8 +48,8 @@ def test_the_table_labels_versions_and_keeps_names_whole_at_80_columns(shop: Pat
         [c.strip() for c in ln.split("│")[1:-1]] for ln in r.out.splitlines() if ln.startswith("│")
     ]
     assert rows == [
-        ["1", "dev.bronze.sales @v0", "→", "dev.gold.totals @v0", "shop.totals"],
-        ["2", "landing:sales", "→", "dev.bronze.sales @v0", "shop.sales"],
+        ["1", "dev.bronze.sales @v0", "dev.gold.totals @v0", "shop.totals"],
+        ["2", "landing:sales", "dev.bronze.sales @v0", "shop.sales"],
     ]
 
 

@@ -56,14 +56,9 @@ def test_versions_json(trained: Path) -> None:
 def test_versions_prints_metrics_with_four_decimals(trained: Path) -> None:
     r = ok(prodml_main("models", "versions", "clf", cwd=trained))
     assert "versions of dev.ml.clf" in r.out
-    assert re.search(r"│ 1 +│ challenger +│ passed +│ auc=0\.\d{4} +│", r.out), r.out
+    assert re.search(r"│ +1 │ challenger +│ passed +│ auc=0\.\d{4} +│", r.out), r.out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="console.table lets Rich cut the 'prodml run' column of models versions at 80 "
-    "columns ('20261202T153507-…')",
-)
 def test_versions_keep_the_run_id_whole_at_80_columns(trained: Path) -> None:
     (version,) = _versions(trained)
     r = ok(prodml_main("models", "versions", "clf", cwd=trained, env={"COLUMNS": "80"}))
@@ -95,20 +90,26 @@ def test_show_prints_the_config_and_aliases(trained: Path) -> None:
     }
 
 
-def test_compare_json_has_the_train_and_evaluate_runs(trained: Path) -> None:
-    runs = json.loads(ok(prodml_main("models", "compare", "clf", "--json", cwd=trained)).out)
-    assert sorted(r["step"] for r in runs) == ["evaluate", "train"]
-    evaluate = next(r for r in runs if r["step"] == "evaluate")
-    assert set(evaluate["metrics"]) == {"auc"} and evaluate["status"] == "FINISHED"
+def test_compare_json_is_one_row_per_version(trained: Path) -> None:
+    """Item 13 of the first-hour issue: training params and evaluation metrics together."""
+    found = json.loads(ok(prodml_main("models", "compare", "clf", "--json", cwd=trained)).out)
+    assert (found["model"], found["total"]) == ("dev.ml.clf", 1)
+    (row,) = found["versions"]
+    assert (row["version"], row["aliases"], row["gate"]) == (1, ["challenger"], "passed")
+    assert row["params"]["c"] == "1.0" and set(row["metrics"]) == {"auc"}
 
 
-def test_compare_shows_short_tracking_run_ids(trained: Path) -> None:
-    runs = json.loads(ok(prodml_main("models", "compare", "clf", "--json", cwd=trained)).out)
-    r = ok(prodml_main("models", "compare", "clf", "--limit", "5", cwd=trained))
-    for run in runs:
-        assert f"│ {run['tracking_run_id'][:10]} " in r.out
-        assert run["tracking_run_id"] not in r.out  # shortened on purpose
-    assert "runs of clf in dev" in r.out and "auc" in r.out
+def test_compare_prints_params_beside_metrics_and_says_when_it_limits(
+    trained: Path, tmp_path: Path
+) -> None:
+    root = copy_platform(trained, tmp_path / "copy")
+    ok(prodml_main("run", "clf", "--params", "c=0.5", cwd=root))
+    r = ok(prodml_main("models", "compare", "clf", cwd=root))
+    assert re.search(r"│ +2 │ challenger │ passed │ 0\.5 .*│ 0\.\d+ │", r.out), r.out
+    assert re.search(r"│ +1 │ +│ passed │ 1\.0 ", r.out), r.out
+    limited = ok(prodml_main("models", "compare", "clf", "--limit", "1", cwd=root))
+    assert "│ +1 │" not in limited.out
+    assert limited.err == "(the newest 1 of 2 versions; --limit shows more)\n"
 
 
 @pytest.mark.parametrize("command", ["versions", "show", "compare", "promote"])

@@ -162,3 +162,25 @@ def test_reproduce_an_unknown_run(runs: Runs) -> None:
     r = prodml_main("runs", "reproduce", "nope", cwd=runs.root)
     assert_clean_error(r, "unknown run 'nope'")
     assert r.out == ""
+
+
+def test_show_latest_is_the_newest_run(runs: Runs) -> None:
+    """Item 9 of the first-hour issue."""
+    shown = json.loads(ok(prodml_main("runs", "show", "latest", "--json", cwd=runs.root)).out)
+    assert shown["run_id"] == runs.skipped
+
+
+def test_an_unknown_run_lists_the_last_few_and_the_command_for_all(runs: Runs) -> None:
+    r = prodml_main("runs", "show", "nope", cwd=runs.root)
+    last = ", ".join(sorted((runs.calm, runs.noisy, runs.skipped)))
+    assert r.err == (
+        f"Error: unknown run 'nope' (the last 3: {last}; 'prodml runs list' lists them all)\n"
+    )
+
+
+def test_latest_without_any_run(tmp_path: Path) -> None:
+    root = make_platform(tmp_path / "p", {"calm": CALM})
+    r = prodml_main("runs", "show", "latest", cwd=root)
+    assert r.err == (
+        "Error: no run yet in this environment (start one with 'prodml run PRODUCT')\n"
+    )

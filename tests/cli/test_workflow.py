@@ -34,14 +34,19 @@ def test_init_creates_a_platform_and_says_so(tmp_path: Path) -> None:
     target = tmp_path / "plain"
     r = ok(prodml_main("init", str(target)))
     assert (target / "prodml.yaml").is_file() and (target / "products").is_dir()
-    assert re.fullmatch(rf"created {re.escape(str(target))} \(\d+ files\)\n", r.err)
+    head, *made = r.err.splitlines()
+    assert head == f"created {target} ({len(made)} files):" and "  prodml.yaml" in made
+    assert all((target / m.strip()).exists() for m in made)
     assert r.out == ""
 
 
 def test_init_an_example_writes_its_landing_data_and_the_next_step(tmp_path: Path) -> None:
     target = tmp_path / "demo"
     r = ok(prodml_main("init", str(target), "--example", "retail", "--days", "1"))
-    assert r.err.splitlines()[-1] == f"next: cd {target} && prodml run churn"
+    assert r.err.splitlines()[-1] == (
+        f"next: cd {target} && prodml run churn --promote   (trains churn's model, makes it "
+        "the champion and scores the customers)"
+    )
     batches = sorted(p.name for p in (target / "landing").glob("*/batch_date=*"))
     assert batches == ["batch_date=2024-01-01"] * 3  # customers, orders and order lines
 
@@ -127,13 +132,16 @@ def test_run_prints_a_table_and_a_line_per_step(fresh: Path) -> None:
     assert run_id is not None
     assert f"run {run_id[1]}: succeeded" in r.out
     notes = [line.split() for line in r.err.splitlines()[1:]]
-    assert [n[:2] for n in notes] == [["succeeded", "shop.sales"], ["succeeded", "shop.totals"]]
+    assert [n[:3] for n in notes] == [
+        ["succeeded", "1/2", "shop.sales"],
+        ["succeeded", "2/2", "shop.totals"],
+    ]
 
 
 def test_run_json_is_the_run_and_its_steps(fresh: Path) -> None:
     r = ok(prodml_main("run", "shop", "--steps", " sales , ", "--json", cwd=fresh))
     result = json.loads(r.out)
-    assert set(result) == {"run_id", "status", "steps"}
+    assert set(result) == {"run_id", "status", "steps", "log", "warnings"}
     assert result["status"] == "succeeded"
     (step,) = result["steps"]  # --steps is split on commas and stripped
     assert (step["step"], step["rows_written"], step["partitions"]) == (
@@ -229,3 +237,207 @@ def test_item6_an_environment_named_main_runs(tmp_path: Path) -> None:
     ok(prodml_main("run", "shop", cwd=root))
     shown = ok(prodml_main("tables", "preview", "gold.totals", "--json", cwd=root))
     assert json.loads(shown.out)[0]["total"] == 4.0
+
+
+def _in_a_terminal(args: list[str], cwd: Path, columns: int = 80) -> tuple[int, str]:
+    """Run ``prodml`` with a pseudo-terminal of ``columns`` as stdin, stdout and stderr (as in
+    a terminal window); return its exit code and everything the terminal received."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "PRODML_FORMAT")}
+    env |= {"TERM": "xterm-256color", "NO_COLOR": "1"}
+    exe = Path(sys.executable).with_name("prodml")
+    proc = subprocess.Popen(
+        [str(exe), *args], cwd=cwd, stdin=slave, stdout=slave, stderr=slave, env=env
+    )
+    os.close(slave)
+    chunks = []
+    while select.select([master], [], [], 120)[0]:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the process ended and closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    return proc.wait(timeout=60), b"".join(chunks).decode(errors="replace")
+
+
+def test_run_in_a_terminal_shows_k_of_n_and_keeps_mlflow_lines_off_the_screen(
+    tmp_path: Path,
+) -> None:
+    from tests.cli.conftest import MODEL
+    from tests.helpers import CLASSIFIER_PIPELINE, PRODUCT
+
+    root = make_platform(tmp_path / "p", {"clf": CLASSIFIER_PIPELINE})
+    (root / "products" / "clf" / "product.yaml").write_text(PRODUCT.format(name="clf") + MODEL)
+    code, screen = _in_a_terminal(["run", "clf"], root)
+    assert code == 0, screen
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen)
+    assert re.search(r"step [123]/3 clf\.\w+ .*\d:\d\d:\d\d", plain), plain  # name, elapsed
+    for k, step_name in enumerate(("examples", "train", "evaluate"), 1):
+        assert re.search(rf"succeeded {k}/3 clf\.{step_name} ", plain), plain  # lines stay
+    assert "0/1" not in plain
+    assert "Successfully registered model" not in plain and "Created version" not in plain
+    (log,) = (root / ".prodml" / "logs" / "dev").glob("*.log")
+    assert "clf.train | Successfully registered model 'dev.ml.clf'." in log.read_text()
+    assert f"what the steps printed: {log}" in plain.replace("\r\n", "\n")
+
+
+def test_an_all_skipped_run_prints_one_line(fresh: Path) -> None:
+    ok(prodml_main("run", "shop", cwd=fresh))
+    r = ok(prodml_main("run", "shop", cwd=fresh))
+    (line,) = r.out.splitlines()
+    assert re.fullmatch(
+        r"run \S+: succeeded; all 2 steps skipped \(2 unchanged\); -v lists them",
+        line,
+    ), line
+    verbose = ok(prodml_main("run", "shop", "-v", cwd=fresh))
+    assert "│ shop.sales " in verbose.out and "│ shop.totals " in verbose.out
+
+
+FORMS = (
+    "the accepted forms are DAY, START..END, START.. and ..END, where a day is YYYY-MM-DD, "
+    "today or yesterday (e.g. 2024-01-10..2024-01-12 or yesterday..today)"
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "2024-01-02-2024-01-03",
+            "invalid partition range '2024-01-02-2024-01-03': '2024-01-02-2024-01-03' is not a "
+            f"day (YYYY-MM-DD) ({FORMS})",
+        ),
+        (
+            "2024-1-2..2024-01-03",
+            f"invalid partition range '2024-1-2..2024-01-03': '2024-1-2' is not a day "
+            f"(YYYY-MM-DD) ({FORMS})",
+        ),
+        (
+            "2024-02-30",
+            "invalid partition range '2024-02-30': '2024-02-30' is not a date in the calendar "
+            f"({FORMS})",
+        ),
+        ("2024-01-02...2024-01-03", f"invalid partition range '2024-01-02...2024-01-03' ({FORMS})"),
+        (
+            "2024-01-03..2024-01-02",
+            "invalid partition range '2024-01-03..2024-01-02': start is after end "
+            "(did you mean 2024-01-02..2024-01-03?)",
+        ),
+        (
+            "2024-03-01..2024-03-05",
+            "--partitions 2024-03-01..2024-03-05: no partition of shop's steps is in it "
+            "(their partitions run from 2024-01-01 to 2024-01-05)",
+        ),
+    ],
+)
+def test_partitions_are_validated(fresh: Path, value: str, message: str) -> None:
+    """Item 5 of the first-hour issue: bad dates, separators, and a range without data."""
+    for command in ("plan", "run"):
+        r = prodml_main(command, "shop", "--partitions", value, cwd=fresh)
+        assert (r.code, r.out, r.err) == (2, "", f"Error: {message}\n")
+
+
+def test_partitions_take_today_and_yesterday(fresh: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    today = datetime.now(UTC).date()
+    r = prodml_main("plan", "shop", "--partitions", "yesterday..today", cwd=fresh)
+    assert r.err == (
+        f"Error: --partitions {today - timedelta(days=1)}..{today}: no partition of shop's "
+        "steps is in it (their partitions run from 2024-01-01 to 2024-01-05)\n"
+    )
+
+
+SCORE = """
+
+@step(stage="apply", inputs=["gold.examples"], outputs="gold.scores")
+def score(ctx, examples):
+    return ctx.score(examples, alias="champion", keep=["a"])
+"""
+
+
+def test_plan_agrees_with_run_about_an_apply_step_without_a_champion(
+    trained: Path, tmp_path: Path
+) -> None:
+    """Item 6 of the first-hour issue."""
+    root = copy_platform(trained, tmp_path / "copy")
+    pipeline = root / "products" / "clf" / "pipeline.py"
+    pipeline.write_text(pipeline.read_text() + SCORE)
+    reason = (
+        "dev.ml.clf has no champion yet: nothing scored (promote one with 'prodml models "
+        "promote clf', or run with --promote)"
+    )
+    (planned,) = [
+        p
+        for p in json.loads(ok(prodml_main("plan", "clf", "--json", cwd=root)).out)
+        if p["step"] == "clf.score"
+    ]
+    assert (planned["action"], planned["reason"]) == ("skip", reason)
+    ran = json.loads(ok(prodml_main("run", "clf", "--json", cwd=root)).out)
+    (step,) = [s for s in ran["steps"] if s["step"] == "clf.score"]
+    assert (step["status"], step["reason"]) == ("skipped", reason)
+    ok(prodml_main("models", "promote", "clf", cwd=root))
+    plans = json.loads(ok(prodml_main("plan", "clf", "--json", cwd=root)).out)
+    assert [p["action"] for p in plans if p["step"] == "clf.score"] == ["run"]
+
+
+HEADER = "/* prodml\nstage: features\ninputs: [bronze.sales]\noutputs: gold.bad\n*/\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            HEADER + "SELECT day,\n       count(*) AS n\nFROM bronze.sales\nHAVING n >\n",
+            '{file}:9: Parser Error: syntax error at or near ">"',
+        ),
+        (
+            "/* prodml\nstage: [features\n*/\nSELECT 1\n",
+            "{file}:3: invalid YAML in the '/* prodml' header: expected ',' or ']', but got "
+            "'<stream end>'",
+        ),
+        (
+            HEADER + "SELECT 1;\nSELECT 2\n",
+            "{file}:6: a SQL step is one SELECT; this file holds 2 statements",
+        ),
+    ],
+)
+def test_a_bad_sql_step_is_refused_before_anything_runs(
+    fresh: Path, text: str, message: str
+) -> None:
+    """Item 7 of the first-hour issue: one line with the .sql file and its line, at plan time
+    (shop.sales upstream has not run)."""
+    sql = fresh / "products" / "shop" / "sql" / "bad.sql"
+    sql.parent.mkdir()
+    sql.write_text(text)
+    for command in ("plan", "run"):
+        r = prodml_main(command, "shop", cwd=fresh)
+        assert (r.code, r.out) == (2, "")
+        assert r.err == f"Error: {message.format(file=sql)}\n"
+    assert not (fresh / "data").exists() or not any((fresh / "data").rglob("*.parquet"))
+
+
+def test_a_sql_step_that_fails_names_its_file_and_line(fresh: Path) -> None:
+    sql = fresh / "products" / "shop" / "sql" / "bad.sql"
+    sql.parent.mkdir()
+    sql.write_text(HEADER + "\nSELECT day,\n       nope AS n\nFROM bronze.sales\n")
+    r = prodml_main("run", "shop", cwd=fresh)
+    assert r.code == 1
+    assert re.search(
+        r"Binder Error: Referenced column \"nope\" not found in FROM clause!; Candidate "
+        rf"bindings: .* \(at {re.escape(str(sql))}:8\)",
+        r.err,
+    ), r.err

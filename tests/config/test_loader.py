@@ -144,6 +144,29 @@ def test_environment_variable_with_unknown_key_names_the_variable(tmp_path: Path
     assert "did you mean 'root'" in str(error)
 
 
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        (
+            {"PRODML__FOO__BAR": "1"},
+            "environment variable PRODML__FOO__BAR: foo: unknown key 'foo' (allowed keys: catalog, "
+            "compute, landing_dir, metadata, name, online_store, openlineage, products_dir, "
+            "retention, secrets_file, state_dir, storage, tracking)",
+        ),
+        (
+            {"PRODML__COMPUTE__DEFAULT_PROFILE": "big"},
+            "environment variable PRODML__COMPUTE__DEFAULT_PROFILE: compute.default_profile: "
+            "'big' is not one of the profiles (profiles: default)",
+        ),
+    ],
+)
+def test_an_override_of_a_section_that_is_not_there_names_the_variable(
+    tmp_path: Path, environ: dict[str, str], message: str
+) -> None:
+    """Item 8 of the first-hour issue."""
+    assert str(config_error(write_platform(tmp_path, ""), None, environ)) == message
+
+
 def test_environment_variable_numeric_string_for_a_string_key(tmp_path: Path) -> None:
     root = write_platform(tmp_path, "")
     settings = load_platform(root, None, {"PRODML__STORAGE__ROOT": "2024"}).settings

@@ -78,12 +78,12 @@ def test_profile_is_the_named_default_profile() -> None:
     assert env.profile().threads == 8 and env.profile().memory_limit == "4GB"
 
 
-def test_profile_falls_back_when_the_default_profile_is_not_declared() -> None:
-    compute = ComputeConfig(
-        default_profile="missing", profiles={"other": ComputeProfile(threads=2)}
-    )
-    env = EnvironmentSettings(name="dev", catalog="dev", compute=compute)
-    assert env.profile() == ComputeProfile()  # defaults, not the 'other' profile
+def test_a_default_profile_that_is_not_declared_is_refused() -> None:
+    """Item 8 of the first-hour issue: it fell back to defaults silently before."""
+    with pytest.raises(ValidationError) as info:
+        ComputeConfig(default_profile="missing", profiles={"other": ComputeProfile(threads=2)})
+    (error,) = info.value.errors()
+    assert str(error["ctx"]["error"]) == "'missing' is not one of the profiles (profiles: other)"
 
 
 @pytest.mark.parametrize("field", ["name", "catalog"])
@@ -136,7 +136,9 @@ def test_online_store_other_scheme_is_fine_with_a_named_backend() -> None:
         ({"memory_limit": "2 gigs"}, ("memory_limit",), "string_pattern_mismatch"),
         ({"memory_limit": "2gb"}, ("memory_limit",), "string_pattern_mismatch"),
         ({"timeout_seconds": 0}, ("timeout_seconds",), "greater_than_equal"),
+        ({"timeout_seconds": 60}, ("timeout_seconds",), "value_error"),
         ({"max_workers": 257}, ("max_workers",), "less_than_equal"),
+        ({"max_workers": 2}, ("max_workers",), "value_error"),
     ],
 )
 def test_compute_profile_bounds(data: dict[str, Any], loc: tuple[str, ...], kind: str) -> None:

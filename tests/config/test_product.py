@@ -6,6 +6,7 @@ from __future__ import annotations
 import textwrap
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -92,3 +93,44 @@ def test_online_store_urls_are_checked(tmp_path: Path) -> None:
     assert "online_store.url" in str(info.value) and "redis://" in str(info.value)
     (tmp_path / "prodml.yaml").write_text("online_store: {url: 'redis://127.0.0.1:6379/2'}\n")
     assert load_platform(tmp_path, None, {}).settings.online_store.url == "redis://127.0.0.1:6379/2"
+
+
+@pytest.mark.parametrize(
+    ("schedule", "message"),
+    [
+        (
+            "every morning",
+            "products/core/product.yaml:15: sla.schedule: 'every morning' is not a cron "
+            "expression: it needs 5 fields (minute hour day month weekday), e.g. '0 6 * * *' "
+            "for 06:00 every day",
+        ),
+        (
+            "0 25 * * *",
+            "products/core/product.yaml:15: sla.schedule: '0 25 * * *': the hour field '25' is "
+            "not valid (values 0-23, *, ranges a-b, lists a,b and steps */n)",
+        ),
+        (
+            "0 6 * * funday",
+            "products/core/product.yaml:15: sla.schedule: '0 6 * * funday': the weekday field "
+            "'funday' is not valid (values 0-7, *, ranges a-b, lists a,b and steps */n)",
+        ),
+    ],
+)
+def test_a_schedule_is_a_cron_expression(tmp_path: Path, schedule: str, message: str) -> None:
+    """Item 8 of the first-hour issue: a setting that looks active is checked."""
+    text = PRODUCT + f"sla:\n  schedule: '{schedule}'\n"
+    assert _error(tmp_path, text).startswith(message), _error(tmp_path, text)
+
+
+@pytest.mark.parametrize("schedule", ["0 6 * * *", "*/15 8-18 * * mon-fri", "30 5 1,15 jan,jul *"])
+def test_cron_expressions_that_load(tmp_path: Path, schedule: str) -> None:
+    config: Any = _load(tmp_path, PRODUCT + f"sla: {{schedule: '{schedule}'}}\n")
+    assert config.sla.schedule == schedule
+
+
+def test_a_product_compute_profile_is_refused_until_it_is_applied(tmp_path: Path) -> None:
+    assert _error(tmp_path, PRODUCT + "compute_profile: big\n").startswith(
+        "products/core/product.yaml:14: compute_profile: a product's own compute profile is not "
+        "applied yet: remove compute_profile (every run uses the platform's "
+        "compute.default_profile)"
+    )

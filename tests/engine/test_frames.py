@@ -89,3 +89,16 @@ def test_describe_names_module_and_qualified_type() -> None:
 def test_accepted_lists_every_supported_kind() -> None:
     for kind in ("pyarrow Table", "RecordBatchReader", "DuckDB relation", "pandas", "Polars"):
         assert kind in ACCEPTED
+
+
+def test_a_sum_of_integers_stays_an_integer() -> None:
+    """Item 3 of the first-hour issue: DuckDB's HUGEINT sum arrived as decimal(38, 0)."""
+    con = duckdb.connect()
+    rel = con.sql('SELECT sum(x) AS "a ""b""", count(*) AS n, 1.5 AS d FROM range(3) t(x)')
+    table = to_arrow(rel)
+    assert table is not None
+    assert [str(t) for t in table.schema.types] == ["int64", "int64", "decimal128(2, 1)"]
+    assert table.column(0).to_pylist() == [3]
+    too_big = con.sql("SELECT sum(x) AS s FROM (VALUES (9223372036854775807::BIGINT), (1)) t(x)")
+    with pytest.raises(duckdb.ConversionException):
+        to_arrow(too_big)

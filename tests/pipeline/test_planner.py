@@ -15,6 +15,7 @@ from prodml.errors import UsageError
 from prodml.pipeline.invoke import step_code
 from prodml.pipeline.landing import LandingSourceMissingError, landing_files
 from prodml.pipeline.planner import (
+    RANGE_FORMS,
     InputState,
     PartitionRange,
     Planner,
@@ -266,7 +267,7 @@ def test_range_bounds_are_inclusive_and_compared_as_text() -> None:
 def test_bad_partition_ranges_say_how_to_write_one() -> None:
     with pytest.raises(UsageError, match=r"invalid partition range '\.\.'") as empty:
         PartitionRange.parse("..")
-    assert empty.value.hint == "use START..END, e.g. 2024-01-01..2024-01-31"
+    assert empty.value.hint == RANGE_FORMS
     with pytest.raises(UsageError, match="start is after end"):
         PartitionRange.parse("2024-02-01..2024-01-01")
 

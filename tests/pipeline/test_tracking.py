@@ -125,7 +125,11 @@ def test_a_run_tells_the_tracker_who_and_what(tmp_path: Path) -> None:
         assert train.now == run_record["started_at"] and train.promote
         assert train.config_hash == run_record["config_hash"]
         assert dict(train.input_versions) == {"dev.gold.examples": 0}  # the tables it read
-        assert trackers[0].calls[0] == ("log_params", {"c": 0.5})
+        # the train step's params, logged by prodml (models compare shows them), then its own
+        assert trackers[0].calls[:2] == [
+            ("log_params", {"c": 0.5, "fail": False}),
+            ("log_params", {"c": 0.5}),
+        ]
         assert [c for c in trackers[0].calls if c[0] == "close"] == [("close", False)]
         steps = {s["step"]: s for s in ws.run_info(run_record["run_id"])["steps"]}
         assert steps["clf.train"]["links"] == {"tracking_run_id": "t-train"}

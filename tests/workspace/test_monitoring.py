@@ -76,7 +76,8 @@ def test_quality_of_something_unknown(monitored: Path) -> None:
     with prodml.connect(monitored) as ws:
         with pytest.raises(UsageError, match=r"gold\.nope has no expectations \(tables with"):
             ws.quality_check("gold.nope")
-        assert ws.quality_report("gold.nope") == []  # nothing recorded (it may have been dropped)
+        with pytest.raises(NotFoundError, match=r"unknown table 'gold\.nope'"):
+            ws.quality_report("gold.nope")  # nothing recorded, and no such table
         with pytest.raises(NotFoundError, match=r"unknown product 'shopp'.*shop"):
             ws.quality_check("shopp")
 

@@ -293,7 +293,9 @@ class MetadataStore:
                     sa.select(s.runs.c.run_id).order_by(s.runs.c.started_at.desc()).limit(5)
                 ).scalars()
                 hint = "the id prefix is ambiguous" if rows else None
-                raise NotFoundError("run", run_id, list(recent), hint=hint)
+                raise NotFoundError(
+                    "run", run_id, list(recent), hint=hint, listed_by="prodml runs list"
+                )
             return _row(rows[0])
 
     def list_runs(
@@ -503,6 +505,13 @@ class MetadataStore:
         query = sa.select(t).where(t.c.catalog == catalog).order_by(t.c.id.desc()).limit(limit)
         if table:
             query = query.where(t.c.table_name == table)
+        with self.engine.connect() as conn:
+            return [_row(r) for r in conn.execute(query)]
+
+    def dq_failures(self, run_id: str) -> list[dict[str, Any]]:
+        """The results of ``run_id``'s writes whose rule failed, oldest first."""
+        t = s.dq_results
+        query = sa.select(t).where(t.c.run_id == run_id, t.c.passed.is_(False)).order_by(t.c.id)
         with self.engine.connect() as conn:
             return [_row(r) for r in conn.execute(query)]
 

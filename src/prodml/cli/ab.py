@@ -21,6 +21,7 @@ ProductOpt = Annotated[
 
 
 @app.command("list")
+@console.listing
 def list_experiments(env: Env = None, project: Project = None, json: Json = False) -> None:
     """Every product's experiments and their latest decision."""
     with workspace(project, env) as ws:
@@ -33,6 +34,7 @@ def list_experiments(env: Env = None, project: Project = None, json: Json = Fals
 
 
 @app.command("report")
+@console.listing
 def report(
     experiment: Experiment,
     product: ProductOpt = None,
@@ -53,6 +55,7 @@ def report(
 
 
 @app.command("conclude")
+@console.listing
 def conclude(
     experiment: Experiment,
     product: ProductOpt = None,
@@ -120,11 +123,17 @@ def _render(doc: dict[str, Any]) -> None:
         )
     srm = doc["srm"]
     if srm is not None:
-        flag = "MISMATCH" if srm["mismatch"] else "ok"
-        console.info(
-            f"sample ratio: {doc['units']} vs expected shares {doc['expected_share']}: "
-            f"p={_num(srm['p_value'])} {flag}"
+        total = sum(doc["units"].values()) or 1
+        split = ", ".join(
+            f"{v} {n:,} units ({n / total:.1%}, expected {doc['expected_share'].get(v, 0):.0%})"
+            for v, n in doc["units"].items()
         )
+        verdict = (
+            "a sample ratio MISMATCH: assignment is broken, do not trust the comparison"
+            if srm["mismatch"]
+            else "no sample ratio mismatch"
+        )
+        console.info(f"sample ratio: {split}; p={_num(srm['p_value'])}: {verdict}")
     rec = doc["recommendation"]
     console.info(f"recommendation: {rec['decision']} — {rec['reason']}")
     console.info(f"chart: {doc['chart']}")

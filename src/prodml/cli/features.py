@@ -20,6 +20,7 @@ Table = Annotated[str, typer.Argument(help="Feature table, e.g. features.custome
 
 
 @app.command("list")
+@console.listing
 def list_tables(env: Env = None, project: Project = None, json: Json = False) -> None:
     """Every declared feature table: owner, keys, features, consumers, online state."""
     with workspace(project, env) as ws:
@@ -54,6 +55,7 @@ def _online(state: dict[str, Any] | None) -> str:
 
 
 @app.command("show")
+@console.listing
 def show(table: Table, env: Env = None, project: Project = None, json: Json = False) -> None:
     """One feature table: its features with types and descriptions, and the models using them."""
     with workspace(project, env) as ws:
@@ -88,6 +90,7 @@ def show(table: Table, env: Env = None, project: Project = None, json: Json = Fa
 
 
 @app.command("publish")
+@console.listing
 def publish(
     table: Annotated[
         str | None, typer.Argument(help="Feature table (default: every table with online: true).")
@@ -126,6 +129,7 @@ def publish(
 
 
 @app.command("online")
+@console.listing
 def online(
     target: Annotated[
         str, typer.Argument(help="Feature table, or a product (its champion's lookups).")

@@ -30,6 +30,7 @@ From = Annotated[str, typer.Option("--from", help="The principal.")]
 
 
 @principals.command("list")
+@console.listing
 def list_principals(env: Env = None, project: Project = None, json: Json = False) -> None:
     """Every principal, its kind and groups."""
     with workspace(project, env) as ws:
@@ -112,6 +113,7 @@ def new_token(
 
 
 @tokens.command("list")
+@console.listing
 def list_tokens(
     principal: Annotated[str | None, typer.Argument(help="Only this principal's.")] = None,
     env: Env = None,
@@ -125,7 +127,12 @@ def list_tokens(
         console.emit_json(rows)
         return
     columns = ["id", "principal", "name", "created_at", "expires_at", "revoked_at"]
-    console.table("tokens", columns, [[r[c] for c in columns] for r in rows])
+    console.table(
+        "tokens",
+        columns,
+        [[r[c] for c in columns] for r in rows],
+        optional=("revoked_at", "created_at"),
+    )
 
 
 @tokens.command("revoke")
@@ -173,6 +180,7 @@ def revoke(
 
 
 @grants.command("show")
+@console.listing
 def show(
     kind: Kind, name: Securable, env: Env = None, project: Project = None, json: Json = False
 ) -> None:
@@ -192,6 +200,7 @@ def show(
     )
 
 
+@console.listing
 def audit(
     principal: Annotated[
         str | None, typer.Option("--principal", help="Acting (or run-as) principal.")
@@ -216,7 +225,12 @@ def audit(
         console.emit_json(rows)
         return
     columns = ["at", "principal", "run_as", "action", "securable", "outcome", "privilege", "client"]
-    console.table("audit", columns, [[r[c] for c in columns] for r in rows])
+    console.table(
+        "audit",
+        columns,
+        [[r[c] for c in columns] for r in rows],
+        optional=("client", "run_as", "privilege"),
+    )
 
 
 def _since(text: str) -> datetime:

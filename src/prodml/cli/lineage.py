@@ -10,6 +10,7 @@ from prodml.cli import console
 from prodml.cli.options import Env, Json, Project, workspace
 
 
+@console.listing
 def lineage(
     name: Annotated[
         str,
@@ -36,12 +37,11 @@ def lineage(
         return
     console.table(
         f"{'downstream' if downstream else 'upstream'} of {name}",
-        ["hop", "source", "", "target", "step"],
+        ["hop", "source", "target", "step"],
         [
             [
                 e.depth,
                 _label(e.source, e.source_version),
-                "→",
                 _label(e.target, e.target_version),
                 e.step,
             ]

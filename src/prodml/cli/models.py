@@ -13,6 +13,7 @@ app = typer.Typer(help="Models: registry, versions, comparison, promotion.", no_
 
 
 @app.command("list")
+@console.listing
 def list_models(env: Env = None, project: Project = None, json: Json = False) -> None:
     """The registered model of every product, with its champion and challenger."""
     with workspace(project, env) as ws:
@@ -31,6 +32,7 @@ def list_models(env: Env = None, project: Project = None, json: Json = False) ->
 
 
 @app.command("versions")
+@console.listing
 def versions(
     product: Annotated[str, typer.Argument(help="Product whose model to list.")],
     env: Env = None,
@@ -57,10 +59,12 @@ def versions(
                 ]
                 for r in rows
             ],
+            optional=("copied from",),
         )
 
 
 @app.command("show")
+@console.listing
 def show(
     product: Annotated[str, typer.Argument(help="Product whose model to show.")],
     env: Env = None,
@@ -95,6 +99,7 @@ def show(
 
 
 @app.command("compare")
+@console.listing
 def compare(
     product: Annotated[str, typer.Argument(help="Product whose runs to compare.")],
     limit: Annotated[int, typer.Option(min=1, max=500)] = 10,
@@ -102,30 +107,38 @@ def compare(
     project: Project = None,
     json: Json = False,
 ) -> None:
-    """The product's tracking runs side by side: params and metrics."""
+    """One row per model version, newest first: its training params beside its evaluation
+    metrics (the tracking runs: 'mlflow ui')."""
     with workspace(project, env) as ws:
-        runs = ws.compare_runs(product, limit)
+        found = ws.compare_versions(product, limit)
         if json:
-            console.emit_json(runs)
+            console.emit_json(found)
             return
-        params = sorted({k for r in runs for k in r["params"]})
-        metrics = sorted({k for r in runs for k in r["metrics"]})
+        rows = found["versions"]
+        params = sorted({k for r in rows for k in r["params"]})
+        metrics = sorted({k for r in rows for k in r["metrics"]})
         console.table(
-            f"runs of {product} in {ws.env}",
-            ["tracking run", "step", *params, *metrics],
+            f"versions of {found['model']}",
+            ["version", "aliases", "gate", *params, *metrics],
             [
                 [
-                    r["tracking_run_id"][:10],
-                    r["step"],
+                    r["version"],
+                    ", ".join(r["aliases"]),
+                    r["gate"],
                     *(r["params"].get(p) for p in params),
                     *(r["metrics"].get(m) for m in metrics),
                 ]
-                for r in runs
+                for r in rows
             ],
         )
+        if found["total"] > len(rows):
+            console.info(
+                f"(the newest {len(rows)} of {found['total']} versions; --limit shows more)"
+            )
 
 
 @app.command("promote")
+@console.listing
 def promote(
     product: Annotated[str, typer.Argument(help="Product whose challenger becomes champion.")],
     env: Env = None,

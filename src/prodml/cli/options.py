@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -18,7 +19,25 @@ Env = Annotated[
     str | None,
     typer.Option("--env", "-e", help="Environment (default: the platform's default_env)."),
 ]
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+class FailOn(StrEnum):
+    """When a check command exits non-zero (1), for a CI job to gate on."""
+
+    warn = "warn"
+    fail = "fail"
+    never = "never"
+
+
+FailOnOption = Annotated[
+    FailOn,
+    typer.Option(
+        "--fail-on",
+        case_sensitive=False,
+        help="Exit 1 when a rule of this level (or worse) fails: warn, fail (default) or never.",
+    ),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON (the same as --format json).")]
 
 
 def workspace(project: Path | None, env: str | None) -> Workspace:

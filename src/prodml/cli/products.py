@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -13,6 +14,7 @@ app = typer.Typer(help="Products: the landscape and each product's details.", no
 
 
 @app.command("list")
+@console.listing
 def list_products(env: Env = None, project: Project = None, json: Json = False) -> None:
     """Every product with its owner, stage, kind and last run."""
     with workspace(project, env) as ws:
@@ -27,10 +29,12 @@ def list_products(env: Env = None, project: Project = None, json: Json = False) 
                 [r.name, r.stage, r.kind, r.accountable, r.steps, r.last_run, r.last_status]
                 for r in rows
             ],
+            optional=("kind", "accountable"),
         )
 
 
 @app.command("show")
+@console.listing
 def show(
     product: Annotated[str, typer.Argument(help="Product name.")],
     env: Env = None,
@@ -52,7 +56,12 @@ def show(
                 ("stage", cfg.stage),
                 ("kind", cfg.classification.kind),
                 ("delivery", ", ".join(cfg.classification.delivery)),
-                ("freshness SLA (h)", cfg.sla.freshness_hours),
+                (
+                    "freshness SLA",
+                    None
+                    if cfg.sla.freshness_hours is None
+                    else timedelta(hours=cfg.sla.freshness_hours),
+                ),
                 ("schedule", cfg.sla.schedule),
                 ("builds on", ", ".join(upstream) or "-"),
             ],

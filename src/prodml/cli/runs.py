@@ -13,6 +13,7 @@ app = typer.Typer(help="Runs: history, details, reproduction.", no_args_is_help=
 
 
 @app.command("list")
+@console.listing
 def list_runs(
     product: Annotated[str | None, typer.Option(help="Only this product's runs.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10000)] = 20,
@@ -40,12 +41,14 @@ def list_runs(
                 ]
                 for r in rows
             ],
+            optional=("git", "principal"),
         )
 
 
 @app.command("show")
+@console.listing
 def show(
-    run_id: Annotated[str, typer.Argument(help="Run id (or a unique prefix).")],
+    run_id: Annotated[str, typer.Argument(help="Run id, a unique prefix of one, or latest.")],
     env: Env = None,
     project: Project = None,
     json: Json = False,
@@ -90,12 +93,14 @@ def show(
                 ]
                 for s in info["steps"]
             ],
+            optional=("tracking run", "peak MB"),
         )
 
 
 @app.command("reproduce")
+@console.listing
 def reproduce(
-    run_id: Annotated[str, typer.Argument(help="Run id (or a unique prefix).")],
+    run_id: Annotated[str, typer.Argument(help="Run id, a unique prefix of one, or latest.")],
     env: Env = None,
     project: Project = None,
     json: Json = False,
@@ -120,6 +125,7 @@ def reproduce(
                     ]
                     for c in report.checks
                 ],
+                optional=("step",),
             )
             if not report.checks:
                 console.info("nothing to compare: no step of this run wrote anything")

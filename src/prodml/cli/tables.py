@@ -17,6 +17,7 @@ app = typer.Typer(
 
 
 @app.command("list")
+@console.listing
 def list_tables(env: Env = None, project: Project = None, json: Json = False) -> None:
     """Every table of the environment's catalog, with versions and row counts."""
     with workspace(project, env) as ws:
@@ -38,10 +39,12 @@ def list_tables(env: Env = None, project: Project = None, json: Json = False) ->
                 ]
                 for t in infos
             ],
+            optional=("partitioned by", "description"),
         )
 
 
 @app.command("show")
+@console.listing
 def show(
     name: Annotated[str, typer.Argument(help="schema.table or catalog.schema.table")],
     env: Env = None,
@@ -86,6 +89,7 @@ def show(
 
 
 @app.command("history")
+@console.listing
 def history(
     name: Annotated[str, typer.Argument(help="schema.table or catalog.schema.table")],
     limit: Annotated[int | None, typer.Option(min=1)] = None,
@@ -114,10 +118,12 @@ def history(
                 ]
                 for e in entries
             ],
+            optional=("operation", "step"),
         )
 
 
 @app.command("preview")
+@console.listing
 def preview(
     name: Annotated[str, typer.Argument(help="schema.table or catalog.schema.table")],
     version: Annotated[
@@ -146,6 +152,7 @@ OneOrAll = Annotated[
 
 
 @app.command("check")
+@console.listing
 def check(
     name: OneOrAll = None,
     repair: Annotated[
@@ -176,6 +183,7 @@ def check(
 
 
 @app.command("optimize")
+@console.listing
 def optimize(
     name: OneOrAll = None,
     target_size: Annotated[
@@ -199,6 +207,7 @@ def optimize(
 
 
 @app.command("vacuum")
+@console.listing
 def vacuum(
     name: OneOrAll = None,
     retention_hours: Annotated[
@@ -223,6 +232,7 @@ def vacuum(
 
 
 @app.command("forget")
+@console.listing
 def forget(
     name: Annotated[str, typer.Argument(help="schema.table")],
     key: Annotated[str, typer.Option(help="The subject: column=value (customer_id=C000050).")],
@@ -249,6 +259,7 @@ def forget(
 
 
 @app.command("retain")
+@console.listing
 def retain(env: Env = None, project: Project = None, json: Json = False) -> None:
     """Delete log rows past the retention in prodml.yaml (inference logs, DQ results,
     quarantines, audit); 'prodml tables vacuum' then frees their files."""

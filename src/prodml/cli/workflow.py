@@ -5,12 +5,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from prodml.cli import console
 from prodml.cli.options import Env, Json, Project, workspace
+
+if TYPE_CHECKING:
+    from prodml.workspace import RunResult, Workspace
 
 
 def register(app: typer.Typer) -> None:
@@ -40,11 +43,17 @@ def init(
     from prodml.workspace import init_platform
 
     files = init_platform(directory, example=example, days=days)
-    console.info(f"created {directory} ({len(files)} files)")
+    console.info(f"created {directory} ({len(files)} files):")
+    for path in sorted(files):
+        console.info(f"  {Path(path).relative_to(directory) if Path(path).is_absolute() else path}")
     if example:
-        console.info(f"next: cd {directory} && prodml run churn")
+        console.info(
+            f"next: cd {directory} && prodml run churn --promote   "
+            "(trains churn's model, makes it the champion and scores the customers)"
+        )
 
 
+@console.listing
 def plan(
     product: Annotated[str, typer.Argument(help="Product to plan.")],
     steps: Annotated[str | None, typer.Option(help="Only these steps (comma-separated).")] = None,
@@ -76,6 +85,7 @@ def plan(
         )
 
 
+@console.listing
 def run(
     product: Annotated[str, typer.Argument(help="Product to run.")],
     steps: Annotated[str | None, typer.Option(help="Only these steps (comma-separated).")] = None,
@@ -94,25 +104,29 @@ def run(
         bool,
         typer.Option("--wait", help="If another run of the product holds it, wait for it to end."),
     ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="List every step, even when all skipped.")
+    ] = False,
     env: Env = None,
     project: Project = None,
     json: Json = False,
 ) -> None:
     """Run a product's pipeline (and the upstream steps it needs)."""
     with workspace(project, env) as ws:
-        show = not json and sys.stderr.isatty()
-        total = {"n": 0}
-        with console.progress(1, show) as update:
+        live = not json and sys.stderr.isatty()
+        with console.steps(live) as display:
 
             def on_event(kind: str, data: Mapping[str, Any]) -> None:
                 if kind == "run_started":
-                    total["n"] = len(data["steps"])
-                    console.info(f"run {data['run_id']} ({total['n']} steps)")
+                    display.started(len(data["steps"]))
+                    console.info(f"run {data['run_id']} ({display.total} steps)")
+                elif json:  # stdout is the JSON document; stderr only says which run
+                    return
                 elif kind == "step_started":
-                    update(f"{data['step']}", False)
-                elif kind == "step_finished" and not show and not json:
+                    display.step(data["step"])
+                elif kind == "step_finished":
                     rec = data["record"]
-                    console.info(f"  {rec['status']:<9} {data['step']}  {rec.get('reason') or ''}")
+                    display.finished(data["step"], rec["status"], rec.get("reason") or "")
 
             result = ws.run(
                 product,
@@ -132,28 +146,81 @@ def run(
                     "run_id": result.run_id,
                     "status": result.status,
                     "steps": result.steps,
+                    "log": result.log,
+                    "warnings": result.warnings,
                 }
             )
             if result.exception is not None:
                 raise result.exception
             return
-        console.table(
-            f"run {result.run_id}: {result.status}",
-            ["step", "status", "parts", "rows", "cpu s", "reason"],
-            [
-                [
-                    s["step"],
-                    s["status"],
-                    len(s.get("partitions") or []) or "",
-                    s.get("rows_written"),
-                    s.get("cpu_seconds"),
-                    s.get("reason"),
-                ]
-                for s in result.steps
-            ],
-        )
+        _summary(result, verbose)
+        for line in _next_steps(ws, product, result):
+            console.info(line)
         if result.exception is not None:
             raise result.exception
+
+
+def _summary(result: RunResult, verbose: bool) -> None:
+    """The run's table of steps (one line when every step was skipped, unless ``verbose``),
+    then the expectations that failed without failing it."""
+    if result.log is not None:
+        console.info(f"what the steps printed: {result.log}")
+    _table(result, verbose)
+    if result.warnings:
+        console.info(f"{len(result.warnings)} expectation(s) failed without failing the run:")
+    for w in result.warnings:
+        console.info(f"  {w['table_name']}: {w['rule']} ({w['action']}): {w['message']}")
+
+
+def _next_steps(ws: Workspace, product: str, result: RunResult) -> list[str]:
+    """After a run that wrote its product's predictions: where to look at them next."""
+    if result.status != "succeeded":
+        return []
+    steps = {s["name"]: s for s in ws.describe_product(product)["steps"]}
+    scored = [
+        out
+        for s in result.steps
+        if s["status"] == "succeeded"
+        and s.get("rows_written")
+        and steps.get(s["step"].split(".", 1)[-1], {}).get("stage") == "apply"
+        and s["step"].startswith(product + ".")
+        for out in steps[s["step"].split(".", 1)[-1]]["outputs"]
+    ]
+    if not scored:
+        return []
+    lines = [f"next: prodml tables preview {scored[0]}   (the predictions)"]
+    if ws.product(product).config.endpoint is not None:
+        lines.append(f"      prodml serve --product {product}   (its real-time endpoint)")
+    return lines
+
+
+def _table(result: RunResult, verbose: bool) -> None:
+    skipped = [s for s in result.steps if s["status"] == "skipped"]
+    if not verbose and result.status == "succeeded" and len(skipped) == len(result.steps):
+        same = sum(1 for s in skipped if str(s.get("reason") or "").startswith("unchanged"))
+        why = [f"{same} unchanged"] if same else []
+        why += [f"{s['step']}: {s['reason']}" for s in skipped if s["reason"][:9] != "unchanged"]
+        sys.stdout.write(
+            f"run {result.run_id}: {result.status}; all {len(skipped)} steps skipped "
+            f"({'; '.join(why)}); -v lists them\n"
+        )
+        return
+    console.table(
+        f"run {result.run_id}: {result.status}",
+        ["step", "status", "parts", "rows", "cpu s", "reason"],
+        [
+            [
+                s["step"],
+                s["status"],
+                len(s.get("partitions") or []) or "",
+                s.get("rows_written"),
+                s.get("cpu_seconds"),
+                s.get("reason"),
+            ]
+            for s in result.steps
+        ],
+        optional=("cpu s", "parts"),
+    )
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -168,6 +235,7 @@ def _parts(parts: list[str] | None) -> str:
     return f"{len(parts)}: {parts[0]} … {parts[-1]}"
 
 
+@console.listing
 def promote(
     product: Annotated[str, typer.Argument(help="Product whose champion to promote.")],
     from_env: Annotated[str, typer.Option("--from", help="Source environment (e.g. staging).")],

@@ -228,6 +228,8 @@ def _apply_env_overrides(
             node = child
         node[parts[-1]] = value
         origins[parts] = Origin(f"environment variable {var}", parts, None)
+        for i in range(1, len(parts)):  # a section it made names it too (an unknown key)
+            origins.setdefault(parts[:i], Origin(f"environment variable {var}", parts[:i], None))
     return data
 
 

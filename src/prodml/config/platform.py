@@ -107,13 +107,33 @@ class OpenLineageConfig(Closed):
 
 
 class ComputeProfile(Closed):
-    """Limits for the engine that runs a product's steps (a cluster policy, locally)."""
+    """Limits for the engine that runs a product's steps (a cluster policy, locally): DuckDB's
+    threads and memory limit (an unknown engine is refused by the backends' registry). A limit
+    nothing enforces yet is refused, not ignored."""
 
     engine: str = Field("duckdb", pattern=r"^[a-z][a-z0-9_]*$", description="engine backend")
     threads: int | None = Field(None, ge=1, le=1024)
     memory_limit: str | None = Field(None, pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
     timeout_seconds: int | None = Field(None, ge=1)
     max_workers: int = Field(1, ge=1, le=256)
+
+    @field_validator("timeout_seconds")
+    @classmethod
+    def _timeout(cls, value: int | None) -> int | None:
+        if value is not None:
+            raise AtKey(
+                (),
+                "nothing enforces a step timeout yet: remove timeout_seconds (a product's "
+                "sla.max_runtime_minutes raises an alert when a run takes longer)",
+            )
+        return value
+
+    @field_validator("max_workers")
+    @classmethod
+    def _workers(cls, value: int) -> int:
+        if value != 1:
+            raise AtKey((), "steps run one at a time for now: remove max_workers (or set 1)")
+        return value
 
 
 class ComputeConfig(Closed):
@@ -123,6 +143,16 @@ class ComputeConfig(Closed):
     profiles: dict[str, ComputeProfile] = Field(
         default_factory=lambda: {"default": ComputeProfile()}
     )
+
+    @model_validator(mode="after")
+    def _default_exists(self) -> ComputeConfig:
+        if self.default_profile not in self.profiles:
+            known = ", ".join(sorted(self.profiles)) or "none"
+            raise AtKey(
+                ("default_profile",),
+                f"{self.default_profile!r} is not one of the profiles (profiles: {known})",
+            )
+        return self
 
 
 class RetentionConfig(Closed):
@@ -161,7 +191,7 @@ class EnvironmentSettings(Closed):
 
     def profile(self) -> ComputeProfile:
         """The default compute profile."""
-        return self.compute.profiles.get(self.compute.default_profile, ComputeProfile())
+        return self.compute.profiles[self.compute.default_profile]
 
 
 # -- governance: principals, groups, grants, owners, admins ----------------------------------

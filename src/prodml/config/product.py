@@ -39,8 +39,60 @@ class SLA(Closed):
     """Service levels the landscape checks the product against."""
 
     freshness_hours: float | None = Field(None, gt=0, description="max age of the gold outputs")
-    max_runtime_minutes: float | None = Field(None, gt=0)
+    max_runtime_minutes: float | None = Field(
+        None, gt=0, description="a run that takes longer raises an alert"
+    )
     schedule: str | None = Field(None, description="cron expression of the production run")
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        return None if value is None else check_cron(value)
+
+
+#: each cron field's name and range (minute hour day-of-month month day-of-week)
+_CRON_FIELDS = (
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day", 1, 31),
+    ("month", 1, 12),
+    ("weekday", 0, 7),
+)
+_CRON_NAMES = {
+    "month": ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+    "weekday": ("sun", "mon", "tue", "wed", "thu", "fri", "sat"),
+}
+_CRON_ITEM = re.compile(r"(\*|\w+(?:-\w+)?)(?:/(\d+))?")
+
+
+def check_cron(text: str) -> str:
+    """A five-field cron expression (minute hour day month weekday), checked field by field."""
+    fields = text.split()
+    if len(fields) != 5:
+        raise AtKey(
+            (),
+            f"{text!r} is not a cron expression: it needs 5 fields (minute hour day month "
+            "weekday), e.g. '0 6 * * *' for 06:00 every day",
+        )
+    for part, (name, low, high) in zip(fields, _CRON_FIELDS, strict=True):
+        for item in part.split(","):
+            m = _CRON_ITEM.fullmatch(item)
+            ends = [] if m is None or m.group(1) == "*" else m.group(1).split("-")
+            values = [_cron_value(e, name) for e in ends]
+            if m is None or any(v is None or not low <= v <= high for v in values):
+                raise AtKey(
+                    (),
+                    f"{text!r}: the {name} field {part!r} is not valid (values {low}-{high}, "
+                    "*, ranges a-b, lists a,b and steps */n)",
+                )
+    return text
+
+
+def _cron_value(text: str, field: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    names = _CRON_NAMES.get(field, ())
+    return names.index(text.lower()) + (field == "month") if text.lower() in names else None
 
 
 class ColumnDocs(Closed):
@@ -397,12 +449,26 @@ class ProductConfig(Closed):
     pipeline: str = Field("pipeline.py", description="the module that declares the steps")
     params: dict[str, Any] = Field(default_factory=dict)
     tables: dict[str, ColumnDocs] = Field(default_factory=dict)
-    compute_profile: str | None = None
+    compute_profile: str | None = Field(
+        None, description="refused for now: every run uses the platform's compute.default_profile"
+    )
     model: ModelConfig | None = None
     endpoint: EndpointConfig | None = None
     ab: ABConfig = Field(default_factory=ABConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
     alerts: Alerts = Field(default_factory=Alerts)
+
+    @field_validator("compute_profile")
+    @classmethod
+    def _profile(cls, value: str | None) -> str | None:
+        if value is not None:
+            raise AtKey(
+                (),
+                "a product's own compute profile is not applied yet: remove compute_profile "
+                "(every run uses the platform's compute.default_profile)",
+            )
+        return value
+
     features: dict[str, FeatureTable] = Field(
         default_factory=dict, description="feature tables this product produces (features.*)"
     )

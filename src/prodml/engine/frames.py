@@ -18,7 +18,7 @@ def to_arrow(obj: Any) -> pa.Table | pa.RecordBatchReader | None:
     module = type(obj).__module__.split(".")[0]
     kind = type(obj).__name__
     if module in ("duckdb", "_duckdb") and kind == "DuckDBPyRelation":
-        return obj.to_arrow_table()
+        return _integers_stay_integers(obj).to_arrow_table()
     if module == "pandas" and kind == "DataFrame":
         return pa.Table.from_pandas(obj, preserve_index=False)
     if module == "polars" and kind == "DataFrame":
@@ -31,3 +31,18 @@ def to_arrow(obj: Any) -> pa.Table | pa.RecordBatchReader | None:
 def describe(obj: Any) -> str:
     """A short name of ``obj``'s type for error messages."""
     return f"{type(obj).__module__}.{type(obj).__qualname__}"
+
+
+def _integers_stay_integers(relation: Any) -> Any:
+    """DuckDB's ``sum()`` of integers is a HUGEINT, which Arrow receives as decimal(38, 0):
+    such columns become BIGINT (a sum beyond its range is an error, not a silent decimal)."""
+    types = [str(t).upper() for t in relation.types]
+    if not any(t in ("HUGEINT", "UHUGEINT") for t in types):
+        return relation
+    names = ['"' + c.replace('"', '""') + '"' for c in relation.columns]
+    return relation.project(
+        ", ".join(
+            f"{n}::BIGINT AS {n}" if t in ("HUGEINT", "UHUGEINT") else n
+            for n, t in zip(names, types, strict=True)
+        )
+    )

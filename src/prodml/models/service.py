@@ -12,6 +12,7 @@ from typing import Any
 
 from prodml.catalog.policies import Access
 from prodml.config.product import ModelConfig, ProductConfig
+from prodml.errors import NotFoundError
 from prodml.models.errors import ModelError
 from prodml.models.promotion import promote_across
 from prodml.models.registry import CHALLENGER, CHAMPION, ModelRegistry
@@ -61,8 +62,6 @@ class Models:
     def config(self, product: str) -> ModelConfig:
         """The product's ``model:`` section (a clear error if it has none)."""
         if product not in self.products:
-            from prodml.errors import NotFoundError
-
             raise NotFoundError("product", product, self.products)
         model = self.products[product].model
         if model is None:
@@ -125,6 +124,30 @@ class Models:
             "champion": next((r for r in rows if CHAMPION in r["aliases"]), None),
             "challenger": next((r for r in rows if CHALLENGER in r["aliases"]), None),
             "versions": len(rows),
+        }
+
+    def compare_versions(self, product: str, limit: int = 10) -> dict[str, Any]:
+        """The newest ``limit`` versions of the product's model, one row each: its training
+        params (from the tracking run that logged it) beside its evaluation metrics; ``total``
+        says how many versions there are."""
+        versions = self.versions(product)  # checked and audited
+        runs = {r["tracking_run_id"]: r for r in self.registry.compare_runs(product, 5000)}
+        rows = [
+            {
+                "version": v["version"],
+                "aliases": v["aliases"],
+                "gate": v["gate"],
+                "params": runs.get(v["run_id"], {}).get("params", {}),
+                "metrics": v["metrics"],
+                "prodml_run_id": v["prodml_run_id"],
+                "tracking_run_id": v["run_id"],
+            }
+            for v in versions[:limit]
+        ]
+        return {
+            "model": self.registry.registered_name(self.config(product).name),
+            "versions": rows,
+            "total": len(versions),
         }
 
     def compare_runs(self, product: str, limit: int = 20) -> list[dict[str, Any]]:
@@ -193,4 +216,23 @@ class Models:
         if model is None:
             return None
         version = self.registry.alias_version(model.name, CHAMPION)
-        return None if version is None else self.registry.training_set(model.name, version)
+        if version is None:  # its lookups are the champion's: there are none yet
+            name = self.registry.registered_name(model.name)
+            raise NotFoundError(
+                "champion",
+                product,
+                message=f"{product} has no champion yet: its online features are the ones its "
+                f"champion ({name}) was trained on",
+                hint=f"promote one with 'prodml models promote {product}', or run "
+                f"'prodml run {product} --promote'",
+            )
+        spec = self.registry.training_set(model.name, version)
+        if spec is None:
+            raise NotFoundError(
+                "feature service",
+                product,
+                message=f"{product}'s champion (version {version}) was not trained on a "
+                "training set of the feature store: it has no online features",
+                hint="look up a feature table instead: 'prodml features list' lists them",
+            )
+        return spec

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,37 @@ from prodml.pipeline.fingerprint import digest
 from prodml.pipeline.landing import file_identity, landing_files, partition_ids
 from prodml.pipeline.step import StepSpec
 
+RANGE_FORMS = (
+    "the accepted forms are DAY, START..END, START.. and ..END, where a day is YYYY-MM-DD, "
+    "today or yesterday (e.g. 2024-01-10..2024-01-12 or yesterday..today)"
+)
+_DAY = re.compile(r"\d{4}-\d{2}(?:-\d{2})?")  # or a month: YYYY-MM
+
+
+def _partition_value(text: str, whole: str) -> str:
+    """One end of a range: a keyword becomes its day; what looks like a date must be one."""
+    value = text.strip()
+    keyword = value.lower()
+    if keyword in ("today", "yesterday"):
+        day = datetime.now(UTC).date() - timedelta(days=keyword == "yesterday")
+        return day.isoformat()
+    if re.match(r"\d{4}-", value):  # a day (or a month), written as one
+        if not _DAY.fullmatch(value):
+            raise UsageError(
+                f"invalid partition range {whole!r}: {value!r} is not a day (YYYY-MM-DD)",
+                hint=RANGE_FORMS,
+            )
+        try:
+            date.fromisoformat(value if len(value) == 10 else value + "-01")
+        except ValueError:
+            raise UsageError(
+                f"invalid partition range {whole!r}: {value!r} is not a date in the calendar",
+                hint=RANGE_FORMS,
+            ) from None
+    if any(ch.isspace() or ch in ",;:/" for ch in value):
+        raise UsageError(f"invalid partition range {whole!r}", hint=RANGE_FORMS)
+    return value
+
 
 @dataclass(frozen=True)
 class PartitionRange:
@@ -25,18 +58,21 @@ class PartitionRange:
 
     @classmethod
     def parse(cls, text: str) -> PartitionRange:
-        """Parse ``START..END``, ``START..`` or ``..END`` (or a single value)."""
+        """Parse ``START..END``, ``START..`` or ``..END`` (or a single value); a date end is
+        ``YYYY-MM-DD``, ``today`` or ``yesterday`` (UTC)."""
         if ".." not in text:
-            return cls(text, text)
+            value = _partition_value(text, text)
+            return cls(value, value)
         start, _, end = text.partition("..")
-        if not start and not end:
+        if (not start and not end) or end.startswith("."):
+            raise UsageError(f"invalid partition range {text!r}", hint=RANGE_FORMS)
+        first, last = _partition_value(start, text), _partition_value(end, text)
+        if first and last and first > last:
             raise UsageError(
-                f"invalid partition range {text!r}",
-                hint="use START..END, e.g. 2024-01-01..2024-01-31",
+                f"invalid partition range {text!r}: start is after end",
+                hint=f"did you mean {last}..{first}?",
             )
-        if start and end and start > end:
-            raise UsageError(f"invalid partition range {text!r}: start is after end")
-        return cls(start or None, end or None)
+        return cls(first or None, last or None)
 
     def __contains__(self, value: object) -> bool:
         v = str(value)
@@ -157,6 +193,8 @@ class StepPlan:
     replace_state: bool = field(default=False, metadata=_INTERNAL)
     write_mode: str = "overwrite"
     forced: bool = field(default=False, metadata=_INTERNAL)  # a full refresh or a backfill
+    # the first and last partition the step's inputs have (partitioned steps)
+    known: tuple[str, str] | None = field(default=None, metadata=_INTERNAL)
 
     @property
     def batch(self) -> str:
@@ -234,15 +272,20 @@ class Planner:
             chosen = sorted(p for p, fp in fps.items() if stored.get(p) != fp)
             new = sum(1 for p in chosen if p not in stored)
             reason = f"{new} new, {len(chosen) - new} changed partition(s)"
+        if options.partitions is not None and not chosen:
+            reason = f"no partition in {options.partitions}"
+        elif not chosen:
+            reason = f"unchanged: all {len(fps)} partition(s) up to date"
         plan = StepPlan(
             spec.qualified,
             "run" if chosen else "skip",
-            reason if chosen else f"unchanged: all {len(fps)} partition(s) up to date",
+            reason,
             chosen,
             {p: fps[p] for p in chosen},
             inputs,
             replace_state=options.full_refresh,
             write_mode=write_mode,
+            known=(min(fps), max(fps)) if fps else None,
         )
         if missing and not chosen:
             plan.action, plan.reason = "run", f"input {missing[0]} does not exist yet"

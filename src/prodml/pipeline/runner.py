@@ -8,6 +8,7 @@ import socket
 import traceback
 import uuid
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,10 +29,11 @@ from prodml.pipeline.errors import PipelineDefinitionError, SkipStep, StepFailed
 from prodml.pipeline.hooks import Authorize, TrainingSets
 from prodml.pipeline.invoke import as_format, param_names, produce, step_code, step_params
 from prodml.pipeline.landing import landing_files, partition_dirs
+from prodml.pipeline.output import captured
 from prodml.pipeline.planner import Planner, RunOptions, StepPlan
 from prodml.pipeline.project import Product
 from prodml.pipeline.records import ResourceMonitor, git_info, package_versions
-from prodml.pipeline.step import StepSpec
+from prodml.pipeline.step import StepSpec, sql_line
 from prodml.pipeline.tracking import MODEL_STAGES, StepRunInfo, TrackerFactory
 from prodml.tables.delta import WriteSpec
 
@@ -50,6 +52,9 @@ class RunResult:
     steps: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     exception: ProdmlError | None = field(default=None, repr=False)
+    log: Path | None = None  # what the steps printed, when they printed anything
+    # expectations of its writes that failed without failing the run (warn, drop, quarantine)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -79,6 +84,25 @@ class RunEnv:
     training_sets: TrainingSets | None = None
     # ends a tracking run whose step was killed (its status: KILLED)
     end_tracking: Callable[[str], None] | None = None
+    # where steps' printed output goes: <log_dir>/<run id>.log (None: left on the terminal)
+    log_dir: Path | None = None
+    # the registered name of a product's model when it has no champion in this environment
+    # (apply steps score with the champion: plan says they will be skipped); None: it has one
+    missing_champion: Callable[[Product], str | None] | None = None
+    # alerts the product's owners (its notifier) that a run of it failed: (product, event)
+    alert: Callable[[str, dict[str, Any]], object] | None = None
+
+    def log_file(self, run_id: str) -> Path | None:
+        """The run's log of what its steps printed."""
+        return None if self.log_dir is None else self.log_dir / f"{run_id}.log"
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
+
+
+def _output(log: Path | None, step: str) -> AbstractContextManager[object]:
+    return nullcontext() if log is None else captured(log, step)
 
 
 def reap_stale_runs(
@@ -325,6 +349,14 @@ class Runner:
     def _finish(self, result: RunResult, error: ProdmlError | None, check: bool) -> RunResult:
         """Record how the run ended; raise its first error when ``check``."""
         store, ended = self.renv.store, datetime.now(UTC)
+        log = self.renv.log_file(result.run_id)
+        result.log = log if log is not None and log.exists() else None
+        result.warnings = [
+            {k: r[k] for k in ("table_name", "step", "rule", "action", "failed_rows", "message")}
+            for r in store.dq_failures(result.run_id)
+            if r["action"] != "fail"
+        ]
+        self._check_runtime(result, ended)
         if error is None:
             result.status = "succeeded"
             store.update_run(result.run_id, status="succeeded", ended_at=ended)
@@ -332,11 +364,41 @@ class Runner:
             return result
         result.status, result.error = "failed", str(error)
         store.update_run(result.run_id, status="failed", ended_at=ended, error=str(error))
+        if self.renv.alert is not None:
+            self.renv.alert(
+                result.product,
+                {
+                    "kind": "run",
+                    "product": result.product,
+                    "run_id": result.run_id,
+                    "summary": f"run {result.run_id} of {result.product} failed: {error}",
+                },
+            )
         self.on_event("run_finished", {"run_id": result.run_id, "status": "failed"})
         if check:
             raise error
         result.exception = error
         return result
+
+    def _check_runtime(self, result: RunResult, ended: datetime) -> None:
+        """A run longer than its product's ``sla.max_runtime_minutes`` raises an alert."""
+        limit = self.renv.products[result.product].config.sla.max_runtime_minutes
+        if limit is None or self.renv.alert is None:
+            return
+        minutes = (
+            ended - self.renv.store.get_run(result.run_id)["started_at"]
+        ).total_seconds() / 60
+        if minutes > limit:
+            self.renv.alert(
+                result.product,
+                {
+                    "kind": "sla",
+                    "product": result.product,
+                    "run_id": result.run_id,
+                    "summary": f"run {result.run_id} of {result.product} took {minutes:.1f} "
+                    f"min, over its sla.max_runtime_minutes of {limit:g}",
+                },
+            )
 
     def _execute(
         self,
@@ -396,8 +458,9 @@ class Runner:
     ) -> dict[str, Any]:
         """Call the step and write its outputs; record what it used and wrote, or why not."""
         succeeded = False
+        log = self.renv.log_file(run_id)
         try:
-            with ResourceMonitor() as monitor:
+            with ResourceMonitor() as monitor, _output(log, spec.qualified):
                 outputs = self._call_and_write(
                     spec, owner, plan, run_id, started, engine, inputs_json
                 )
@@ -453,7 +516,13 @@ class Runner:
             log.debug("step %s raised", spec.qualified, exc_info=True)
             tb = traceback.extract_tb(exc.__traceback__)
             user = [f for f in tb if f.filename.startswith(str(owner.path))]
-            if user:
+            if spec.sql is not None and spec.source_file:  # DuckDB's error, in the .sql file
+                line = sql_line(message, spec.sql_line, spec.sql)
+                first, *rest = message.splitlines()
+                more = [r.strip() for r in rest[:1] if r.strip() and not r.startswith("LINE")]
+                message = "; ".join([first, *more])
+                message += f" (at {spec.source_file}{'' if line is None else f':{line}'})"
+            elif user:
                 message += f" (at {user[-1].filename}:{user[-1].lineno})"
         self.renv.store.upsert_step_run(
             run_id, spec.qualified, status="failed", ended_at=datetime.now(UTC), error=message
@@ -622,6 +691,8 @@ class Runner:
             # recorded before the step runs: a killed step's tracking run can then be ended
             renv.store.upsert_step_run(run_id, spec.qualified, links=links)
         try:
+            if spec.stage == "train" and params:  # the version's training params, compared
+                ctx.tracker.log_params({k: v for k, v in params.items() if _scalar(v)})
             frames = produce(spec, ctx, args, engine, params)
         except BaseException:
             ctx.tracker.close(failed=True)

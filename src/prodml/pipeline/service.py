@@ -15,7 +15,7 @@ from typing import Any
 from prodml.catalog.gate import Catalog
 from prodml.catalog.policies import Access
 from prodml.catalog.store import MetadataStore
-from prodml.errors import UsageError
+from prodml.errors import NotFoundError, UsageError
 from prodml.pipeline.invoke import step_code
 from prodml.pipeline.params import qualify
 from prodml.pipeline.planner import Planner, RunOptions, StepPlan
@@ -133,9 +133,12 @@ class Pipelines:
                 plan.partitions = (
                     None if spec.partition_by is None else ["(re-planned after upstream)"]
                 )
+            if plan.action == "run" and spec.stage == "apply" and not options.promote:
+                _without_champion(plan, owner, renv)
             if plan.action == "run":
                 changing.add(name)
             plans.append(plan)
+        _check_range(product, options, plans)
         return plans
 
     def run(
@@ -150,6 +153,8 @@ class Pipelines:
         """Run ``product`` (and the upstream steps it needs) once (waiting up to ``wait``
         seconds for a run of the same products to end)."""
         options = qualify(options, product.name, self.renv.products)
+        if options.partitions is not None:  # a range with no data is a mistake, not a no-op
+            self.plan(product, options)
         return self.runner(on_event).run(product, options, check=check, wait=wait)
 
     def resume(
@@ -190,7 +195,21 @@ class Pipelines:
 
     def reproduce(self, run_id: str) -> ReproduceReport:
         """Re-execute a run against the table versions it read and compare the outputs."""
-        return reproduce(self.runner(), run_id, self.scratch)
+        return reproduce(self.runner(), self.latest(run_id), self.scratch)
+
+    def latest(self, run_id: str) -> str:
+        """``run_id``, or for ``latest`` the newest run of this environment you may see."""
+        if run_id.strip().lower() != "latest":
+            return run_id
+        newest = self.runs(limit=1)
+        if not newest:
+            raise NotFoundError(
+                "run",
+                run_id,
+                message="no run yet in this environment",
+                hint="start one with 'prodml run PRODUCT'",
+            )
+        return str(newest[0]["run_id"])
 
     def runs(self, product: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Recent runs, newest first (runs whose process died are marked killed first)."""
@@ -201,7 +220,7 @@ class Pipelines:
     def run_info(self, run_id: str) -> dict[str, Any]:
         """One run with its step records (a read of the metadata of the tables it touched:
         checked and audited)."""
-        run = self.store.get_run(run_id)
+        run = self.store.get_run(self.latest(run_id))
         self._seen(run["run_id"], audited=True)
         return {**run, "steps": self.store.step_runs(run["run_id"])}
 
@@ -247,3 +266,30 @@ class Pipelines:
             - {product.name}
         )
         return data
+
+
+def _check_range(product: Product, options: RunOptions, plans: list[StepPlan]) -> None:
+    """Refuse a backfill whose range holds no partition of any partitioned step."""
+    if options.partitions is None:
+        return
+    partitioned = [p for p in plans if p.known is not None]
+    if not partitioned or any(p.partitions for p in partitioned):
+        return
+    first = min(p.known[0] for p in partitioned if p.known)
+    last = max(p.known[1] for p in partitioned if p.known)
+    raise UsageError(
+        f"--partitions {options.partitions}: no partition of {product.name}'s steps is in it",
+        hint=f"their partitions run from {first} to {last}",
+    )
+
+
+def _without_champion(plan: StepPlan, owner: Product, renv: RunEnv) -> None:
+    """An apply step scores with its product's champion: without one, the run will skip it
+    (the reason the run gives), and so says the plan."""
+    name = renv.missing_champion(owner) if renv.missing_champion else None
+    if name is not None:
+        plan.action, plan.partitions = "skip", []
+        plan.reason = (
+            f"{name} has no champion yet: nothing scored (promote one with 'prodml models "
+            f"promote {owner.name}', or run with --promote)"
+        )

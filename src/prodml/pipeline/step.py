@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar, get_args
 
@@ -269,6 +271,39 @@ def arg_name(input_name: str) -> str:
     return input_name.rsplit(".", maxsplit=1)[-1]
 
 
+def sql_line(message: str, first: int, sql: str = "") -> int | None:
+    """The file's line an error of DuckDB's points at: its ``LINE n:``, else the first line of
+    the query naming the identifier the error quotes (binder errors give no line)."""
+    found = re.search(r"\bLINE (\d+):", message)
+    if found is not None:
+        return first + int(found.group(1)) - 1
+    quoted = re.search(r'"([^"\n]+)"', message)
+    if quoted is not None:
+        for i, text in enumerate(sql.splitlines()):
+            if re.search(rf"(?<![\w.]){re.escape(quoted.group(1))}(?!\w)", text):
+                return first + i
+    return None
+
+
+def check_sql(sql: str, path: Path, first: int) -> None:
+    """Parse a SQL step's query when the product loads (before any step runs): a syntax
+    error names the file and its line."""
+    import duckdb
+
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        text = str(exc)
+        line = sql_line(text, first)
+        where = f"{path}:{line}" if line is not None else str(path)
+        raise PipelineDefinitionError(f"{where}: {text.splitlines()[0]}") from None
+    if len(statements) != 1:
+        raise PipelineDefinitionError(
+            f"{path}:{first}: a SQL step is one SELECT; this file holds {len(statements)} "
+            "statements"
+        )
+
+
 def sql_step_from_file(path: Path) -> StepSpec:
     """Build a SQL step from a ``sql/*.sql`` file with a ``/* prodml … */`` YAML header.
 
@@ -282,6 +317,30 @@ def sql_step_from_file(path: Path) -> StepSpec:
         mode: replace_partitions
         */
     """
+    meta, sql, line = _sql_header(path)
+    spec = make_spec(
+        name=path.stem,
+        stage=meta["stage"],
+        inputs=meta.get("inputs", []),
+        outputs=meta["outputs"],
+        partition_by=meta.get("partition_by"),
+        output_partition_by=meta.get("output_partition_by"),
+        mode=meta.get("mode", "overwrite"),
+        keys=meta.get("keys", []),
+        params=meta.get("params"),
+        schema_evolution=bool(meta.get("schema_evolution", False)),
+        references=meta.get("references", []),
+        description=str(meta.get("description", "")),
+        sql=sql,
+        source_file=str(path),
+        line=1,
+    )
+    return replace(spec, sql_line=line)
+
+
+def _sql_header(path: Path) -> tuple[dict[str, Any], str, int]:
+    """A SQL step file's header keys, its query (parsed: a syntax error names the file and
+    line) and the file's line of the query's first line."""
     import yaml
 
     text = path.read_text(encoding="utf-8")
@@ -294,10 +353,21 @@ def sql_step_from_file(path: Path) -> StepSpec:
     end = head.find("*/")
     if end < 0:
         raise PipelineDefinitionError(f"{path}: the '/* prodml' header is not closed with */")
+    first = text[: len(text) - len(head)].count("\n") + 1  # the header's line in the file
     try:
         meta = yaml.safe_load(head[len("/* prodml") : end]) or {}
     except yaml.YAMLError as exc:
-        raise PipelineDefinitionError(f"{path}: invalid YAML in the header: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{first + mark.line}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise PipelineDefinitionError(
+            f"{where}: invalid YAML in the '/* prodml' header: {problem}"
+        ) from None
+    if not isinstance(meta, dict):
+        raise PipelineDefinitionError(
+            f"{path}:{first}: the '/* prodml' header holds {type(meta).__name__}, not keys",
+            hint="write key: value lines (stage, inputs, outputs, …)",
+        )
     allowed = {
         "stage",
         "inputs",
@@ -322,20 +392,9 @@ def sql_step_from_file(path: Path) -> StepSpec:
         )
     if "stage" not in meta or "outputs" not in meta:
         raise PipelineDefinitionError(f"{path}: the header needs 'stage' and 'outputs'")
-    return make_spec(
-        name=path.stem,
-        stage=meta["stage"],
-        inputs=meta.get("inputs", []),
-        outputs=meta["outputs"],
-        partition_by=meta.get("partition_by"),
-        output_partition_by=meta.get("output_partition_by"),
-        mode=meta.get("mode", "overwrite"),
-        keys=meta.get("keys", []),
-        params=meta.get("params"),
-        schema_evolution=bool(meta.get("schema_evolution", False)),
-        references=meta.get("references", []),
-        description=str(meta.get("description", "")),
-        sql=head[end + 2 :].strip(),
-        source_file=str(path),
-        line=1,
-    )
+    body = head[end + 2 :]
+    sql = body.strip()
+    # the file's line of the query's first line: after the header and any blank lines
+    line = first + head[: end + 2].count("\n") + body[: len(body) - len(body.lstrip())].count("\n")
+    check_sql(sql, path, line)
+    return meta, sql, line

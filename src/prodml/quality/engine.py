@@ -297,7 +297,7 @@ def _row_results(
                 total_rows=n,
                 observed=float(failed) / n if n else 0.0,
                 samples=samples,
-                message=f"{failed} of {n} rows fail" if failed else "",
+                message=f"{failed:,} of {n:,} rows fail" if failed else "",
             )
         )
     return results
@@ -563,7 +563,7 @@ def _freshness(rule: Freshness, value: Any, now: datetime) -> Verdict:
     age = (now - newest).total_seconds() / 3600.0
     if age <= rule.max_age_hours:
         return True, age, ""
-    return False, age, f"newest {rule.column} is {age:.1f} h old (max {rule.max_age_hours:g} h)"
+    return False, age, f"newest {rule.column} is {age:,.1f} h old (max {rule.max_age_hours:g} h)"
 
 
 def _schema(rule: SchemaRule, schema: pa.Schema) -> Verdict:

@@ -127,10 +127,10 @@ class QualityPolicy(AllowAll):
             total_rows=counts["rows_in"],
             observed=float(counts["kept"]),
             message=(
-                f"{counts['rows_in']} in = {counts['kept']} kept + {counts['dropped']} dropped "
-                f"+ {counts['quarantined']} quarantined"
+                f"{counts['rows_in']:,} in = {counts['kept']:,} kept + {counts['dropped']:,} "
+                f"dropped + {counts['quarantined']:,} quarantined"
                 if version is not None
-                else f"{counts['rows_in']} in, nothing written"
+                else f"{counts['rows_in']:,} in, nothing written"
             ),
         )
         record(

@@ -66,6 +66,8 @@ class Quality:
         rows = self.store.dq_results(
             self.catalog.catalog, table=str(name) if name else None, limit=limit
         )
+        if name is not None and not rows:  # a misspelt name is not "no results"
+            self.catalog.require(name, access)
         seen: dict[str, tuple[bool, bool]] = {}  # table → (metadata visible, values visible)
         out = []
         for row in rows:

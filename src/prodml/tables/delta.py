@@ -142,12 +142,24 @@ class DeltaTables:
             ) from None
         except DeltaError as exc:
             if version is not None:
-                raise TableError(
-                    name or location,
-                    f"cannot read version {version}: {exc}",
-                    hint="see 'prodml tables history' for the versions that exist",
-                ) from None
+                raise self._no_version(location, version, name, exc) from None
             raise
+
+    def _no_version(self, location: str, version: int, name: str, exc: Exception) -> TableError:
+        """Which versions exist, when time travel asked for one that does not (vacuumed or
+        retained away, or not written yet)."""
+        try:
+            latest = DeltaTable(location, storage_options=self.storage_options)
+            oldest = min(int(e["version"]) for e in latest.history())
+            exists = f"versions {oldest} to {latest.version()} exist"
+        except (DeltaError, KeyError, ValueError):
+            exists = f"it cannot be read ({exc})"
+        short = name.split(".", 1)[-1] if name.count(".") == 2 else name
+        return TableError(
+            name or location,
+            f"has no version {version}: {exists}",
+            hint=f"'prodml tables history {short or location}' lists them with their runs",
+        )
 
     def dataset(
         self,

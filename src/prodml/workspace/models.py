@@ -35,6 +35,11 @@ class ModelMethods:
         """The product's model: config, champion, challenger and number of versions."""
         return self._w.models.details(product)
 
+    def compare_versions(self, product: str, limit: int = 10) -> dict[str, Any]:
+        """The newest versions of the product's model: training params beside evaluation
+        metrics, one row per version (``total``: how many there are)."""
+        return self._w.models.compare_versions(product, limit)
+
     def compare_runs(self, product: str, limit: int = 20) -> list[dict[str, Any]]:
         """The product's tracking runs side by side: params and metrics."""
         return self._w.models.compare_runs(product, limit)

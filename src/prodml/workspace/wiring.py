@@ -402,7 +402,16 @@ class Wiring:
             authorize=self.authorize,
             training_sets=StepTrainingSets(self.catalog, self.declared_features),
             end_tracking=self.registry.end_killed_run,
+            log_dir=self.state_dir / "logs" / self.env,
+            alert=lambda product, event: self.alert(self.products.get(product), event),
+            missing_champion=self._missing_champion,
         )
+
+    def _missing_champion(self, product: Product) -> str | None:
+        model = product.config.model
+        if model is None or self.registry.alias_version(model.name, "champion") is not None:
+            return None
+        return self.registry.registered_name(model.name)
 
     @cached_property
     def pipelines(self) -> Pipelines:
