@@ -106,9 +106,9 @@ def test_run_builds_layers_trains_then_skips_promotes_scores_and_adds_a_day(fres
         and shown["config"]["gate"]["metrics"]["roc_auc"]["min"] == 0.6
     )
     compared = json.loads(prodml_cli("models", "compare", "churn", "--json", cwd=demo).out)
-    assert {r["step"] for r in compared} == {"train", "evaluate"}
-    assert next(r for r in compared if r["step"] == "train")["params"]["c"] == "1.0"
-    assert "roc_auc" in next(r for r in compared if r["step"] == "evaluate")["metrics"]
+    (row,) = compared["versions"]  # one row per version: training params, evaluation metrics
+    assert (row["version"], row["aliases"], row["params"]["c"]) == (1, ["champion"], "1.0")
+    assert "roc_auc" in row["metrics"]
     scored = json.loads(prodml_cli("run", "churn", "--json", cwd=demo).out)
     steps = {s["step"]: s for s in scored["steps"]}
     assert steps["churn.score_customers"]["status"] == "succeeded"

@@ -270,6 +270,7 @@ def test_compare_needs_a_product_with_a_model_and_creates_nothing(tmp_path: Path
     root = platform(tmp_path)
     assert_clean_error(prodml_main("models", "compare", "nope", cwd=root), "unknown product 'nope'")
     listed = prodml_main("models", "compare", "clf", "--json", cwd=root)
-    assert listed.code == 0 and json.loads(listed.out) == []
+    assert listed.code == 0
+    assert json.loads(listed.out) == {"model": "dev.ml.clf", "versions": [], "total": 0}
     with prodml.connect(root) as ws:
         assert ws._w.registry.client.get_experiment_by_name("dev.clf") is None
