@@ -159,6 +159,8 @@ class Masker:
             for i, line in zip(body, sorted(lines[i] for i in body), strict=True):
                 lines[i] = line
         text = "\n".join(lines)
+        if every_column:  # records printed one per block, in no fixed order
+            text = _mask_blocks(text)
         # the same columns in one-record-per-block listings: " cpu s     0.123"
         text = re.sub(
             r"(?m)^( (?:" + "|".join(map(re.escape, VOLATILE_COLUMNS)) + r") +)(\S.*)$",
@@ -179,6 +181,20 @@ class Masker:
         text = _HEX.sub(lambda m: self._number("HEX", m.group()), text)
         text = _STAMP.sub(lambda m: "STAMP".ljust(len(m.group()), "_"), text)
         return _CLOCK.sub(lambda m: re.sub(r"\d", "9", m.group()), text)
+
+
+def _mask_blocks(text: str) -> str:
+    """Every value of one-record-per-block listings masked, and the blocks sorted."""
+    block = re.compile(r"(?m)^(── \d+/\d+ .*\n)((?: .*(?:\n|$))*)")
+    found = list(block.finditer(text))
+    if not found:
+        return text
+    bodies = sorted(re.sub(r"(?m)^( \S+(?: \S+)* {2,})\S.*$", r"\1###", m.group(2)) for m in found)
+    out, last = [], 0
+    for m, body in zip(found, bodies, strict=True):
+        out += [text[last : m.start()], m.group(1), body]
+        last = m.end()
+    return "".join([*out, text[last:]])
 
 
 def _mask_cells(lines: list[str], every_column: bool) -> list[str]:
@@ -204,10 +220,9 @@ def _mask_cells(lines: list[str], every_column: bool) -> list[str]:
             for name, (a, b) in zip(names, spans, strict=False):
                 if every_column:  # the whole cell: values differ in width, not only digits
                     chars[a + 2 : b - 1] = "#" * len(chars[a + 2 : b - 1])
-                elif name in VOLATILE_COLUMNS:
-                    for i in range(a + 1, min(b, len(chars))):
-                        if chars[i] != " ":
-                            chars[i] = "#"
+                elif name in VOLATILE_COLUMNS and "".join(chars[a + 1 : b]).strip():
+                    # the whole cell: numbers are right-aligned and differ in width
+                    chars[a + 2 : b - 1] = "#" * len(chars[a + 2 : b - 1])
             line = "".join(chars)
         out.append(line)
     return out

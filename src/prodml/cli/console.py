@@ -307,6 +307,11 @@ def number(value: float) -> str:
     return f"{value:.3g}"
 
 
+def seconds(value: float | None) -> str | None:
+    """A measured time in seconds, to the hundredth (a column of them keeps one width)."""
+    return None if value is None else f"{value:,.2f}"
+
+
 def duration(seconds: float) -> str:
     """``90`` → ``1m 30s``; ``86400`` → ``1d``; under a minute as seconds."""
     if seconds < 60:

@@ -86,7 +86,7 @@ def show(
                     s["step"],
                     s["status"],
                     s["rows_written"],
-                    s["cpu_seconds"],
+                    console.seconds(s["cpu_seconds"]),
                     round(s["peak_rss_bytes"] / 2**20, 1) if s["peak_rss_bytes"] else None,
                     (s.get("links") or {}).get("tracking_run_id"),
                     s["error"] or s["reason"],

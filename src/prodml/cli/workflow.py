@@ -214,7 +214,7 @@ def _table(result: RunResult, verbose: bool) -> None:
                 s["status"],
                 len(s.get("partitions") or []) or "",
                 s.get("rows_written"),
-                s.get("cpu_seconds"),
+                console.seconds(s.get("cpu_seconds")),
                 s.get("reason"),
             ]
             for s in result.steps
