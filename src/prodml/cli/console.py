@@ -312,12 +312,12 @@ def seconds(value: float | None) -> str | None:
     return None if value is None else f"{value:,.2f}"
 
 
-def duration(seconds: float) -> str:
+def duration(total: float) -> str:
     """``90`` → ``1m 30s``; ``86400`` → ``1d``; under a minute as seconds."""
-    if seconds < 60:
-        return number(seconds) + "s"
+    if total < 60:
+        return number(total) + "s"
     parts: list[str] = []
-    rest = round(seconds)
+    rest = round(total)
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         amount, rest = divmod(rest, size)
         if amount:
